@@ -1,0 +1,22 @@
+# nym-vpn — every target installs what it needs first (apt packages, npm ci, the build).
+.PHONY: all deps build test demo bench package clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@npx tsc -p tsconfig.json
+
+test: build
+	@node scripts/test-report.mjs
+
+demo: build
+	@node dist/src/lab/demo.js $(ARGS)
+
+bench: build
+	@node scripts/bench.mjs
+
+clean:
+	rm -rf dist build

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the build, the tests and the lab need on a Debian/Ubuntu machine, only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_pkgs=(wireguard-go wireguard-tools nftables iptables iproute2 iperf3 dnsmasq-base tcpdump
+          iputils-ping procps curl python3 make g++ libjson-c-dev)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "nym-vpn needs Node.js 20 or newer (OpenWrt 24.10 ships 20.20.2); install it first" >&2
+  exit 1
+fi
+
+# npm ci only when the lock changed since the last install (it also builds the TUN addon).
+stamp=node_modules/.nym-vpn-lock
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  npm ci --no-audit --no-fund
+  cp package-lock.json "$stamp"
+fi
