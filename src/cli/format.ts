@@ -1,0 +1,83 @@
+// Readable text for nym-vpnc's replies (`--json` prints the reply as is instead).
+
+type Table = Record<string, unknown>;
+
+function when(unixSeconds: unknown, now = Date.now()): string {
+  if (typeof unixSeconds !== 'number') return '?';
+  const d = new Date(unixSeconds * 1000);
+  const ago = Math.max(0, Math.round(now / 1000 - unixSeconds));
+  const span = ago < 60 ? `${ago}s` : ago < 3600 ? `${Math.floor(ago / 60)}m ${ago % 60}s` : `${Math.floor(ago / 3600)}h ${Math.floor((ago % 3600) / 60)}m`;
+  return `${d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} (${span} ago)`;
+}
+
+function bytes(n: unknown): string {
+  const v = Number(n ?? 0);
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let x = v;
+  while (x >= 1024 && i < units.length - 1) { x /= 1024; i++; }
+  return i === 0 ? `${v} B` : `${x.toFixed(1)} ${units[i]}`;
+}
+
+function gateway(g: unknown): string {
+  const t = (g ?? {}) as Table;
+  const parts = [String(t.id ?? '?')];
+  if (t.name) parts.push(`"${String(t.name)}"`);
+  if (t.country) parts.push(`(${String(t.country)})`);
+  if (t.endpoint) parts.push(`at ${String(t.endpoint)}`);
+  return parts.join(' ');
+}
+
+const row = (k: string, v: string) => `${(k + ':').padEnd(14)}${v}`;
+
+export function formatStatus(s: Table): string {
+  const lines = [row('State', `${String(s.state)}${s.state === 'connecting' && s.retry_attempt ? ` (attempt ${String(s.retry_attempt)})` : ''}`)];
+  lines.push(row('Since', when(s.since)));
+  const err = s.error as Table | undefined;
+  if (err) lines.push(row('Error', `${String(err.reason)}: ${String(err.message)}`));
+  if (s.entry) lines.push(row('Entry', gateway(s.entry)));
+  if (s.exit) lines.push(row('Exit', gateway(s.exit)));
+  const addr = s.addresses as Table | undefined;
+  if (addr) lines.push(row('Addresses', [addr.ipv4, addr.ipv6].filter(Boolean).join(', ')));
+  const hs = s.handshake_age as Table | undefined;
+  if (hs) lines.push(row('Handshakes', `entry ${String(hs.entry ?? '-')}s ago, exit ${String(hs.exit ?? '-')}s ago`));
+  lines.push(row('Interface', String(s.interface)));
+  lines.push(row('DNS', Array.isArray(s.dns) ? s.dns.join(', ') : '-'));
+  lines.push(row('Kill switch', s.kill_switch ? 'on' : 'off'));
+  const st = (s.stats ?? {}) as Table;
+  lines.push(row('Traffic', `received ${bytes(st.rx_bytes)} (${String(st.rx_packets ?? 0)} packets), sent ${bytes(st.tx_bytes)} (${String(st.tx_packets ?? 0)} packets)`));
+  lines.push(row('Reconnects', `${String(s.reconnects ?? 0)}${s.last_reconnect_reason ? ` (last: ${String(s.last_reconnect_reason)})` : ''}`));
+  if (s.config_error) lines.push(row('Config error', `${String(s.config_error)} (running on the last good config)`));
+  return lines.join('\n');
+}
+
+export function formatInfo(i: Table): string {
+  return [
+    row('Version', String(i.version)),
+    row('Node.js', String(i.node)),
+    row('Platform', `${String(i.platform)} ${String(i.arch)}`),
+    row('Network', String(i.network)),
+    row('API', String(i.api_url)),
+    row('Uptime', `${String(i.uptime)}s`),
+    row('PID', String(i.pid)),
+  ].join('\n');
+}
+
+export function formatGateways(r: Table): string {
+  const list = (r.gateways ?? []) as Table[];
+  if (list.length === 0) return 'no gateways';
+  const lines = list.map((g) => `${String(g.id).padEnd(46)} ${String(g.country ?? '??').padEnd(3)} ${String(g.performance ?? '?').padStart(3)}%  ${String(g.name ?? '')}`);
+  if (r.cached) lines.push('(from the cache: the directory is unreachable)');
+  return lines.join('\n');
+}
+
+export function formatCountries(r: Table): string {
+  const list = (r.countries ?? []) as string[];
+  return list.length === 0 ? 'no countries' : list.join('\n');
+}
+
+export function formatReload(r: Table): string {
+  if (!r.reloaded) return `config not reloaded: ${String(r.error)}`;
+  const changed = (r.changed ?? []) as string[];
+  return changed.length === 0 ? 'config reloaded, nothing changed' : `config reloaded; changed: ${changed.join(', ')}${r.reconnect ? ' (reconnecting)' : ''}`;
+}

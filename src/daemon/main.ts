@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// nym-vpnd: the NymVPN daemon. Registers the ubus object `nym-vpn`, reads /etc/config/nym-vpn,
+// runs under procd (stdout/stderr to syslog).
+
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { UbusClient } from '../ubus/client.js';
+import { loadSchema } from '../ubus/schema.js';
+import { Logger, type LogLevel } from './log.js';
+import { resolvePaths } from './paths.js';
+import { NymVpnService } from './service.js';
+import { publishState, registerObject } from './ubus-object.js';
+import { readSettings } from './settings.js';
+
+const USAGE = `Usage: nym-vpnd [--socket PATH] [--root DIR] [--log-level error|warn|info|debug]
+
+  --socket PATH   ubus socket (default $UBUS_SOCKET or /var/run/ubus/ubus.sock)
+  --root DIR      prefix for every path the daemon uses (UCI dir, state dir, run dir, ...)
+  --log-level L   overrides the config's log_level`;
+
+export const schemaPath = fileURLToPath(new URL('../../../ubus-schema/nym-vpn.json', import.meta.url));
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        socket: { type: 'string' },
+        root: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(`nym-vpnd: ${(e as Error).message}\n${USAGE}\n`);
+    process.exit(64);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  const level = values['log-level'];
+  if (level !== undefined && !['error', 'warn', 'info', 'debug'].includes(level)) {
+    process.stderr.write(`nym-vpnd: --log-level must be error, warn, info or debug\n`);
+    process.exit(64);
+  }
+  const paths = resolvePaths(values.root ?? '/', values.socket);
+  const log = new Logger((level as LogLevel | undefined) ?? 'info');
+  const schema = loadSchema(schemaPath);
+
+  let settings;
+  try {
+    settings = readSettings(paths);
+  } catch (e) {
+    log.error(`${(e as Error).message}; starting with the defaults`);
+    settings = readSettings(paths, { defaultsOnly: true });
+  }
+  const service = new NymVpnService({ log, settings, readSettings: () => readSettings(paths) });
+
+  const client = await UbusClient.connect({ socket: paths.socket });
+  const obj = await registerObject(client, schema, service.handlers(), log);
+  service.onStateChange(() => publishState(client, obj, service.status(), log));
+  client.on('disconnect', () => log.warn('lost the ubus connection; reconnecting'));
+  client.on('reconnect', () => log.info('ubus connection back; nym-vpn registered again'));
+  log.info(`nym-vpnd ${service.info().version} on ${paths.socket}, object ${schema.object} registered`);
+
+  const stop = (sig: string) => {
+    log.info(`${sig}: shutting down`);
+    client.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => service.reload());
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`nym-vpnd: ${e.message}\n`);
+  process.exit(1);
+});

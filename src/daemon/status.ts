@@ -1,0 +1,53 @@
+// The `status` reply (and the `state` notification) built from the tunnel state: the shape in
+// ubus-schema/nym-vpn.json's "status" definition.
+
+import type { TunnelState } from '../tunnel/state.js';
+
+export interface TrafficStats {
+  rx_bytes: number;
+  tx_bytes: number;
+  rx_packets: number;
+  tx_packets: number;
+}
+
+export interface StatusInputs {
+  state: TunnelState;
+  since: number;
+  interfaceName: string;
+  dns: string[];
+  killSwitch: boolean;
+  reconnects: number;
+  lastReconnectReason?: string;
+  handshakeAge?: { entry?: number; exit?: number };
+  stats: TrafficStats;
+  configError?: string;
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+export function statusReply(i: StatusInputs): Record<string, unknown> {
+  const s = i.state;
+  const out: Record<string, unknown> = { state: s.state, since: seconds(i.since) };
+  switch (s.state) {
+    case 'connecting': out.retry_attempt = s.retryAttempt; break;
+    case 'connected':
+      out.connected_since = seconds(s.connectedSince);
+      out.entry = s.entry;
+      out.exit = s.exit;
+      out.addresses = s.addresses;
+      break;
+    case 'disconnecting': out.after = s.after; break;
+    case 'error': out.error = { reason: s.reason, message: s.message }; break;
+    case 'offline': break;
+    case 'disconnected': break;
+  }
+  out.interface = i.interfaceName;
+  out.dns = i.dns;
+  out.kill_switch = i.killSwitch;
+  out.reconnects = i.reconnects;
+  if (i.lastReconnectReason) out.last_reconnect_reason = i.lastReconnectReason;
+  if (i.handshakeAge && s.state === 'connected') out.handshake_age = i.handshakeAge;
+  out.stats = i.stats;
+  if (i.configError) out.config_error = i.configError;
+  return out;
+}
