@@ -1,5 +1,11 @@
 // The default backend: per primitive, whichever of node:crypto and @noble measured faster in
-// bench/wg-crypto.bench.ts (numbers below, Node 20, 2-core x86-64 lab machine).
+// bench/wg-crypto.bench.ts (ops/s, node vs noble, Node 20, 2-core x86-64 lab machine):
+//   transport seal 1420 B   142k vs  55k  → node      transport open 1424 B   186k vs  53k → node
+//   aead seal 32 B + AD     205k vs 145k  → node      aead open               223k vs 154k → node
+//   blake2s-256 64 B        552k vs 331k  → node      hmac-blake2s 32 B       299k vs  95k → node
+//   x25519 shared, new key   12k vs 0.8k  → node      x25519 public, new key   17k vs 2.3k → node
+//   xchacha seal/open 16 B  121k vs 126k  → noble (node:crypto has no XChaCha; same code either way)
+//   keyed blake2s-128       142k vs 143k  → noble (node:crypto has no keyed BLAKE2s)
 import type { CryptoBackend } from './backend.js';
 import { nodeBackend } from './node-backend.js';
 import { nobleBackend } from './noble-backend.js';

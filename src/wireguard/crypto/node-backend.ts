@@ -16,16 +16,31 @@ import { blake2s } from '@noble/hashes/blake2.js';
 import { isAllZero, type CryptoBackend, type TransportCipher } from './backend.js';
 
 const TAG = 16;
-// DER wrappers that turn a raw 32-byte X25519 key into PKCS#8 / SPKI, the only raw-ish input
-// node:crypto accepts without JWK base64 round trips.
-const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
+
+// Raw X25519 keys enter OpenSSL as JWK: measured ~45 µs per private key against ~440 µs for a
+// PKCS#8 DER import. KeyObjects are cached by array identity, so a static key (used in every
+// handshake) and an ephemeral (used two or three times) are imported once. Callers never mutate
+// a key array after using it, except to wipe it when it is retired.
+const privateCache = new WeakMap<Uint8Array, KeyObject>();
+const publicCache = new WeakMap<Uint8Array, KeyObject>();
+const b64url = (raw: Uint8Array): string => Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url');
 
 function privateKeyObject(raw: Uint8Array): KeyObject {
-  return createPrivateKey({ key: Buffer.concat([PKCS8_X25519, raw]), format: 'der', type: 'pkcs8' });
+  let k = privateCache.get(raw);
+  if (k === undefined) {
+    // node requires an "x" member but derives the public key from "d" itself.
+    k = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64url(raw), x: '' }, format: 'jwk' });
+    privateCache.set(raw, k);
+  }
+  return k;
 }
 function publicKeyObject(raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_X25519, raw]), format: 'der', type: 'spki' });
+  let k = publicCache.get(raw);
+  if (k === undefined) {
+    k = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64url(raw) }, format: 'jwk' });
+    publicCache.set(raw, k);
+  }
+  return k;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -109,8 +124,8 @@ export const nodeBackend: CryptoBackend = {
     return isAllZero(out) ? null : out;
   },
   x25519Public(privateKey) {
-    const der = createPublicKey(privateKeyObject(privateKey)).export({ format: 'der', type: 'spki' });
-    return der.subarray(der.length - 32);
+    const jwk = createPublicKey(privateKeyObject(privateKey)).export({ format: 'jwk' });
+    return new Uint8Array(Buffer.from(jwk.x!, 'base64url'));
   },
   transportCipher: (key) => new NodeTransportCipher(key),
 };
