@@ -1,0 +1,380 @@
+/* The batched UDP socket: recvmmsg/sendmmsg on a non-blocking socket.
+ *
+ * Receive: slot i of the batch is slab[i * maxPacket, +maxPacket); meta gets 8 uint32 per packet:
+ *   [offset, length, family (4|6), port, w0, w1, w2, w3]
+ * where for family 4, w0 is the IPv4 address as a host-order number (10.0.0.1 = 0x0a000001) and w1..w3
+ * are 0 (IPv4-mapped IPv6 sources are reported as family 4); for family 6, w0..w3 are the four 32-bit
+ * words of the address, host order, most significant first. Datagrams longer than maxPacket are dropped
+ * (counted as rxDropped), never delivered cut short.
+ * Send: the destinations are 6 uint32 per packet, [family, port, w0, w1, w2, w3], the same layout as
+ * meta[2..8), so a received source can be copied straight into a reply. */
+#include "nv.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define UDP_META_STRIDE 8
+#define UDP_DEST_STRIDE 6
+#define UDP_MAX_PAYLOAD 65507
+
+typedef union {
+  struct sockaddr sa;
+  struct sockaddr_in v4;
+  struct sockaddr_in6 v6;
+} udp_addr;
+
+/* Per-socket scratch arrays for recvmmsg and sendmmsg, sized by the batch. */
+typedef struct {
+  int family;  /* AF_INET or AF_INET6 (dual-stack) */
+  struct mmsghdr *rmsg, *smsg;
+  struct iovec *riov, *siov;
+  udp_addr *raddr, *saddr;
+} udp_data;
+
+static udp_data *udp_data_new(int family, uint32_t batch) {
+  size_t head = (sizeof(udp_data) + 15) & ~(size_t)15;
+  size_t per = 2 * (sizeof(struct mmsghdr) + sizeof(struct iovec) + sizeof(udp_addr));
+  uint8_t *p = calloc(1, head + per * batch);
+  if (p == NULL) return NULL;
+  udp_data *u = (udp_data *)p;
+  u->family = family;
+  u->rmsg = (struct mmsghdr *)(p + head);
+  u->smsg = u->rmsg + batch;
+  u->riov = (struct iovec *)(u->smsg + batch);
+  u->siov = u->riov + batch;
+  u->raddr = (udp_addr *)(u->siov + batch);
+  u->saddr = u->raddr + batch;
+  return u;
+}
+
+/* Errors a socket may report that say nothing about the socket itself (ICMP news, memory pressure). */
+static int udp_transient(int e) {
+  return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN || e == ENETDOWN ||
+         e == ENOBUFS || e == ENOMEM || e == EPERM || e == EMSGSIZE;
+}
+
+static void udp_put_source(const udp_addr *a, uint32_t *m) {
+  if (a->sa.sa_family == AF_INET) {
+    m[0] = 4;
+    m[1] = ntohs(a->v4.sin_port);
+    m[2] = ntohl(a->v4.sin_addr.s_addr);
+    m[3] = m[4] = m[5] = 0;
+    return;
+  }
+  uint32_t w[4];
+  memcpy(w, a->v6.sin6_addr.s6_addr, 16);
+  m[1] = ntohs(a->v6.sin6_port);
+  if (IN6_IS_ADDR_V4MAPPED(&a->v6.sin6_addr)) {
+    m[0] = 4;
+    m[2] = ntohl(w[3]);
+    m[3] = m[4] = m[5] = 0;
+  } else {
+    m[0] = 6;
+    for (int k = 0; k < 4; k++) m[2 + k] = ntohl(w[k]);
+  }
+}
+
+/* Fills a destination from [family, port, w0..w3]; 0 when the socket cannot reach that family. */
+static int udp_get_dest(int sock_family, const uint32_t *d, udp_addr *a, socklen_t *alen) {
+  memset(a, 0, sizeof *a);
+  if (sock_family == AF_INET) {
+    if (d[0] != 4) return 0;
+    a->v4.sin_family = AF_INET;
+    a->v4.sin_port = htons((uint16_t)d[1]);
+    a->v4.sin_addr.s_addr = htonl(d[2]);
+    *alen = sizeof a->v4;
+    return 1;
+  }
+  uint32_t w[4];
+  if (d[0] == 4) {
+    w[0] = w[1] = 0;
+    w[2] = htonl(0xffff);
+    w[3] = htonl(d[2]);
+  } else {
+    for (int k = 0; k < 4; k++) w[k] = htonl(d[2 + k]);
+  }
+  a->v6.sin6_family = AF_INET6;
+  a->v6.sin6_port = htons((uint16_t)d[1]);
+  memcpy(a->v6.sin6_addr.s6_addr, w, 16);
+  *alen = sizeof a->v6;
+  return 1;
+}
+
+static uint32_t udp_read(nv_handle *h, uint8_t *slab, size_t slab_len, uint32_t *meta, size_t meta_len,
+                         int *fatal_err) {
+  udp_data *u = h->kind_data;
+  uint32_t slots = h->batch, n = 0;
+  if (slab_len / h->max_packet < slots) slots = (uint32_t)(slab_len / h->max_packet);
+  if (meta_len / UDP_META_STRIDE < slots) slots = (uint32_t)(meta_len / UDP_META_STRIDE);
+  if (slots == 0) {
+    *fatal_err = EFAULT;
+    return 0;
+  }
+  for (uint32_t i = 0; i < slots; i++) {
+    u->riov[i].iov_base = slab + (size_t)i * h->max_packet;
+    u->riov[i].iov_len = h->max_packet;
+    memset(&u->rmsg[i].msg_hdr, 0, sizeof u->rmsg[i].msg_hdr);
+    u->rmsg[i].msg_hdr.msg_name = &u->raddr[i];
+    u->rmsg[i].msg_hdr.msg_namelen = sizeof u->raddr[i];
+    u->rmsg[i].msg_hdr.msg_iov = &u->riov[i];
+    u->rmsg[i].msg_hdr.msg_iovlen = 1;
+  }
+  int r;
+  do r = recvmmsg(h->fd, u->rmsg, slots, MSG_DONTWAIT, NULL);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    if (udp_transient(errno)) {
+      h->stats[NV_RX_ERRORS]++;
+      h->last_error = errno;
+    } else {
+      *fatal_err = errno;
+    }
+    return 0;
+  }
+  for (int i = 0; i < r; i++) {
+    if (u->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+      h->stats[NV_RX_DROPPED]++;
+      continue;
+    }
+    uint32_t *m = meta + (size_t)n * UDP_META_STRIDE;
+    m[0] = (uint32_t)i * h->max_packet;
+    m[1] = u->rmsg[i].msg_len;
+    udp_put_source(&u->raddr[i], m + 2);
+    h->stats[NV_RX_PACKETS]++;
+    h->stats[NV_RX_BYTES] += u->rmsg[i].msg_len;
+    n++;
+  }
+  return n;
+}
+
+/* Sends msgs[0, m) and returns how many went out. *left is how many were not tried because the socket
+ * buffer was full (the caller drops them, as a full NIC queue would). */
+static uint32_t udp_flush(nv_handle *h, struct mmsghdr *msgs, uint32_t m, uint32_t *left) {
+  uint32_t j = 0, sent = 0;
+  while (j < m) {
+    int r = sendmmsg(h->fd, msgs + j, m - j, MSG_DONTWAIT);
+    if (r > 0) {
+      for (int k = 0; k < r; k++) h->stats[NV_TX_BYTES] += msgs[j + k].msg_hdr.msg_iov->iov_len;
+      h->stats[NV_TX_PACKETS] += (uint64_t)r;
+      sent += (uint32_t)r;
+      j += (uint32_t)r;
+    } else if (r < 0 && errno == EINTR) {
+      continue;
+    } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      h->last_error = errno;
+      break;
+    } else {
+      /* This datagram failed (no route, EPERM from a firewall, ...): count it and go on with the next. */
+      h->stats[NV_TX_ERRORS]++;
+      h->last_error = r < 0 ? errno : EIO;
+      j++;
+    }
+  }
+  *left = m - j;
+  return sent;
+}
+
+/* udpSend(handle, packets: Uint8Array[], dests: Uint32Array) -> number sent. All arguments are
+ * validated before anything is sent. A full socket buffer drops what is left (txDropped); a datagram
+ * the kernel refuses is counted (txErrors). Neither throws. */
+static napi_value js_udp_send(napi_env env, napi_callback_info info) {
+  napi_value argv[3], item, result;
+  nv_handle *h;
+  bool is_array = false, is_ta = false;
+  uint32_t count, sent = 0;
+  napi_typedarray_type dtype;
+  size_t dlen = 0;
+  void *dp = NULL;
+  char what[64];
+
+  if (!nv_get_args(env, info, 3, argv) || !nv_unwrap(env, argv[0], NV_UDP, 0, &h)) return NULL;
+  if (napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[1], &count) != napi_ok)
+    return nv_type_error(env, "packets must be an array of Buffers or Uint8Arrays");
+  if (napi_is_typedarray(env, argv[2], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[2], &dtype, &dlen, &dp, NULL, NULL) != napi_ok ||
+      dtype != napi_uint32_array || dlen / UDP_DEST_STRIDE < count)
+    return nv_type_error(env, "dests must be a Uint32Array of 6 entries per packet");
+  if (count == 0) return napi_create_uint32(env, 0, &result) == napi_ok ? result : NULL;
+  const uint32_t *dests = dp;
+  uint8_t **data = malloc(count * sizeof *data);
+  size_t *len = malloc(count * sizeof *len);
+  if (data == NULL || len == NULL) {
+    free(data);
+    free(len);
+    return nv_errno_error(env, "udpSend", ENOMEM);
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    const uint32_t *d = dests + (size_t)i * UDP_DEST_STRIDE;
+    snprintf(what, sizeof what, "packets[%u]", i);
+    if (napi_get_element(env, argv[1], i, &item) != napi_ok || !nv_get_bytes(env, item, what, &data[i], &len[i]))
+      goto fail;
+    if (len[i] > UDP_MAX_PAYLOAD) {
+      snprintf(what, sizeof what, "packets[%u] must be at most %d bytes", i, UDP_MAX_PAYLOAD);
+      nv_type_error(env, what);
+      goto fail;
+    }
+    if ((d[0] != 4 && d[0] != 6) || d[1] == 0 || d[1] > 65535) {
+      snprintf(what, sizeof what, "dests[%u] must have family 4 or 6 and a port 1-65535", i);
+      nv_type_error(env, what);
+      goto fail;
+    }
+  }
+  udp_data *u = h->kind_data;
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    socklen_t alen;
+    if (!udp_get_dest(u->family, dests + (size_t)i * UDP_DEST_STRIDE, &u->saddr[m], &alen)) {
+      h->stats[NV_TX_ERRORS]++;  /* an IPv6 destination on an IPv4 socket */
+      h->last_error = EAFNOSUPPORT;
+      continue;
+    }
+    u->siov[m].iov_base = data[i];
+    u->siov[m].iov_len = len[i];
+    memset(&u->smsg[m].msg_hdr, 0, sizeof u->smsg[m].msg_hdr);
+    u->smsg[m].msg_hdr.msg_name = &u->saddr[m];
+    u->smsg[m].msg_hdr.msg_namelen = alen;
+    u->smsg[m].msg_hdr.msg_iov = &u->siov[m];
+    u->smsg[m].msg_hdr.msg_iovlen = 1;
+    if (++m == h->batch || i + 1 == count) {
+      uint32_t left = 0;
+      sent += udp_flush(h, u->smsg, m, &left);
+      if (left > 0) {
+        h->stats[NV_TX_DROPPED] += left + (count - (i + 1));
+        break;
+      }
+      m = 0;
+    }
+  }
+  free(data);
+  free(len);
+  return napi_create_uint32(env, sent, &result) == napi_ok ? result : NULL;
+fail:
+  free(data);
+  free(len);
+  return NULL;
+}
+
+/* Asks for n bytes, beyond net.core.*mem_max with the FORCE option where we may (root). */
+static int udp_set_buffer(int fd, int force_opt, int opt, uint32_t n) {
+  int v = (int)n;
+  if (setsockopt(fd, SOL_SOCKET, force_opt, &v, sizeof v) == 0) return 0;
+  return setsockopt(fd, SOL_SOCKET, opt, &v, sizeof v);
+}
+
+/* udpOpen({ address, port, fwmark?, device?, bufferBytes, batch, maxPacket, slab, meta, onBatch })
+ * -> handle with .localAddress, .localPort and .family (4, or 6 for a dual-stack socket). */
+static napi_value js_udp_open(napi_env env, napi_callback_info info) {
+  napi_value argv[1], v, slab, meta, cb, obj;
+  char address[INET6_ADDRSTRLEN], device[IFNAMSIZ];
+  uint32_t port, fwmark = 0, buf_bytes, batch, max_packet;
+  int has_mark = 0, has_dev = 0;
+  bool is_ab = false, is_ta = false;
+  void *sp;
+  size_t slab_len, meta_len;
+  napi_typedarray_type mtype;
+  napi_valuetype t;
+  udp_addr local;
+  socklen_t llen;
+  nv_handle *h;
+
+  if (!nv_get_args(env, info, 1, argv)) return NULL;
+  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_object) return nv_type_error(env, "options must be an object");
+  if (!nv_get_prop(env, argv[0], "address", &v) || !nv_get_string(env, v, "address", address, sizeof address) ||
+      !nv_get_prop(env, argv[0], "port", &v) || !nv_get_u32(env, v, "port", 0, 65535, &port) ||
+      !nv_get_prop(env, argv[0], "bufferBytes", &v) || !nv_get_u32(env, v, "bufferBytes", 0, 1u << 30, &buf_bytes) ||
+      !nv_get_prop(env, argv[0], "batch", &v) || !nv_get_u32(env, v, "batch", 1, NV_MAX_BATCH, &batch) ||
+      !nv_get_prop(env, argv[0], "maxPacket", &v) || !nv_get_u32(env, v, "maxPacket", 576, NV_MAX_PACKET, &max_packet) ||
+      !nv_get_prop(env, argv[0], "onBatch", &cb) || !nv_get_function(env, cb, "onBatch") ||
+      !nv_get_prop(env, argv[0], "fwmark", &v))
+    return NULL;
+  if (!nv_is_undefined(env, v)) {
+    if (!nv_get_u32(env, v, "fwmark", 0, UINT32_MAX, &fwmark)) return NULL;
+    has_mark = 1;
+  }
+  if (!nv_get_prop(env, argv[0], "device", &v)) return NULL;
+  if (!nv_is_undefined(env, v)) {
+    if (!nv_get_string(env, v, "device", device, sizeof device)) return NULL;
+    has_dev = 1;
+  }
+  if (!nv_get_prop(env, argv[0], "slab", &slab) || napi_is_arraybuffer(env, slab, &is_ab) != napi_ok || !is_ab ||
+      napi_get_arraybuffer_info(env, slab, &sp, &slab_len) != napi_ok || slab_len / max_packet < batch)
+    return nv_type_error(env, "slab must be an ArrayBuffer of at least batch * maxPacket bytes");
+  if (!nv_get_prop(env, argv[0], "meta", &meta) || napi_is_typedarray(env, meta, &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, meta, &mtype, &meta_len, NULL, NULL, NULL) != napi_ok ||
+      mtype != napi_uint32_array || meta_len / UDP_META_STRIDE < batch)
+    return nv_type_error(env, "meta must be a Uint32Array of at least 8 * batch entries");
+
+  memset(&local, 0, sizeof local);
+  if (inet_pton(AF_INET, address, &local.v4.sin_addr) == 1) {
+    local.v4.sin_family = AF_INET;
+    local.v4.sin_port = htons((uint16_t)port);
+    llen = sizeof local.v4;
+  } else if (inet_pton(AF_INET6, address, &local.v6.sin6_addr) == 1) {
+    local.v6.sin6_family = AF_INET6;
+    local.v6.sin6_port = htons((uint16_t)port);
+    llen = sizeof local.v6;
+  } else {
+    return nv_type_error(env, "address must be an IPv4 or IPv6 address");
+  }
+
+  int fd = socket(local.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return nv_errno_error(env, "socket", errno);
+  const char *step = NULL;
+  int off = 0;
+  if (local.sa.sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) < 0)
+    step = "IPV6_V6ONLY";
+  else if (buf_bytes > 0 && udp_set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, buf_bytes) < 0)
+    step = "SO_RCVBUF";
+  else if (buf_bytes > 0 && udp_set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, buf_bytes) < 0)
+    step = "SO_SNDBUF";
+  else if (has_mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof fwmark) < 0)
+    step = "SO_MARK";
+  else if (has_dev && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device) + 1) < 0)
+    step = "SO_BINDTODEVICE";
+  else if (bind(fd, &local.sa, llen) < 0)
+    step = "bind";
+  else if ((llen = sizeof local, getsockname(fd, &local.sa, &llen)) < 0)
+    step = "getsockname";
+  if (step != NULL) {
+    int e = errno;
+    close(fd);
+    return nv_errno_error(env, step, e);
+  }
+  udp_data *u = udp_data_new(local.sa.sa_family, batch);
+  if (u == NULL) {
+    close(fd);
+    return nv_errno_error(env, "udpOpen", ENOMEM);
+  }
+  obj = nv_handle_create(env, NV_UDP, fd, cb, slab, meta, batch, max_packet, UDP_META_STRIDE, udp_read, u, &h);
+  if (obj == NULL) return NULL;
+
+  char text[INET6_ADDRSTRLEN];
+  const void *src = local.sa.sa_family == AF_INET ? (const void *)&local.v4.sin_addr : (const void *)&local.v6.sin6_addr;
+  uint16_t lport = ntohs(local.sa.sa_family == AF_INET ? local.v4.sin_port : local.v6.sin6_port);
+  if (inet_ntop(local.sa.sa_family, src, text, sizeof text) == NULL) text[0] = 0;
+  if (napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v) != napi_ok ||
+      napi_set_named_property(env, obj, "localAddress", v) != napi_ok ||
+      napi_create_uint32(env, lport, &v) != napi_ok || napi_set_named_property(env, obj, "localPort", v) != napi_ok ||
+      napi_create_uint32(env, local.sa.sa_family == AF_INET ? 4 : 6, &v) != napi_ok ||
+      napi_set_named_property(env, obj, "family", v) != napi_ok)
+    return NULL;
+  return obj;
+}
+
+napi_value nv_udp_init(napi_env env, napi_value exports) {
+  napi_value f;
+  if (napi_create_function(env, "udpOpen", NAPI_AUTO_LENGTH, js_udp_open, NULL, &f) != napi_ok ||
+      napi_set_named_property(env, exports, "udpOpen", f) != napi_ok ||
+      napi_create_function(env, "udpSend", NAPI_AUTO_LENGTH, js_udp_send, NULL, &f) != napi_ok ||
+      napi_set_named_property(env, exports, "udpSend", f) != napi_ok)
+    return NULL;
+  return exports;
+}

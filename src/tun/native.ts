@@ -1,0 +1,97 @@
+// Loads the native addon (build/Release/nym_vpn_native.node, built from src/tun/addon by `npm ci` through
+// binding.gyp) and types its functions. Loading is lazy so that importing a wrapper's types never fails.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { getSystemErrorName } from 'node:util';
+
+/** An opaque native handle (a tagged JS object the addon recognises). */
+export interface NativeHandle {
+  readonly __nativeHandle: never;
+}
+export interface NativeTunHandle extends NativeHandle {
+  readonly name: string;
+}
+export interface NativeUdpHandle extends NativeHandle {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly family: 4 | 6;
+}
+
+/** Counters kept by the addon; lastError is the errno name of the last counted error ('' if none). */
+export interface HandleStats {
+  rxPackets: number;
+  rxBytes: number;
+  rxBatches: number;
+  rxDropped: number;
+  rxErrors: number;
+  txPackets: number;
+  txBytes: number;
+  txDropped: number;
+  txErrors: number;
+  lastError: string;
+}
+
+/** Called once per batch with the packet count; errno != 0 means reading stopped with that error. */
+export type NativeBatchCallback = (count: number, errno: number) => void;
+
+export interface NativeUdpOpenOptions {
+  address: string;
+  port: number;
+  fwmark: number | undefined;
+  device: string | undefined;
+  bufferBytes: number;
+  batch: number;
+  maxPacket: number;
+  slab: ArrayBuffer;
+  meta: Uint32Array;
+  onBatch: NativeBatchCallback;
+}
+
+export interface NativeAddon {
+  tunOpen(name: string, slab: ArrayBuffer, meta: Uint32Array, batch: number, maxPacket: number,
+    onBatch: NativeBatchCallback): NativeTunHandle;
+  tunWrite(handle: NativeTunHandle, packets: readonly Uint8Array[]): number;
+  udpOpen(options: NativeUdpOpenOptions): NativeUdpHandle;
+  udpSend(handle: NativeUdpHandle, packets: readonly Uint8Array[], dests: Uint32Array): number;
+  start(handle: NativeHandle): void;
+  stop(handle: NativeHandle): void;
+  ref(handle: NativeHandle, on: boolean): void;
+  close(handle: NativeHandle): void;
+  stats(handle: NativeHandle): HandleStats;
+}
+
+const ADDON_FILE = 'build/Release/nym_vpn_native.node';
+let addon: NativeAddon | undefined;
+
+/** The addon, loaded on first use; NYM_VPN_NATIVE may name the .node file (e.g. where a package installs it). */
+export function loadNative(): NativeAddon {
+  if (addon !== undefined) return addon;
+  // Compiled code runs from dist/src/tun, the sources sit in src/tun: the repo root is two or three up.
+  const candidates = [
+    process.env.NYM_VPN_NATIVE,
+    fileURLToPath(new URL(`../../../${ADDON_FILE}`, import.meta.url)),
+    fileURLToPath(new URL(`../../${ADDON_FILE}`, import.meta.url)),
+  ].filter((p): p is string => typeof p === 'string' && p !== '');
+  const found = candidates.find((p) => existsSync(p));
+  if (found === undefined) {
+    throw new Error(`nym-vpn native addon is not built (looked for ${candidates.join(', ')}): run \`npm ci\` or \`make build\``);
+  }
+  addon = createRequire(import.meta.url)(found) as NativeAddon;
+  return addon;
+}
+
+/** An Error for an errno the addon reported, with code (e.g. 'EBADFD') and errno set like Node's own. */
+export function errnoError(errno: number, what: string): NodeJS.ErrnoException {
+  let code: string;
+  try {
+    code = getSystemErrorName(-errno);
+  } catch {
+    code = `E${errno}`;
+  }
+  const err: NodeJS.ErrnoException = new Error(`${what}: ${code}`);
+  err.code = code;
+  err.errno = -errno;
+  err.syscall = what;
+  return err;
+}
