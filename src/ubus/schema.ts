@@ -17,6 +17,8 @@ export interface Field {
   required?: boolean;
   enum?: string[];
   pattern?: string;
+  /** What a value matching `pattern` is, for error messages ("a two-letter country code"). */
+  expects?: string;
   format?: 'ip';
   min?: number;
   max?: number;
@@ -188,7 +190,7 @@ export function checkValue(f: Field, v: unknown, path = ''): Problem | null {
       if (typeof v !== 'string') return bad(`expected ${TYPE_WORDS.string}, got ${show(f, v)}`);
       if (f.max_length !== undefined && v.length > f.max_length) return bad(`longer than ${f.max_length} characters`);
       if (f.enum && !f.enum.includes(v)) return bad(`${show(f, v)} is not one of ${f.enum.join(', ')}`);
-      if (f.pattern && !new RegExp(f.pattern).test(v)) return bad(`${show(f, v)} is not ${f.description ?? `matching ${f.pattern}`}`);
+      if (f.pattern && !new RegExp(f.pattern).test(v)) return bad(`${show(f, v)} is not ${f.expects ?? `matching ${f.pattern}`}`);
       if (f.format === 'ip' && isIP(v) === 0) return bad(`${show(f, v)} is not an IP address`);
       return null;
     case 'int32':
