@@ -8,6 +8,12 @@
       "sources": ["src/tun/addon/addon.c", "src/tun/addon/tun.c", "src/tun/addon/udp.c"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]
+    },
+    {
+      "target_name": "nym_peercred",
+      "sources": ["src/ubus/addon/peercred.c"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]
     }
   ]
 }
