@@ -241,6 +241,8 @@ export class Handshake {
     };
     this.clearSecrets();
     this.state = HandshakeState.Zeroed;
+    // The index now names the keypair; a later handshake must not delete it from the table.
+    this.localIndex = 0;
     return keys;
   }
 

@@ -1,0 +1,63 @@
+// The UDP side of a device, kept behind a small interface so the protocol code never touches a
+// socket: node:dgram (bind-dgram.ts), the recvmmsg/sendmmsg addon, or an in-memory pair in tests.
+import { formatIp, parseIp } from './ip-address.js';
+
+/** A UDP peer address. `family` is 4 or 6. */
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+  readonly family: 4 | 6;
+}
+
+export interface Datagram {
+  data: Uint8Array;
+  endpoint: Endpoint;
+}
+
+export interface Bind {
+  /** Binds (port 0 = any) and returns the port actually bound. */
+  open(port: number): Promise<number>;
+  /** Installs the handler that receives every datagram, in batches. */
+  onReceive(handler: (batch: Datagram[]) => void): void;
+  /** Sends a batch; failures are counted by the bind, never thrown. */
+  send(batch: Datagram[]): void;
+  close(): Promise<void>;
+}
+
+export function endpointEquals(a: Endpoint | null, b: Endpoint): boolean {
+  if (a === b) return true;
+  if (a === null || a.port !== b.port || a.family !== b.family) return false;
+  // Binds with a numeric endpoint class compare without building address strings.
+  const eq = (a as { equals?: (o: Endpoint) => boolean }).equals;
+  if (typeof eq === 'function' && Object.getPrototypeOf(a) === Object.getPrototypeOf(b)) return eq.call(a, b);
+  return a.address === b.address;
+}
+
+/** "1.2.3.4:51820" or "[fd00::1]:51820" → Endpoint. */
+export function parseEndpoint(text: string): Endpoint {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  if (m === null) throw new TypeError(`endpoint must be host:port or [v6]:port, got ${JSON.stringify(text)}`);
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) throw new RangeError(`endpoint port out of range: ${text}`);
+  const bytes = parseIp(m[1]!);
+  return { address: formatIp(bytes), port, family: bytes.length === 4 ? 4 : 6 };
+}
+
+export function formatEndpoint(e: Endpoint): string {
+  return e.family === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+}
+
+/** Address bytes ‖ big-endian port: what a cookie is bound to. */
+export function endpointBytes(e: Endpoint): Uint8Array {
+  let ip: Uint8Array;
+  try {
+    ip = parseIp(e.address);
+  } catch {
+    ip = new TextEncoder().encode(e.address);
+  }
+  const out = new Uint8Array(ip.length + 2);
+  out.set(ip);
+  out[ip.length] = e.port >> 8;
+  out[ip.length + 1] = e.port & 0xff;
+  return out;
+}

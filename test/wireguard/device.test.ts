@@ -1,0 +1,161 @@
+// The device end to end on an in-memory network with a manual clock: handshake on first packet,
+// both directions, IPv4 and IPv6, source checks, rekey, keepalives, cookies under load, roaming.
+import test from 'ava';
+import { MESSAGE_KEEPALIVE_SIZE } from '../../src/wireguard/constants.js';
+import { formatStatus } from '../../src/wireguard/status.js';
+import { ipv4Packet, ipv6Packet, makePair } from './helpers.js';
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+test('first packet triggers a handshake; packets arrive byte-exact both ways (IPv4 and IPv6, PSK)', async (t) => {
+  const p = await makePair({ psk: true });
+  const out4 = ipv4Packet('10.0.0.1', '10.0.0.2', 1000);
+  const out6 = ipv6Packet('fd00::1', 'fd00::2', 333);
+  p.a.sendPackets([out4, out6]);
+  p.net.pump();
+  t.deepEqual(p.gotB.map(hex), [hex(out4), hex(out6)]);
+  t.is(p.a.counters.handshakeInitiationsSent, 1);
+  t.is(p.b.counters.handshakeInitiationsReceived, 1);
+  t.is(p.ba.endpoint?.port, p.a.listenPort); // learnt from the initiation
+  const back = ipv4Packet('10.0.0.2', '10.0.0.1', 1);
+  p.b.sendPackets([back]);
+  p.net.pump();
+  t.deepEqual(p.gotA.map(hex), [hex(back)]);
+  t.true(p.ab.stats.lastHandshake > 0);
+  t.true(p.ba.stats.lastHandshake > 0); // responder completes on the first data packet
+  const s = p.a.status();
+  t.is(s.peers.length, 1);
+  t.deepEqual(s.peers[0]!.allowedIps, ['10.0.0.2/32', 'fd00::2/128']);
+  t.true(s.peers[0]!.rxBytes > 0 && s.peers[0]!.txBytes > 0);
+  t.regex(formatStatus(s, 'wg0', s.peers[0]!.latestHandshake + 5), /latest handshake: 5 seconds ago/);
+  await p.close();
+});
+
+test('no route, wrong inner source and garbage payloads are dropped and counted', async (t) => {
+  const p = await makePair();
+  p.a.sendPackets([ipv4Packet('10.0.0.1', '10.9.9.9', 10), new Uint8Array(3)]);
+  t.is(p.a.counters.droppedNoRoute, 2);
+  // Inner source 10.0.0.77 is not in B's AllowedIPs for A.
+  p.a.sendPackets([ipv4Packet('10.0.0.77', '10.0.0.2', 10), ipv4Packet('10.0.0.1', '10.0.0.2', 10)]);
+  p.net.pump();
+  t.is(p.gotB.length, 1);
+  t.is(p.b.counters.droppedSourceNotAllowed, 1);
+  await p.close();
+});
+
+test('replayed transport datagrams are dropped', async (t) => {
+  const p = await makePair();
+  p.net.record = true;
+  p.a.sendPackets([ipv4Packet('10.0.0.1', '10.0.0.2', 10)]);
+  p.net.pump();
+  const data = p.net.wire.filter((w) => w.data[0] === 4 && w.data.length > 32);
+  t.is(data.length, 1);
+  p.b.receiveDatagrams([{ data: data[0]!.data, endpoint: data[0]!.from }]);
+  t.is(p.b.counters.droppedReplay, 1);
+  t.is(p.gotB.length, 1);
+  await p.close();
+});
+
+test('rekey after RekeyAfterTime (shortened) keeps traffic flowing without loss', async (t) => {
+  const timers = { rekeyAfterTime: 2000, rejectAfterTime: 3000, keepaliveTimeout: 500, rekeyTimeout: 200 };
+  const p = await makePair({ a: { timers }, b: { timers } });
+  let sent = 0;
+  for (let i = 0; i < 100; i++) {
+    p.a.sendPackets([ipv4Packet('10.0.0.1', '10.0.0.2', 100 + i)]);
+    p.b.sendPackets([ipv4Packet('10.0.0.2', '10.0.0.1', 50)]);
+    sent++;
+    p.step(100); // 10 s in total: five keypair lifetimes
+  }
+  t.is(p.gotB.length, sent);
+  t.true(p.gotA.length >= sent - 1);
+  t.true(p.ab.stats.handshakesCompleted >= 4, `${p.ab.stats.handshakesCompleted} handshakes`);
+  t.true(p.ab.stats.rekeys >= 3);
+  t.is(p.b.counters.droppedExpired + p.b.counters.droppedUnknownIndex, 0);
+  await p.close();
+});
+
+test('keepalive: 10 s after receiving data with nothing to send, a 32-byte datagram goes out', async (t) => {
+  const p = await makePair();
+  p.a.sendPackets([ipv4Packet('10.0.0.1', '10.0.0.2', 10)]);
+  p.net.pump();
+  p.net.record = true;
+  for (let i = 0; i < 110; i++) p.step(100);
+  const fromB = p.net.wire.filter((w) => w.from.port === p.b.listenPort);
+  t.is(fromB.length, 1);
+  t.is(fromB[0]!.data.length, MESSAGE_KEEPALIVE_SIZE);
+  t.is(p.a.counters.keepalivesReceived, 1); // the staged packet, not a keepalive, confirmed the handshake
+  await p.close();
+});
+
+test('persistent keepalive every N seconds', async (t) => {
+  const p = await makePair();
+  p.a.removePeer(p.ab.publicKey);
+  const peer = p.a.addPeer({ publicKey: p.b.publicKey, endpoint: `192.0.2.2:${p.b.listenPort}`, allowedIps: ['10.0.0.2/32'], persistentKeepalive: 5 });
+  p.net.pump();
+  p.net.record = true;
+  for (let i = 0; i < 210; i++) p.step(100);
+  const keepalives = p.net.wire.filter((w) => w.from.port === p.a.listenPort && w.data.length === 32);
+  t.true(keepalives.length >= 4 && keepalives.length <= 5, `${keepalives.length}`);
+  t.is(peer.persistentKeepalive, 5);
+  await p.close();
+});
+
+test('under load: initiation answered with a cookie reply, the retry carries mac2 and completes', async (t) => {
+  const p = await makePair({ b: { underLoad: 'always' } });
+  p.a.sendPackets([ipv4Packet('10.0.0.1', '10.0.0.2', 10)]);
+  p.net.pump();
+  t.is(p.b.counters.cookieRepliesSent, 1);
+  t.is(p.a.counters.cookieRepliesReceived, 1);
+  t.is(p.gotB.length, 0);
+  t.true(p.ab.cookies.hasCookie(p.clock.now()));
+  for (let i = 0; i < 60 && p.gotB.length === 0; i++) p.step(100); // retransmit after RekeyTimeout
+  t.is(p.gotB.length, 1);
+  t.is(p.b.counters.cookieRepliesSent, 1);
+  await p.close();
+});
+
+test('handshake retries give up after 20 initiations when nobody answers', async (t) => {
+  const p = await makePair();
+  p.net.filter = () => true; // black hole
+  p.a.sendPackets([ipv4Packet('10.0.0.1', '10.0.0.2', 10)]);
+  for (let i = 0; i < 1300; i++) p.step(100); // 130 s
+  t.is(p.a.counters.handshakeInitiationsSent, 20);
+  t.is(p.ab.staged.length, 0);
+  await p.close();
+});
+
+test('roaming: the endpoint follows authenticated packets only', async (t) => {
+  const p = await makePair();
+  p.a.sendPackets([ipv4Packet('10.0.0.1', '10.0.0.2', 10)]);
+  p.net.pump();
+  p.net.record = true;
+  p.a.sendPackets([ipv4Packet('10.0.0.1', '10.0.0.2', 10)]);
+  const w = p.net.wire.at(-1)!;
+  p.net.pump();
+  const roamed = { address: '198.51.100.7', port: 1234, family: 4 as const };
+  const forged = w.data.slice();
+  forged[40]! ^= 1;
+  p.b.receiveDatagrams([{ data: forged, endpoint: roamed }]);
+  t.is(p.ba.endpoint?.address, '192.0.2.1');
+  t.is(p.b.counters.droppedBadAuth, 1);
+  // Re-encrypt a fresh packet and present it from a new address: the endpoint moves.
+  p.net.wire.length = 0;
+  p.a.sendPackets([ipv4Packet('10.0.0.1', '10.0.0.2', 11)]);
+  const fresh = p.net.wire.at(-1)!;
+  p.b.receiveDatagrams([{ data: fresh.data, endpoint: roamed }]);
+  t.is(p.ba.endpoint?.address, '198.51.100.7');
+  await p.close();
+});
+
+test('keys are zeroed after 3 × RejectAfterTime without a new handshake', async (t) => {
+  const timers = { rejectAfterTime: 1000, rekeyAfterTime: 800, keepaliveTimeout: 100, rekeyTimeout: 100 };
+  const p = await makePair({ a: { timers }, b: { timers } });
+  p.a.sendPackets([ipv4Packet('10.0.0.1', '10.0.0.2', 10)]);
+  p.net.pump();
+  t.not(p.ab.keypairs.current, null);
+  p.net.filter = () => true;
+  for (let i = 0; i < 35; i++) p.step(100);
+  t.is(p.ab.keypairs.current, null);
+  t.is(p.ba.keypairs.current, null);
+  await p.close();
+});
