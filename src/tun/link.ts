@@ -60,7 +60,9 @@ export function ip(args: readonly string[], target: LinkTarget = {}, input?: str
       if (err) reject(new Error(`ip ${argv.join(' ')}: ${String(stderr).trim() || err.message}`));
       else resolve(String(stdout));
     });
-    child.stdin?.end(input ?? '');
+    child.stdin?.on('error', () => {});  // ip may exit before reading; its exit status tells what happened
+    if (input === undefined) child.stdin?.end();
+    else child.stdin?.end(input);
   });
 }
 
