@@ -53,14 +53,15 @@ export class BrokerClient {
   get backlog(): number { return this.socket.writableLength; }
 
   /**
-   * Queues a message. Like ubusd, a message always goes when nothing is waiting; otherwise the
-   * backlog may not pass the limit (ubusd: UBUS_CLIENT_MAX_TXQ_LEN = UBUS_MAX_MSGLEN).
-   * Returns false when the message was not sent.
+   * Queues a message. Like ubusd, a message always goes when nothing is waiting; otherwise what
+   * waits behind the message being written may not pass the limit (ubusd: UBUS_CLIENT_MAX_TXQ_LEN =
+   * UBUS_MAX_MSGLEN). Node counts a partly written message whole, and we cannot see its size, so we
+   * allow one largest message on top. Returns false when the message was not sent.
    */
   write(msg: Uint8Array): boolean {
     if (this.closed) return false;
     const queued = this.socket.writableLength;
-    if (queued > 0 && queued + msg.length > this.limit.bytes) {
+    if (queued > 0 && queued + msg.length > this.limit.bytes + IN_FLIGHT_ALLOWANCE) {
       this.dropped++;
       if (this.limit.policy === 'disconnect') this.onOverflow(this);
       return false;
@@ -81,5 +82,6 @@ export class BrokerClient {
 }
 
 const EMPTY = new Uint8Array(0);
+const IN_FLIGHT_ALLOWANCE = UBUS_MAX_MSGLEN + 8;
 
 export const DEFAULT_QUEUE_LIMIT = UBUS_MAX_MSGLEN;
