@@ -2,16 +2,29 @@
 // few hundred runs stay fast, and gives back raw stdout/stderr bytes (as latin1) and exit code.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** dist/test/uci/ → repository root. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const cliPath = join(repoRoot, 'dist/src/uci/cli.js');
 export const fixturesDir = resolve(repoRoot, '../shared/fixtures/uci');
 
+/**
+ * The compiled CLI, copied once per test process: dist/ is shared with other work in the same
+ * checkout, and a rebuild running alongside the tests would otherwise hand us half-written
+ * modules. src/uci imports nothing outside its folder, so the copy is the real thing.
+ */
+function snapshotCli(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nym-uci-cli-'));
+  cpSync(join(repoRoot, 'dist/src/uci'), dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'cli.js');
+}
+
+export const cliPath = snapshotCli();
 export interface CliRun {
   readonly stdout: string;
   readonly stderr: string;

@@ -25,3 +25,17 @@ for (const config of configs) {
     });
   }
 }
+
+// `uci show` / `uci export` without a config walk the directory in byte order and print each
+// config's output and errors in turn; the exit code is 0 even when some configs fail
+// (cli.c uci_do_package_cmd ignores package_cmd's result).
+for (const command of ['show', 'export'] as const) {
+  test(`fixture directory: ${command} without a config`, async (t) => {
+    const concat = (kind: string) =>
+      configs.map((c) => readFileSync(join(expectedDir, `${c}.${command}.${kind}`), 'latin1')).join('');
+    const run = await runUci(['-c', configsDir, command]);
+    t.is(run.stdout, concat('out'));
+    t.is(run.stderr.replaceAll(configsDir, 'CONFIGDIR'), concat('err'));
+    t.is(run.code, 0);
+  });
+}
