@@ -99,6 +99,10 @@ const io = jsonLinesStdio(async (msg: { cmd: string; id: number; [k: string]: un
       device!.underLoad = msg.value as 'auto' | 'always' | 'never';
       io.send({ id: msg.id, ok: true });
       return;
+    case 'keepalive':
+      for (const p of device!.allPeers()) p.persistentKeepalive = msg.value as number;
+      io.send({ id: msg.id, ok: true });
+      return;
     case 'connect':
       for (const p of device!.allPeers()) device!.connect(p);
       io.send({ id: msg.id, ok: true });
