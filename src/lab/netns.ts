@@ -225,7 +225,7 @@ export class Lab {
     return lab;
   }
 
-  /** Creates a namespace with loopback up, IPv6 enabled and (by default) forwarding on. */
+  /** Creates a namespace with loopback up, IPv6 enabled without DAD, and (by default) forwarding on. */
   async namespace(opts: NamespaceOptions = {}): Promise<Netns> {
     if (this.destroyed) throw new Error('lab was destroyed');
     const name = `${this.prefix}_${process.pid.toString(36)}_${(nsCounter++).toString(36)}`;
@@ -237,6 +237,10 @@ export class Lab {
     await ns.sysctl({
       'net.ipv6.conf.all.disable_ipv6': 0,
       'net.ipv6.conf.default.disable_ipv6': 0,
+      // No duplicate address detection: link-local addresses too are usable at once (a router whose
+      // fe80:: address is still tentative loses the first forwarded packets).
+      'net.ipv6.conf.all.accept_dad': 0,
+      'net.ipv6.conf.default.accept_dad': 0,
       'net.ipv4.ip_forward': fwd,
       'net.ipv6.conf.all.forwarding': fwd,
     });
@@ -253,14 +257,20 @@ export class Lab {
     const nameB = b.name ?? `veth${n}b`;
     checkIfName(nameA);
     checkIfName(nameB);
+    const family = new Map<string, 4 | 6>();  // every address checked before anything is created
+    for (const cidr of [...(a.addresses ?? []), ...(b.addresses ?? [])]) family.set(cidr, checkCidr(cidr));
     const mtu = opts.mtu === undefined ? [] : ['mtu', String(opts.mtu)];
     const peerNs = a.ns === b.ns ? [] : ['netns', b.ns.name];
     // Made inside namespace A with the peer put straight into B: the host namespace never holds either end.
     await a.ns.ip(['link', 'add', nameA, ...mtu, 'type', 'veth', 'peer', 'name', nameB, ...mtu, ...peerNs]);
     for (const [end, name] of [[a, nameA], [b, nameB]] as const) {
-      const lines = (end.addresses ?? []).map((cidr) => `addr add ${cidr} dev ${name}${checkCidr(cidr) === 6 ? ' nodad' : ''}`);
+      const lines = (end.addresses ?? []).map((cidr) => `addr add ${cidr} dev ${name}${family.get(cidr) === 6 ? ' nodad' : ''}`);
       await end.ns.ipBatch([...lines, `link set dev ${name} up`]);
     }
+    // Until the kernel's linkwatch marks a new link operationally up (up to a second later), it sends
+    // through a no-op qdisc that drops everything: first pings and neighbour solicitations would be lost.
+    await waitOperUp(a.ns, nameA);
+    await waitOperUp(b.ns, nameB);
     return { a: { ns: a.ns, name: nameA }, b: { ns: b.ns, name: nameB } };
   }
 
@@ -311,6 +321,16 @@ export class Lab {
 
 /** The same thing under the name the plans used. */
 export { Lab as NetnsSet };
+
+async function waitOperUp(ns: Netns, dev: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const links = JSON.parse((await ns.ip(['-json', 'link', 'show', 'dev', dev])).stdout) as Array<{ operstate: string }>;
+    if (links[0]?.operstate === 'UP') return;
+    if (Date.now() > deadline) throw new Error(`${dev} in ${ns.name} is not up after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 function destroyAllSync(): void {
   for (const lab of [...liveLabs]) lab.destroySync();
