@@ -1,0 +1,223 @@
+// /etc/config/nym-vpn → NymVpnConfig: validation with every error named by its uci path and
+// value, unknown options and sections as warnings, and the loader the daemon calls. What to do
+// with an invalid config (keep the last good one) is the daemon's business.
+
+import { ConfigError, IssueCollector, makeIssue } from './config-issues.js';
+import type { ConfigIssue } from './config-issues.js';
+import {
+  isHttpUrl,
+  isIpAddress,
+  isLinuxInterfaceName,
+  isWireGuardKey,
+  parseCountryCode,
+  parseEndpoint,
+  parseIntInRange,
+  parseIpPrefix,
+} from './config-values.js';
+import { UciError } from './errors.js';
+import { DEFAULT_CONFIG_DIR, loadUciConfig } from './file.js';
+import type { UciPackage, UciSection } from './model.js';
+import {
+  DEFAULT_ENTRY,
+  DEFAULT_EXIT,
+  DEFAULT_MAIN,
+  DEFAULT_POLICY,
+  FIREWALL_BACKENDS,
+  GATEWAY_SELECTIONS,
+  LOG_LEVELS,
+  MTU_MAX,
+  MTU_MIN,
+  NYM_VPN_CONFIG_NAME,
+  PEER_ROLES,
+  WIREGUARD_OVERHEAD,
+} from './nym-vpn-schema.js';
+import type { GatewayChoice, NymVpnConfig, NymVpnMain, StaticPeer, TrafficPolicy } from './nym-vpn-schema.js';
+import { SectionReader } from './section-reader.js';
+
+export type { ConfigIssue } from './config-issues.js';
+export { ConfigError } from './config-issues.js';
+export * from './nym-vpn-schema.js';
+
+export interface NymVpnValidation {
+  /** Present when there are no errors. */
+  readonly config: NymVpnConfig | undefined;
+  readonly errors: readonly ConfigIssue[];
+  readonly warnings: readonly ConfigIssue[];
+}
+
+export interface LoadedNymVpnConfig {
+  readonly config: NymVpnConfig;
+  readonly warnings: readonly ConfigIssue[];
+}
+
+const NETWORK_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** Nym identities are base58; lab and self-hosted gateways may use plain names. */
+const GATEWAY_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function readMain(r: SectionReader): NymVpnMain {
+  // Read in the order of the fields, so that errors come out in that order too.
+  const enabled = r.bool('enabled', DEFAULT_MAIN.enabled);
+  const autoconnect = r.bool('autoconnect', DEFAULT_MAIN.autoconnect);
+  const network = r.parsed('network', (t) => (NETWORK_NAME.test(t) ? t : undefined), "is not a network name (letters, digits, '-', '_')");
+  const apiUrl = r.parsed('api_url', (t) => (t === '' || isHttpUrl(t) ? t : undefined), 'is not an http(s) URL');
+  const killSwitch = r.bool('kill_switch', DEFAULT_MAIN.killSwitch);
+  const ipv6 = r.bool('ipv6', DEFAULT_MAIN.ipv6);
+  const dns = r.checkedList('dns', isIpAddress, 'is not an IP address');
+  if (dns !== undefined && dns.length === 0) r.error('dns', undefined, 'names no server');
+  const ifname = r.parsed(
+    'interface',
+    (t) => (isLinuxInterfaceName(t) ? t : undefined),
+    "is not an interface name (1-15 characters, no '/', ':' or blanks)",
+  );
+  const main: NymVpnMain = {
+    enabled,
+    autoconnect,
+    network: network ?? DEFAULT_MAIN.network,
+    apiUrl: apiUrl === '' ? undefined : apiUrl,
+    killSwitch,
+    ipv6,
+    dns: dns !== undefined && dns.length > 0 ? dns : DEFAULT_MAIN.dns,
+    interface: ifname ?? DEFAULT_MAIN.interface,
+    mtu: r.int('mtu', MTU_MIN, MTU_MAX, DEFAULT_MAIN.mtu),
+    entryMtu: r.int('entry_mtu', MTU_MIN, MTU_MAX, DEFAULT_MAIN.entryMtu),
+    logLevel: r.oneOf('log_level', LOG_LEVELS, DEFAULT_MAIN.logLevel),
+    firewallBackend: r.oneOf('firewall_backend', FIREWALL_BACKENDS, DEFAULT_MAIN.firewallBackend),
+  };
+  if (main.mtu > main.entryMtu - WIREGUARD_OVERHEAD) {
+    r.warn('mtu', String(main.mtu), `leaves no room for the inner hop (at most entry_mtu - ${WIREGUARD_OVERHEAD} = ${main.entryMtu - WIREGUARD_OVERHEAD}); packets may be fragmented`);
+  }
+  r.warnUnknown();
+  return main;
+}
+
+function readGateway(r: SectionReader, defaults: GatewayChoice): GatewayChoice {
+  const choice: GatewayChoice = {
+    select: r.oneOf('select', GATEWAY_SELECTIONS, defaults.select),
+    id: r.parsed('id', (t) => (GATEWAY_ID.test(t) ? t : undefined), 'is not a gateway identity'),
+    country: r.parsed('country', parseCountryCode, 'is not an ISO 3166-1 alpha-2 country code'),
+    minPerformance: r.parsed('min_performance', (t) => parseIntInRange(t, 0, 100), 'is not an integer between 0 and 100'),
+  };
+  if (choice.select === 'id' && !r.has('id')) r.error('id', undefined, "is missing, and select is 'id'");
+  if (choice.select === 'country' && !r.has('country')) r.error('country', undefined, "is missing, and select is 'country'");
+  r.warnUnknown();
+  return choice;
+}
+
+function readPeer(r: SectionReader): StaticPeer | undefined {
+  // A missing option is reported here; a present but bad one was reported by its reader.
+  const required = <T>(name: string, value: T | undefined, what: string): T | undefined => {
+    if (!r.has(name)) r.error(name, undefined, `is missing (${what})`);
+    return value;
+  };
+  const role = required('role', r.word('role', PEER_ROLES), 'entry or exit');
+  const publicKey = required(
+    'public_key',
+    r.parsed('public_key', (t) => (isWireGuardKey(t) ? t : undefined), 'is not a WireGuard key (base64 of 32 bytes)'),
+    "the gateway's WireGuard public key",
+  );
+  const endpoint = required(
+    'endpoint',
+    r.parsed('endpoint', parseEndpoint, 'is not host:port or [IPv6]:port'),
+    'host:port',
+  );
+  const addresses = required(
+    'address',
+    r.checkedList('address', (t) => parseIpPrefix(t) !== undefined, 'is not an IP address with optional /prefix'),
+    'our tunnel address',
+  );
+  const peer = {
+    gatewayId: r.parsed('gateway_id', (t) => (GATEWAY_ID.test(t) ? t : undefined), 'is not a gateway identity'),
+    presharedKey: r.parsed('preshared_key', (t) => (isWireGuardKey(t) ? t : undefined), 'is not a WireGuard key (base64 of 32 bytes)'),
+    country: r.parsed('country', parseCountryCode, 'is not an ISO 3166-1 alpha-2 country code'),
+  };
+  r.warnUnknown();
+  if (role === undefined || publicKey === undefined || endpoint === undefined || addresses === undefined) return undefined;
+  if (addresses.length === 0) {
+    r.error('address', undefined, 'names no address');
+    return undefined;
+  }
+  return { section: r.ref, role, publicKey, endpoint, addresses, ...peer };
+}
+
+function isPolicySource(text: string): boolean {
+  return parseIpPrefix(text) !== undefined || isLinuxInterfaceName(text);
+}
+
+function readPolicy(r: SectionReader): TrafficPolicy {
+  const sources = r.checkedList('source', isPolicySource, 'is not an interface name or an IP prefix');
+  r.warnUnknown();
+  return { sources: sources ?? DEFAULT_POLICY.sources };
+}
+
+/** How `uci show` refers to each section: its name, or @type[n] when unnamed. */
+function sectionRefs(pkg: UciPackage): Map<UciSection, string> {
+  const perType = new Map<string, number>();
+  const refs = new Map<UciSection, string>();
+  for (const section of pkg.sections) {
+    const index = perType.get(section.type) ?? 0;
+    perType.set(section.type, index + 1);
+    refs.set(section, section.anonymous ? `@${section.type}[${index}]` : section.name);
+  }
+  return refs;
+}
+
+export function validateNymVpnConfig(pkg: UciPackage): NymVpnValidation {
+  const issues = new IssueCollector(pkg.name);
+  let main = DEFAULT_MAIN;
+  let entry = DEFAULT_ENTRY;
+  let exit = DEFAULT_EXIT;
+  let policy = DEFAULT_POLICY;
+  const peers: StaticPeer[] = [];
+
+  for (const [section, ref] of sectionRefs(pkg)) {
+    const reader = new SectionReader(section, ref, issues);
+    const named = section.anonymous ? undefined : section.name;
+    switch (section.type) {
+      case 'nym-vpn':
+        if (named === 'main') main = readMain(reader);
+        else reader.warn(undefined, undefined, "is ignored: the client's settings are read from config nym-vpn 'main'");
+        break;
+      case 'gateway':
+        if (named === 'entry') entry = readGateway(reader, DEFAULT_ENTRY);
+        else if (named === 'exit') exit = readGateway(reader, DEFAULT_EXIT);
+        else reader.warn(undefined, undefined, "is ignored: gateway sections are 'entry' and 'exit'");
+        break;
+      case 'peer': {
+        const peer = readPeer(reader);
+        if (peer !== undefined) peers.push(peer);
+        break;
+      }
+      case 'policy':
+        if (named === 'lan') policy = readPolicy(reader);
+        else reader.warn(undefined, undefined, "is ignored: the only policy section is 'lan'");
+        break;
+      default:
+        reader.warn(undefined, undefined, `is ignored: unknown section type '${section.type}'`);
+        break;
+    }
+  }
+
+  const config = issues.errors.length === 0 ? { main, entry, exit, peers, policy } : undefined;
+  return { config, errors: issues.errors, warnings: issues.warnings };
+}
+
+/**
+ * Reads and checks `<dir>/nym-vpn`. A missing file gives the defaults (with a warning); a file
+ * uci would refuse, or any invalid value, throws ConfigError listing every error.
+ */
+export async function loadNymVpnConfig(dir: string = DEFAULT_CONFIG_DIR, name: string = NYM_VPN_CONFIG_NAME): Promise<LoadedNymVpnConfig> {
+  let pkg: UciPackage;
+  try {
+    pkg = await loadUciConfig(dir, name);
+  } catch (error) {
+    if (!(error instanceof UciError)) throw error;
+    if (error.code === 'NOTFOUND') {
+      const warning = makeIssue(name, undefined, undefined, undefined, `no file ${dir}/${name}, using the defaults`);
+      return { config: validateNymVpnConfig({ name, sections: [], sectionCounter: 0 }).config!, warnings: [warning] };
+    }
+    throw new ConfigError([makeIssue(name, undefined, undefined, undefined, error.message)]);
+  }
+  const result = validateNymVpnConfig(pkg);
+  if (result.config === undefined) throw new ConfigError(result.errors);
+  return { config: result.config, warnings: result.warnings };
+}
