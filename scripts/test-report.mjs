@@ -9,7 +9,9 @@ const root = new URL('..', import.meta.url).pathname;
 const dirs = process.argv.slice(2);
 const globs = dirs.length === 0
   ? []
-  : dirs.map((d) => join('dist', d.replace(/\/$/, ''), '**/*.test.js'));
+  : dirs.map((d) => (/\.test\.[jt]s$/.test(d)
+    ? join('dist', d.replace(/\.ts$/, '.js'))
+    : join('dist', d.replace(/\/$/, ''), '**/*.test.js')));
 
 if (!existsSync(join(root, 'dist/test'))) {
   console.error('dist/test is missing: run `npm run build` (make build) first');

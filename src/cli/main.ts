@@ -59,7 +59,7 @@ function buildArgs(c: CliCommand, values: Record<string, unknown>): Record<strin
 
 function print(c: CliCommand, reply: BlobmsgTable | undefined, json: boolean): void {
   const r = reply ?? {};
-  if (json) { process.stdout.write(toJsonText(r, 1) + '\n'); return; }
+  if (json) { process.stdout.write(toJsonText(r, '\t') + '\n'); return; }
   switch (c.output) {
     case 'status': process.stdout.write(formatStatus(r) + '\n'); break;
     case 'info': process.stdout.write(formatInfo(r) + '\n'); break;

@@ -172,21 +172,24 @@ export function readElementU32(a: BlobAttr): number {
   return readU32(splitElement(a).value);
 }
 
-/** JSON text for a decoded value; bigints print as plain integers (JSON.stringify refuses them). */
-export function toJsonText(value: BlobmsgValue, indent = 0): string {
+/**
+ * JSON text for a decoded value; bigints print as plain integers (JSON.stringify refuses them).
+ * With an indent (the ubus CLI uses a tab) entries go one per line, `"key": value`.
+ */
+export function toJsonText(value: BlobmsgValue, indent = ''): string {
   return stringify(value, indent, '');
 }
 
-function stringify(v: BlobmsgValue, indent: number, pad: string): string {
+function stringify(v: BlobmsgValue, indent: string, pad: string): string {
   if (typeof v === 'bigint') return v.toString();
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  const inner = indent > 0 ? pad + ' '.repeat(indent) : '';
-  const nl = indent > 0 ? '\n' : '';
-  const sep = indent > 0 ? ': ' : ':';
+  const inner = pad + indent;
+  const nl = indent ? '\n' : '';
+  const sep = indent ? ': ' : ':';
   const items = Array.isArray(v)
     ? v.map((x) => inner + stringify(x, indent, inner))
     : Object.entries(v).map(([k, x]) => inner + JSON.stringify(k) + sep + stringify(x, indent, inner));
   const [open, close] = Array.isArray(v) ? ['[', ']'] : ['{', '}'];
   if (items.length === 0) return open + close;
-  return open + nl + items.join(',' + nl) + nl + (indent > 0 ? pad : '') + close;
+  return open + nl + items.join(',' + nl) + nl + pad + close;
 }

@@ -223,7 +223,7 @@ export class UbusClient extends EventEmitter {
 
   private async registerPattern(l: Listener): Promise<void> {
     const seq = this.conn.nextSeq();
-    const frame = proto.invoke(seq, UBUS_SYSTEM_OBJECT_EVENT, 'register', { object: l.obj.id, pattern: l.pattern });
+    const frame = proto.invoke(seq, UBUS_SYSTEM_OBJECT_EVENT, 'register', { object: l.obj.id | 0, pattern: l.pattern });
     await this.request(frame, seq, UBUS_SYSTEM_OBJECT_EVENT);
   }
 

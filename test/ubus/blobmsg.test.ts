@@ -31,7 +31,7 @@ test('INT64 beyond 2^53 decodes as bigint and prints as a plain integer', (t) =>
   const v = decodeTable(payloadOf({ big: 9007199254740993n }));
   t.is(v.big, 9007199254740993n);
   t.is(toJsonText(v), '{"big":9007199254740993}');
-  t.is(toJsonText({ a: [1, { b: 'c' }] }, 1), '{\n "a": [\n  1,\n  {\n   "b": "c"\n  }\n ]\n}');
+  t.is(toJsonText({ a: [1, { b: 'c' }] }, '\t'), '{\n\t"a": [\n\t\t1,\n\t\t{\n\t\t\t"b": "c"\n\t\t}\n\t]\n}');
 });
 
 test('a double is big-endian IEEE-754', (t) => {
