@@ -126,13 +126,17 @@ test('bad arguments throw TypeErrors (never crash); system failures throw errno 
   t.is((await c.exited()).code, 0);
 });
 
-for (const mode of ['unref', 'close', 'idle']) {
+for (const mode of ['unref', 'close', 'idle', 'close-in-callback']) {
   test(`process exits on its own (${mode})`, async (t) => {
-    const c = startFixture(ns, 'exit-child', [mode, `tunx${mode}`]);
+    const c = startFixture(ns, 'exit-child', [mode, `tunx${mode}`.slice(0, 15)]);
     const r = await c.exited(10_000);
     t.is(r.code, 0, c.stderr);
     t.truthy(c.messages.find((m: any) => m.type === 'started'));
     t.truthy(c.messages.find((m: any) => m.type === 'exit'));
+    if (mode === 'close-in-callback') {
+      t.like(c.messages.find((m: any) => m.type === 'tun-closed'), { closed: true });
+      t.like(c.messages.find((m: any) => m.type === 'udp-closed'), { count: 1 });
+    }
   });
 }
 
