@@ -1,6 +1,7 @@
-# The nym-vpn native addon (TUN device + batched UDP socket), plain Node-API in C, Linux only.
-# `npm ci` / `npm install` build it (npm runs `node-gyp rebuild` when this file exists); the result is
-# build/Release/nym_vpn_native.node, loaded by src/tun/native.ts.
+# nym-vpn's native addons, plain Node-API in C, Linux only. `npm ci` / `npm install` build them (npm runs
+# `node-gyp rebuild` when this file exists; `npm rebuild` does it again by hand) into build/Release/:
+#   nym_vpn_native.node  TUN device + batched UDP socket (src/tun/addon), loaded by src/tun/native.ts
+#   nym_peercred.node    SO_PEERCRED for the ubus broker (src/ubus/addon)
 {
   "targets": [
     {
