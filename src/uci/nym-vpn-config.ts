@@ -11,7 +11,6 @@ import {
   isWireGuardKey,
   parseCountryCode,
   parseEndpoint,
-  parseIntInRange,
   parseIpPrefix,
 } from './config-values.js';
 import { UciError } from './errors.js';
@@ -30,9 +29,18 @@ import {
   NYM_VPN_CONFIG_NAME,
   PEER_ROLES,
   WIREGUARD_OVERHEAD,
+  defaultNymVpnConfig,
 } from './nym-vpn-schema.js';
-import type { GatewayChoice, NymVpnConfig, NymVpnMain, StaticPeer, TrafficPolicy } from './nym-vpn-schema.js';
-import { SectionReader } from './section-reader.js';
+import type {
+  GatewayChoice,
+  NymVpnConfig,
+  NymVpnMain,
+  PeerEndpoint,
+  StaticPeer,
+  TrafficPolicy,
+} from './nym-vpn-schema.js';
+import { SectionReader, intBetween } from './section-reader.js';
+import type { ValueKind } from './section-reader.js';
 
 export type { ConfigIssue } from './config-issues.js';
 export { ConfigError } from './config-issues.js';
@@ -50,41 +58,56 @@ export interface LoadedNymVpnConfig {
   readonly warnings: readonly ConfigIssue[];
 }
 
-const NETWORK_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** Accepts the text when `test` does: for kinds whose value is the text itself. */
+function textKind(test: (text: string) => boolean, problem: string): ValueKind<string> {
+  return { read: (text) => (test(text) ? text : undefined), problem };
+}
+
+const NETWORK = textKind((t) => /^[A-Za-z0-9_-]{1,64}$/.test(t), "is not a network name (letters, digits, '-', '_')");
+/** Empty means "the network's own API". */
+const API_URL = textKind((t) => t === '' || isHttpUrl(t), 'is not an http(s) URL');
+const IP_ADDRESS = textKind(isIpAddress, 'is not an IP address');
+const INTERFACE = textKind(isLinuxInterfaceName, "is not an interface name (1-15 characters, no '/', ':' or blanks)");
 /** Nym identities are base58; lab and self-hosted gateways may use plain names. */
-const GATEWAY_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const GATEWAY_IDENTITY = textKind((t) => /^[A-Za-z0-9._:-]{1,128}$/.test(t), 'is not a gateway identity');
+const COUNTRY: ValueKind<string> = { read: parseCountryCode, problem: 'is not an ISO 3166-1 alpha-2 country code' };
+const PERCENT = intBetween(0, 100);
+const WIREGUARD_KEY = textKind(isWireGuardKey, 'is not a WireGuard key (base64 of 32 bytes)');
+const ENDPOINT: ValueKind<PeerEndpoint> = { read: parseEndpoint, problem: 'is not host:port or [IPv6]:port' };
+const TUNNEL_ADDRESS = textKind((t) => parseIpPrefix(t) !== undefined, 'is not an IP address with optional /prefix');
+const POLICY_SOURCE = textKind(
+  (t) => parseIpPrefix(t) !== undefined || isLinuxInterfaceName(t),
+  'is not an interface name or an IP prefix',
+);
 
 function readMain(r: SectionReader): NymVpnMain {
   // Read in the order of the fields, so that errors come out in that order too.
   const enabled = r.bool('enabled', DEFAULT_MAIN.enabled);
   const autoconnect = r.bool('autoconnect', DEFAULT_MAIN.autoconnect);
-  const network = r.parsed('network', (t) => (NETWORK_NAME.test(t) ? t : undefined), "is not a network name (letters, digits, '-', '_')");
-  const apiUrl = r.parsed('api_url', (t) => (t === '' || isHttpUrl(t) ? t : undefined), 'is not an http(s) URL');
+  const network = r.value('network', NETWORK) ?? DEFAULT_MAIN.network;
+  const apiUrl = r.value('api_url', API_URL);
   const killSwitch = r.bool('kill_switch', DEFAULT_MAIN.killSwitch);
   const ipv6 = r.bool('ipv6', DEFAULT_MAIN.ipv6);
-  const dns = r.checkedList('dns', isIpAddress, 'is not an IP address');
+  const dns = r.listOf('dns', IP_ADDRESS);
   if (dns !== undefined && dns.length === 0) r.error('dns', undefined, 'names no server');
-  const ifname = r.parsed(
-    'interface',
-    (t) => (isLinuxInterfaceName(t) ? t : undefined),
-    "is not an interface name (1-15 characters, no '/', ':' or blanks)",
-  );
   const main: NymVpnMain = {
     enabled,
     autoconnect,
-    network: network ?? DEFAULT_MAIN.network,
+    network,
     apiUrl: apiUrl === '' ? undefined : apiUrl,
     killSwitch,
     ipv6,
     dns: dns !== undefined && dns.length > 0 ? dns : DEFAULT_MAIN.dns,
-    interface: ifname ?? DEFAULT_MAIN.interface,
+    interface: r.value('interface', INTERFACE) ?? DEFAULT_MAIN.interface,
     mtu: r.int('mtu', MTU_MIN, MTU_MAX, DEFAULT_MAIN.mtu),
     entryMtu: r.int('entry_mtu', MTU_MIN, MTU_MAX, DEFAULT_MAIN.entryMtu),
     logLevel: r.oneOf('log_level', LOG_LEVELS, DEFAULT_MAIN.logLevel),
     firewallBackend: r.oneOf('firewall_backend', FIREWALL_BACKENDS, DEFAULT_MAIN.firewallBackend),
   };
-  if (main.mtu > main.entryMtu - WIREGUARD_OVERHEAD) {
-    r.warn('mtu', String(main.mtu), `leaves no room for the inner hop (at most entry_mtu - ${WIREGUARD_OVERHEAD} = ${main.entryMtu - WIREGUARD_OVERHEAD}); packets may be fragmented`);
+  const roomyMtu = main.entryMtu - WIREGUARD_OVERHEAD;
+  if (main.mtu > roomyMtu) {
+    const problem = `leaves no room for the inner hop (at most entry_mtu - ${WIREGUARD_OVERHEAD} = ${roomyMtu})`;
+    r.warn('mtu', String(main.mtu), `${problem}; packets may be fragmented`);
   }
   r.warnUnknown();
   return main;
@@ -93,12 +116,14 @@ function readMain(r: SectionReader): NymVpnMain {
 function readGateway(r: SectionReader, defaults: GatewayChoice): GatewayChoice {
   const choice: GatewayChoice = {
     select: r.oneOf('select', GATEWAY_SELECTIONS, defaults.select),
-    id: r.parsed('id', (t) => (GATEWAY_ID.test(t) ? t : undefined), 'is not a gateway identity'),
-    country: r.parsed('country', parseCountryCode, 'is not an ISO 3166-1 alpha-2 country code'),
-    minPerformance: r.parsed('min_performance', (t) => parseIntInRange(t, 0, 100), 'is not an integer between 0 and 100'),
+    id: r.value('id', GATEWAY_IDENTITY),
+    country: r.value('country', COUNTRY),
+    minPerformance: r.value('min_performance', PERCENT),
   };
   if (choice.select === 'id' && !r.has('id')) r.error('id', undefined, "is missing, and select is 'id'");
-  if (choice.select === 'country' && !r.has('country')) r.error('country', undefined, "is missing, and select is 'country'");
+  if (choice.select === 'country' && !r.has('country')) {
+    r.error('country', undefined, "is missing, and select is 'country'");
+  }
   r.warnUnknown();
   return choice;
 }
@@ -110,41 +135,27 @@ function readPeer(r: SectionReader): StaticPeer | undefined {
     return value;
   };
   const role = required('role', r.word('role', PEER_ROLES), 'entry or exit');
-  const publicKey = required(
-    'public_key',
-    r.parsed('public_key', (t) => (isWireGuardKey(t) ? t : undefined), 'is not a WireGuard key (base64 of 32 bytes)'),
-    "the gateway's WireGuard public key",
-  );
-  const endpoint = required(
-    'endpoint',
-    r.parsed('endpoint', parseEndpoint, 'is not host:port or [IPv6]:port'),
-    'host:port',
-  );
-  const addresses = required(
-    'address',
-    r.checkedList('address', (t) => parseIpPrefix(t) !== undefined, 'is not an IP address with optional /prefix'),
-    'our tunnel address',
-  );
-  const peer = {
-    gatewayId: r.parsed('gateway_id', (t) => (GATEWAY_ID.test(t) ? t : undefined), 'is not a gateway identity'),
-    presharedKey: r.parsed('preshared_key', (t) => (isWireGuardKey(t) ? t : undefined), 'is not a WireGuard key (base64 of 32 bytes)'),
-    country: r.parsed('country', parseCountryCode, 'is not an ISO 3166-1 alpha-2 country code'),
+  const publicKey = required('public_key', r.value('public_key', WIREGUARD_KEY), "the gateway's WireGuard public key");
+  const endpoint = required('endpoint', r.value('endpoint', ENDPOINT), 'host:port');
+  const addresses = required('address', r.listOf('address', TUNNEL_ADDRESS), 'our tunnel address');
+  const optional = {
+    gatewayId: r.value('gateway_id', GATEWAY_IDENTITY),
+    presharedKey: r.value('preshared_key', WIREGUARD_KEY),
+    country: r.value('country', COUNTRY),
   };
   r.warnUnknown();
-  if (role === undefined || publicKey === undefined || endpoint === undefined || addresses === undefined) return undefined;
+  if (role === undefined || publicKey === undefined || endpoint === undefined || addresses === undefined) {
+    return undefined;
+  }
   if (addresses.length === 0) {
     r.error('address', undefined, 'names no address');
     return undefined;
   }
-  return { section: r.ref, role, publicKey, endpoint, addresses, ...peer };
-}
-
-function isPolicySource(text: string): boolean {
-  return parseIpPrefix(text) !== undefined || isLinuxInterfaceName(text);
+  return { section: r.ref, role, publicKey, endpoint, addresses, ...optional };
 }
 
 function readPolicy(r: SectionReader): TrafficPolicy {
-  const sources = r.checkedList('source', isPolicySource, 'is not an interface name or an IP prefix');
+  const sources = r.listOf('source', POLICY_SOURCE);
   r.warnUnknown();
   return { sources: sources ?? DEFAULT_POLICY.sources };
 }
@@ -205,7 +216,10 @@ export function validateNymVpnConfig(pkg: UciPackage): NymVpnValidation {
  * Reads and checks `<dir>/nym-vpn`. A missing file gives the defaults (with a warning); a file
  * uci would refuse, or any invalid value, throws ConfigError listing every error.
  */
-export async function loadNymVpnConfig(dir: string = DEFAULT_CONFIG_DIR, name: string = NYM_VPN_CONFIG_NAME): Promise<LoadedNymVpnConfig> {
+export async function loadNymVpnConfig(
+  dir: string = DEFAULT_CONFIG_DIR,
+  name: string = NYM_VPN_CONFIG_NAME,
+): Promise<LoadedNymVpnConfig> {
   let pkg: UciPackage;
   try {
     pkg = await loadUciConfig(dir, name);
@@ -213,7 +227,7 @@ export async function loadNymVpnConfig(dir: string = DEFAULT_CONFIG_DIR, name: s
     if (!(error instanceof UciError)) throw error;
     if (error.code === 'NOTFOUND') {
       const warning = makeIssue(name, undefined, undefined, undefined, `no file ${dir}/${name}, using the defaults`);
-      return { config: validateNymVpnConfig({ name, sections: [], sectionCounter: 0 }).config!, warnings: [warning] };
+      return { config: defaultNymVpnConfig(), warnings: [warning] };
     }
     throw new ConfigError([makeIssue(name, undefined, undefined, undefined, error.message)]);
   }

@@ -102,7 +102,12 @@ export const DEFAULT_MAIN: NymVpnMain = {
  * Entry: the fastest gateway, since every packet crosses it first; exit: a random one, which
  * spreads users and keeps the exit unpredictable.
  */
-export const DEFAULT_ENTRY: GatewayChoice = { select: 'low_latency', id: undefined, country: undefined, minPerformance: undefined };
+export const DEFAULT_ENTRY: GatewayChoice = {
+  select: 'low_latency',
+  id: undefined,
+  country: undefined,
+  minPerformance: undefined,
+};
 export const DEFAULT_EXIT: GatewayChoice = { select: 'random', id: undefined, country: undefined, minPerformance: undefined };
 
 export const DEFAULT_POLICY: TrafficPolicy = { sources: ['lan'] };

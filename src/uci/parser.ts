@@ -6,7 +6,15 @@
 
 import { UciError } from './errors.js';
 import { expectEndOfStatement, nextArgument, parseError, skipWhitespace } from './lexer.js';
-import { addAnonymousSection, addListValue, createPackage, findOption, findSection, setOption, setSection } from './model.js';
+import {
+  addAnonymousSection,
+  addListValue,
+  createPackage,
+  findOption,
+  findSection,
+  setOption,
+  setSection,
+} from './model.js';
 import type { UciPackage, UciSection } from './model.js';
 import { isValidUciType } from './names.js';
 import { ParseBuffer } from './parse-buffer.js';

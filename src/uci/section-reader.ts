@@ -6,6 +6,21 @@ import { parseIntInRange, parseUciBool } from './config-values.js';
 import type { IssueCollector } from './config-issues.js';
 import type { UciOption, UciSection } from './model.js';
 
+/** A kind of value: how to read it, and what to say when the text is not one. */
+export interface ValueKind<T> {
+  readonly read: (text: string) => T | undefined;
+  readonly problem: string;
+}
+
+export function intBetween(min: number, max: number): ValueKind<number> {
+  return { read: (text) => parseIntInRange(text, min, max), problem: `is not an integer between ${min} and ${max}` };
+}
+
+const BOOLEAN: ValueKind<boolean> = {
+  read: parseUciBool,
+  problem: 'is not a boolean (1/0, yes/no, on/off, true/false, enabled/disabled)',
+};
+
 export class SectionReader {
   private readonly asked = new Set<string>();
 
@@ -53,42 +68,39 @@ export class SectionReader {
     return option.value.split(/\s+/).filter((item) => item !== '');
   }
 
-  /** A value checked by `read`; undefined (and an error) when it does not pass. */
-  parsed<T>(name: string, read: (text: string) => T | undefined, problem: string): T | undefined {
+  /** A single value of the given kind; undefined (and an error) when the text is not one. */
+  value<T>(name: string, kind: ValueKind<T>): T | undefined {
     const text = this.string(name);
     if (text === undefined) return undefined;
-    const value = read(text);
-    if (value === undefined) this.error(name, text, problem);
+    const value = kind.read(text);
+    if (value === undefined) this.error(name, text, kind.problem);
     return value;
   }
 
   bool(name: string, fallback: boolean): boolean {
-    return (
-      this.parsed(name, parseUciBool, 'is not a boolean (1/0, yes/no, on/off, true/false, enabled/disabled)') ??
-      fallback
-    );
+    return this.value(name, BOOLEAN) ?? fallback;
   }
 
   int(name: string, min: number, max: number, fallback: number): number {
-    return this.parsed(name, (t) => parseIntInRange(t, min, max), `is not an integer between ${min} and ${max}`) ?? fallback;
+    return this.value(name, intBetween(min, max)) ?? fallback;
   }
 
   /** One of `allowed`, or undefined (with an error if the option is there but something else). */
   word<T extends string>(name: string, allowed: readonly T[]): T | undefined {
     const read = (text: string): T | undefined => allowed.find((word) => word === text);
-    return this.parsed(name, read, `is not one of ${allowed.join(', ')}`);
+    return this.value(name, { read, problem: `is not one of ${allowed.join(', ')}` });
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
     return this.word(name, allowed) ?? fallback;
   }
 
-  /** Each item through `check`; bad items are reported one by one. */
-  checkedList(name: string, check: (item: string) => boolean, problem: string): string[] | undefined {
+  /** A list whose every item is of the given kind; bad items are reported one by one. */
+  listOf(name: string, kind: ValueKind<unknown>): string[] | undefined {
     const items = this.list(name);
     if (items === undefined) return undefined;
-    const bad = items.filter((item) => !check(item));
-    for (const item of bad) this.error(name, item, problem);
+    const bad = items.filter((item) => kind.read(item) === undefined);
+    for (const item of bad) this.error(name, item, kind.problem);
     return bad.length === 0 ? items : undefined;
   }
 
