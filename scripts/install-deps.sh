@@ -27,3 +27,12 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   npm ci --no-audit --no-fund
   cp package-lock.json "$stamp"
 fi
+
+# The native addons: rebuilt when missing (after `make clean`) or older than their sources.
+addons=(build/Release/nym_vpn_native.node build/Release/nym_peercred.node)
+for a in "${addons[@]}"; do
+  if [ ! -f "$a" ] || [ -n "$(find binding.gyp src/tun/addon src/ubus/addon -newer "$a" -print -quit)" ]; then
+    if ! out=$(npm rebuild --foreground-scripts 2>&1); then echo "$out" >&2; exit 1; fi
+    break
+  fi
+done
