@@ -92,7 +92,8 @@ function applyOptionWithArgument(
       settings.configDir = value;
       break;
     case 'd':
-      settings.delimiter = value;
+      // Output is built from byte strings (latin1); argv arrives decoded as UTF-8.
+      settings.delimiter = Buffer.from(value, 'utf8').toString('latin1');
       break;
     case 'f':
       if (settings.inputFile !== undefined) {
