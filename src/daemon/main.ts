@@ -10,7 +10,7 @@ import { Logger, type LogLevel } from './log.js';
 import { resolvePaths } from './paths.js';
 import { NymVpnService } from './service.js';
 import { publishState, registerObject } from './ubus-object.js';
-import { readSettings } from './settings.js';
+import { defaultNymVpnConfig, readConfig } from './settings.js';
 
 const USAGE = `Usage: nym-vpnd [--socket PATH] [--root DIR] [--log-level error|warn|info|debug]
 
@@ -49,14 +49,18 @@ async function main(): Promise<void> {
   const log = new Logger((level as LogLevel | undefined) ?? 'info');
   const schema = loadSchema(schemaPath);
 
-  let settings;
+  let config = defaultNymVpnConfig();
+  let configError: string | undefined;
   try {
-    settings = readSettings(paths);
+    const loaded = await readConfig(paths);
+    config = loaded.config;
+    for (const w of loaded.warnings) log.warn(`config: ${w.message}`);
   } catch (e) {
-    log.error(`${(e as Error).message}; starting with the defaults`);
-    settings = readSettings(paths, { defaultsOnly: true });
+    configError = (e as Error).message;
+    log.error(`config not usable, starting with the defaults: ${configError}`);
   }
-  const service = new NymVpnService({ log, settings, readSettings: () => readSettings(paths) });
+  if (level === undefined) log.level = config.main.logLevel;
+  const service = new NymVpnService({ log, config, configError, readConfig: () => readConfig(paths), logLevelForced: level !== undefined });
 
   const client = await UbusClient.connect({ socket: paths.socket });
   const obj = await registerObject(client, schema, service.handlers(), log);
@@ -72,7 +76,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => service.reload());
+  process.on('SIGHUP', () => void service.reload());
 }
 
 main().catch((e: Error) => {

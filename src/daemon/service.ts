@@ -9,26 +9,23 @@ import { statusReply, type TrafficStats } from './status.js';
 import { packageVersion } from './version.js';
 import type { Logger } from './log.js';
 import type { Handler } from './ubus-object.js';
-
-export interface Settings {
-  interfaceName: string;
-  dns: string[];
-  killSwitch: boolean;
-  network: string;
-  apiUrl: string;
-}
+import { apiUrlOf, type LoadedConfig, type NymVpnConfig } from './settings.js';
 
 export interface ServiceOptions {
   log: Logger;
-  settings: Settings;
-  /** Re-reads the configuration; throws (with a message naming the bad option) when it is invalid. */
-  readSettings: () => Settings;
+  config: NymVpnConfig;
+  /** Why the config on disk was not used at start (the defaults run instead). */
+  configError?: string;
+  /** Re-reads the configuration; rejects (naming each bad option) when it is invalid. */
+  readConfig: () => Promise<LoadedConfig>;
+  /** The log level came from the command line: the config's log_level does not override it. */
+  logLevelForced?: boolean;
   now?: () => number;
 }
 
 export class NymVpnService {
   readonly machine: TunnelStateMachine;
-  private settings: Settings;
+  private config: NymVpnConfig;
   private configError: string | undefined;
   private reconnects = 0;
   private readonly stats: TrafficStats = { rx_bytes: 0, tx_bytes: 0, rx_packets: 0, tx_packets: 0 };
@@ -38,7 +35,8 @@ export class NymVpnService {
   constructor(private readonly opts: ServiceOptions) {
     this.now = opts.now ?? Date.now;
     this.startedAt = this.now();
-    this.settings = opts.settings;
+    this.config = opts.config;
+    this.configError = opts.configError;
     this.machine = new TunnelStateMachine(this.startedAt);
   }
 
@@ -46,9 +44,9 @@ export class NymVpnService {
     return statusReply({
       state: this.machine.state,
       since: this.machine.since,
-      interfaceName: this.settings.interfaceName,
-      dns: this.settings.dns,
-      killSwitch: this.settings.killSwitch,
+      interfaceName: this.config.main.interface,
+      dns: [...this.config.main.dns],
+      killSwitch: this.config.main.killSwitch,
       reconnects: this.reconnects,
       stats: this.stats,
       configError: this.configError,
@@ -61,8 +59,8 @@ export class NymVpnService {
       node: process.versions.node,
       platform: process.platform,
       arch: process.arch,
-      network: this.settings.network,
-      api_url: this.settings.apiUrl,
+      network: this.config.main.network,
+      api_url: apiUrlOf(this.config),
       uptime: Math.floor((this.now() - this.startedAt) / 1000),
       pid: process.pid,
     };
@@ -72,19 +70,25 @@ export class NymVpnService {
     this.machine.onChange((s) => cb(s));
   }
 
-  reload(): Record<string, unknown> {
-    let next: Settings;
+  get currentConfig(): NymVpnConfig {
+    return this.config;
+  }
+
+  async reload(): Promise<Record<string, unknown>> {
+    let next: LoadedConfig;
     try {
-      next = this.opts.readSettings();
+      next = await this.opts.readConfig();
     } catch (e) {
       // A bad file leaves the daemon on its last good config; status says why.
       this.configError = (e as Error).message;
       this.opts.log.error(`config not reloaded, keeping the last good one: ${this.configError}`);
       return { reloaded: false, changed: [], reconnect: false, error: this.configError };
     }
-    const changed = (Object.keys(next) as (keyof Settings)[]).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.settings[k]));
-    this.settings = next;
+    for (const w of next.warnings) this.opts.log.warn(`config: ${w.message}`);
+    const changed = changedSettings(this.config, next.config);
+    this.config = next.config;
     this.configError = undefined;
+    if (!this.opts.logLevelForced) this.opts.log.level = next.config.main.logLevel;
     this.opts.log.info(`config reloaded${changed.length ? `: ${changed.join(', ')} changed` : ', nothing changed'}`);
     return { reloaded: true, changed, reconnect: false };
   }
@@ -107,4 +111,18 @@ export class NymVpnService {
       account_forget: () => this.notYet('account_forget: the account store'),
     };
   }
+}
+
+/** Names of what differs between two configs, as `section.option` (peers as a whole). */
+export function changedSettings(a: NymVpnConfig, b: NymVpnConfig): string[] {
+  const out: string[] = [];
+  for (const section of ['main', 'entry', 'exit', 'policy'] as const) {
+    const x = a[section] as unknown as Record<string, unknown>;
+    const y = b[section] as unknown as Record<string, unknown>;
+    for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) {
+      if (JSON.stringify(x[k]) !== JSON.stringify(y[k])) out.push(`${section}.${k}`);
+    }
+  }
+  if (JSON.stringify(a.peers) !== JSON.stringify(b.peers)) out.push('peers');
+  return out;
 }
