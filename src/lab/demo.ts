@@ -58,7 +58,7 @@ async function main(): Promise<number> {
   console.log(`\n$ nym-vpnc --socket ${socket} status`);
   const status = spawnSync(process.execPath, [bin.cli, '--socket', socket, 'status'], { stdio: 'inherit' });
   if (status.status !== 0) return 1;
-  console.log(`\n$ ubus -s ${socket} call nym-vpn info   (same call, through our client)`);
+  console.log(`\n$ nym-vpnc --socket ${socket} info`);
   spawnSync(process.execPath, [bin.cli, '--socket', socket, 'info'], { stdio: 'inherit' });
   if (check) return 0;
   console.log('\nThe bus and nym-vpnd keep running; try the commands above. Ctrl-C stops everything.');
