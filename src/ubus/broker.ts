@@ -49,6 +49,8 @@ export interface BrokerStats {
   patterns: number;
   /** Messages not delivered because a client's backlog was full. */
   dropped: number;
+  /** Messages received and handled since start. */
+  received: number;
 }
 
 const defaultLog: Logger = (level, msg) => {
@@ -69,6 +71,7 @@ export class UbusBroker implements Bus {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private droppedFromGone = 0;
+  private received = 0;
   private warnedNoCred = false;
 
   constructor(private readonly opts: BrokerOptions = {}) {
@@ -127,7 +130,7 @@ export class UbusBroker implements Bus {
     for (const c of this.clients.values()) dropped += c.dropped;
     return {
       clients: this.clients.size, objects: this.registry.objects.size - 3, types: this.registry.types.size,
-      patterns: this.events.patternCount, dropped,
+      patterns: this.events.patternCount, dropped, received: this.received,
     };
   }
 
@@ -189,6 +192,7 @@ export class UbusBroker implements Bus {
     const frames = cl.splitter.push(chunk);
     for (const f of frames) {
       if (cl.closed) return;
+      this.received++;
       if (this.monitor.active) this.monitor.observe(cl, f.bytes, false);
       try {
         receiveMessage(this, cl, f);

@@ -29,10 +29,14 @@ export class RawClient {
   private constructor(private readonly out: Writable, input: Readable, private readonly onClose: () => void) {
     input.on('data', (chunk: Buffer) => {
       for (const f of this.reader.push(chunk)) {
-        const normal = Buffer.from(f.bytes);
+        // The strict decoder wants version 0 and a padded length; a relayed odd frame has neither.
+        const normal = Buffer.alloc((f.bytes.length + 3) & ~3);
+        normal.set(f.bytes);
         normal[0] = 0;
         const m = decodeMessage(normal);
-        this.inbox.push({ type: m.type, seq: m.seq, peer: m.peer, bytes: f.bytes, attrs: parseMsgAttrs(m.body) });
+        let attrs: MsgAttrs = {};
+        try { attrs = parseMsgAttrs(m.body); } catch { /* an echoed garbage body: bytes only */ }
+        this.inbox.push({ type: m.type, seq: m.seq, peer: m.peer, bytes: f.bytes, attrs });
       }
       this.wake();
     });
