@@ -109,6 +109,7 @@ export class NymVpnService {
       account: () => this.notYet('account: the account store'),
       account_set: () => this.notYet('account_set: the account store'),
       account_forget: () => this.notYet('account_forget: the account store'),
+      network_event: () => ({ handled: false }),
     };
   }
 }

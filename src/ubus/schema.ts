@@ -33,6 +33,8 @@ export interface Field {
 export interface MethodSchema {
   name: string;
   class: 'read' | 'write';
+  /** Called by the system (hotplug), not by users: no CLI command, not in the LuCI ACL. */
+  internal: boolean;
   description: string;
   args: Record<string, Field>;
   exclusive: string[][];
@@ -106,7 +108,7 @@ export function parseSchema(doc: unknown): Schema {
   };
   const methods: Record<string, MethodSchema> = {};
   for (const [name, raw] of Object.entries(d.methods)) {
-    const m = raw as { class?: string; description?: string; args?: Record<string, RawField>; exclusive?: string[][]; reply?: RawField };
+    const m = raw as { class?: string; internal?: boolean; description?: string; args?: Record<string, RawField>; exclusive?: string[][]; reply?: RawField };
     if (m.class !== 'read' && m.class !== 'write') throw new Error(`${name}: class must be read or write`);
     const args = Object.fromEntries(Object.entries(m.args ?? {}).map(([k, v]) => [k, resolve(v, `${name}.${k}`)]));
     if (RPC_SESSION_ARG in args) throw new Error(`${name}: ${RPC_SESSION_ARG} is implicit`);
@@ -114,6 +116,7 @@ export function parseSchema(doc: unknown): Schema {
     methods[name] = {
       name,
       class: m.class,
+      internal: m.internal === true,
       description: m.description ?? '',
       args,
       exclusive: m.exclusive ?? [],

@@ -24,8 +24,9 @@ function rejects(t: import('ava').ExecutionContext, method: string, json: Record
 }
 
 test('the schema describes exactly the methods of architecture.md, each read or write', (t) => {
-  t.deepEqual(Object.keys(schema.methods).sort(), ['account', 'account_forget', 'account_set', 'connect', 'countries', 'disconnect', 'gateways', 'info', 'reload', 'status']);
+  t.deepEqual(Object.keys(schema.methods).sort(), ['account', 'account_forget', 'account_set', 'connect', 'countries', 'disconnect', 'gateways', 'info', 'network_event', 'reload', 'status']);
   t.deepEqual(Object.values(schema.methods).filter((m) => m.class === 'read').map((m) => m.name).sort(), ['account', 'countries', 'gateways', 'info', 'status']);
+  t.deepEqual(Object.values(schema.methods).filter((m) => m.internal).map((m) => m.name), ['network_event'], 'only the hotplug hook is internal');
 });
 
 test('the signature carries blobmsg types (bool as INT8, arrays as ARRAY)', (t) => {
