@@ -18,5 +18,8 @@ demo: build
 bench: build
 	@node scripts/bench.mjs
 
+package: build
+	@bash scripts/package.sh
+
 clean:
 	rm -rf dist build
