@@ -4,7 +4,7 @@
 // both the real ubusd and our broker, whose answers must be the same bytes once ids are aligned.
 import test from 'ava';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker } from './fixtures-broker/harness.js';
@@ -168,6 +168,82 @@ it('one scripted session gets the same bytes from the real ubusd and from nym-ub
     const theirs = await session(sock);
     const ours = await session(h.socketPath);
     for (const peer of ['A', 'B', 'C']) t.deepEqual(ours[peer], theirs[peer], `peer ${peer}`);
+    t.log(`compared ${Object.values(theirs).flat().length} messages`);
+  } finally {
+    real.child.kill('SIGTERM');
+    await h.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const ACL = {
+  user: 'nobody',
+  access: { 'nym-vpn': { methods: ['status'] }, 'net.*': { methods: ['*'] }, starred: { methods: '*' }, 'nobody.*': { methods: [], acl: { level: 3 } } },
+  subscribe: ['nym-vpn'], publish: ['nobody.*'], listen: ['nym-vpn.*'], send: ['nym-vpn.cmd'],
+};
+const GROUP_ACL = { group: 'nogroup', access: { grp: { methods: ['ok'] } } };
+
+/** The same idea for ACLs: root owns objects, `nobody` probes what it may do. */
+async function aclSession(sock: string): Promise<Record<string, string[]>> {
+  const R = await RawClient.connect(sock);
+  const N = await RawClient.connectAs(sock, 'nobody', 'nogroup');
+  const peers = { R, N };
+  const got: Record<string, Uint8Array[]> = { R: [], N: [] };
+  const ids: number[] = [R.id, N.id];
+  const settle = async () => {
+    await sleep(80);
+    for (const [name, c] of Object.entries(peers)) {
+      for (const m of c.inbox.splice(0)) {
+        got[name]!.push(m.bytes);
+        for (const v of [m.attrs.objid, m.attrs.objtype]) if (m.type === MsgType.DATA && v !== undefined && !ids.includes(v)) ids.push(v);
+      }
+    }
+  };
+  const obj: Record<string, number> = {};
+  for (const [path, methods] of [['nym-vpn', ['status', 'connect']], ['net.a', ['x', 'y']], ['secret', ['m']], ['grp', ['ok', 'no']], ['starred', ['s']]] as const) {
+    R.send(proto.addObject(1, path, methods.map((name) => ({ name, args: [] })))); await settle();
+    obj[path] = ids[ids.length - 2]!;
+  }
+  R.send(proto.addObject(2)); await settle();
+  const rAnon = ids[ids.length - 1]!;
+  N.send(proto.lookup(3)); await settle();
+  N.send(proto.lookup(4, 'n*')); await settle();
+  for (const [path, m] of [['nym-vpn', 'status'], ['nym-vpn', 'connect'], ['secret', 'm'], ['starred', 's'], ['grp', 'ok'], ['grp', 'no'], ['net.a', 'y']] as const) {
+    N.send(proto.invoke(5, obj[path]!, m)); await settle();
+  }
+  N.send(proto.addObject(6, 'nobody.svc', [{ name: 'a', args: [] }])); await settle();
+  N.send(proto.addObject(7, 'other', [{ name: 'a', args: [] }])); await settle();
+  N.send(proto.addObject(8)); await settle();
+  const nAnon = ids[ids.length - 1]!;
+  for (const target of [obj['nym-vpn']!, obj.secret!, rAnon]) { N.send(proto.subscribe(9, nAnon, target)); await settle(); }
+  for (const pattern of ['nym-vpn.*', 'nym-vpn.state', 'other']) {
+    N.send(proto.invoke(10, 1, 'register', { object: nAnon | 0, pattern })); await settle();
+  }
+  for (const id of ['nym-vpn.cmd', 'nym-vpn.other']) { N.send(proto.invoke(11, 1, 'send', { id, data: {} })); await settle(); }
+  R.send(proto.invoke(12, 1, 'send', { id: 'nym-vpn.state', data: { up: true } })); await settle();
+  N.send(proto.invoke(13, 3, 'add')); await settle();
+  N.send(proto.invoke(14, 2, 'query')); await settle();
+  for (const c of Object.values(peers)) c.close();
+  const placeholders = ids.map((id, i) => [id, 0x1d000000 + i] as const);
+  return Object.fromEntries(Object.entries(got).map(([k, v]) => [k, v.map((b) => hex(swapIds(b, placeholders)))]));
+}
+
+it('the same ACL probes by a nobody peer get the same bytes from the real ubusd and from nym-ubusd', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ubusd-real-acl-'));
+  chmodSync(dir, 0o755);
+  const aclDir = join(dir, 'acl');
+  mkdirSync(aclDir);
+  writeFileSync(join(aclDir, 'nobody.json'), JSON.stringify(ACL), { mode: 0o644 });
+  writeFileSync(join(aclDir, 'group.json'), JSON.stringify(GROUP_ACL), { mode: 0o644 });
+  const sock = join(dir, 'ubus.sock');
+  const real = background(join(PREFIX, 'sbin/ubusd'), ['-s', sock, '-A', aclDir]);
+  // The ubusd built here predates the fix that also checks the bare "*" pattern; match it for the comparison.
+  const h = await startBroker({ checkWildcardListen: false }, { 'nobody.json': ACL, 'group.json': GROUP_ACL });
+  try {
+    t.true(await until(() => existsSync(sock)));
+    const theirs = await aclSession(sock);
+    const ours = await aclSession(h.socketPath);
+    for (const peer of ['R', 'N']) t.deepEqual(ours[peer], theirs[peer], `peer ${peer}`);
     t.log(`compared ${Object.values(theirs).flat().length} messages`);
   } finally {
     real.child.kill('SIGTERM');
