@@ -2,7 +2,9 @@
 // both roles, IPv4 and IPv6, 100 MB TCP transfers checked by SHA-256, a forced rekey mid-transfer,
 // keepalives on the wire, and the cookie exchange when our responder is under load.
 import test from 'ava';
-import { INNER, OUTER, startInterop, tcpTransfer, type Interop } from './lab/interop-lab.js';
+import { fileURLToPath } from 'node:url';
+import { JsonLinesChild } from '../../src/lab/process.js';
+import { INNER, OUTER, THEIR_PORT, startInterop, tcpTransfer, type Interop } from './lab/interop-lab.js';
 
 const MB100 = 100 * 1000 * 1000;
 
@@ -58,9 +60,9 @@ test.serial('it initiates: wireguard-go starts the handshake; IPv6 ping and 100 
   });
 });
 
-test.serial('forced rekey: RekeyAfterTime 1.5 s on our side, several handshakes during 100 MB, nothing lost', async (t) => {
+test.serial('forced rekey: RekeyAfterTime 0.7 s on our side, several handshakes during 100 MB, nothing lost', async (t) => {
   // RekeyTimeout is shortened too: it also spaces out initiations, and would hold the rekey back.
-  await withLab(t, { bind: 'batch', timers: { rekeyAfterTime: 1500, rekeyTimeout: 300 } }, async (x) => {
+  await withLab(t, { bind: 'batch', timers: { rekeyAfterTime: 700, rekeyTimeout: 300 } }, async (x) => {
     t.true(await pingRetry(x.ours, INNER.theirs));
     const r = await tcpTransfer(x.theirs, x.ours, INNER.theirs, MB100);
     t.is(r.received.sha256, r.sent.sha256);
@@ -100,5 +102,27 @@ test.serial('cookie: our responder under load answers wireguard-go with a cookie
     t.true(s.counters.cookieRepliesSent >= 1, `cookie replies: ${s.counters.cookieRepliesSent}`);
     t.true(s.counters.handshakeInitiationsReceived >= 1);
     t.log(`cookie replies sent: ${s.counters.cookieRepliesSent}, initiations accepted: ${s.counters.handshakeInitiationsReceived}`);
+  });
+});
+
+test.serial('cookie, other way: wireguard-go flooded until under load sends our initiator a cookie; our retry with mac2 gets through', async (t) => {
+  await withLab(t, { timers: { rekeyTimeout: 1000 } }, async (x) => {
+    const floodSource = '10.200.0.3';
+    await x.ours.addAddress(x.ourVeth, `${floodSource}/24`);
+    const flood = new JsonLinesChild(x.ours.spawn(process.execPath, [fileURLToPath(new URL('./lab/flood.js', import.meta.url)),
+      floodSource, OUTER.theirs, String(THEIR_PORT), x.theirPublicKey, '12']));
+    await flood.next((m) => m.started === true, 10_000);
+    await new Promise((r) => setTimeout(r, 1500)); // let its handshake queue fill
+    await x.child.request({ cmd: 'connect' });
+    let s = await status(x);
+    for (let i = 0; i < 80 && s.counters.handshakeResponsesReceived === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      s = await status(x);
+    }
+    const report = await flood.next<{ sent: number }>((m) => m.sent !== undefined, 30_000);
+    t.log(`flood sent ${report.sent} initiations; our cookie replies received: ${s.counters.cookieRepliesReceived}, initiations sent: ${s.counters.handshakeInitiationsSent}`);
+    t.true(s.counters.cookieRepliesReceived >= 1, 'wireguard-go answered with a cookie reply');
+    t.true(s.counters.handshakeResponsesReceived >= 1, 'the retry with mac2 completed the handshake');
+    t.true(await pingRetry(x.ours, INNER.theirs));
   });
 });

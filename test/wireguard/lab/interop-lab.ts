@@ -35,6 +35,8 @@ export interface Interop {
   theirs: Netns;
   child: JsonLinesChild;
   wgName: string;
+  /** Our end of the veth (to add addresses, e.g. a second source for a flood). */
+  ourVeth: string;
   ourPublicKey: string;
   theirPublicKey: string;
   wg(args: string[]): Promise<string>;
@@ -59,7 +61,7 @@ export async function startInterop(opts: InteropOptions = {}): Promise<Interop> 
   try {
     const ours = await lab.namespace();
     const theirs = await lab.namespace();
-    await lab.veth({ ns: ours, addresses: [`${OUTER.ours}/24`, `${OUTER.ours6}/64`] }, { ns: theirs, addresses: [`${OUTER.theirs}/24`, `${OUTER.theirs6}/64`] });
+    const veth = await lab.veth({ ns: ours, addresses: [`${OUTER.ours}/24`, `${OUTER.ours6}/64`] }, { ns: theirs, addresses: [`${OUTER.theirs}/24`, `${OUTER.theirs6}/64`] });
     const id = `${process.pid.toString(36)}${(counter++).toString(36)}`;
     const wgName = `wgo${id}`.slice(0, 15);
     const tunName = `nwt${id}`.slice(0, 15);
@@ -94,7 +96,7 @@ export async function startInterop(opts: InteropOptions = {}): Promise<Interop> 
       timers: opts.timers, underLoad: opts.underLoad, bind: opts.bind, crypto: opts.crypto, capture: opts.capture,
     }, 20_000);
     return {
-      lab, ours, theirs, child, wgName, ourPublicKey, theirPublicKey, wg,
+      lab, ours, theirs, child, wgName, ourVeth: veth.a.name, ourPublicKey, theirPublicKey, wg,
       destroy: async () => {
         rmSync(tmp, { recursive: true, force: true });
         await lab.destroy();
