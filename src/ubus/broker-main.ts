@@ -43,8 +43,7 @@ function parseArgs(argv: string[]): { opts: BrokerOptions; verbose: boolean } {
         break;
       }
       case '-v': case '--verbose': verbose = true; break;
-      case '-h': case '--help': process.stdout.write(USAGE); process.exit(0);
-      // falls through (exit never returns)
+      case '-h': case '--help': process.stdout.write(USAGE); return process.exit(0);
       default: throw new Error(`unknown option ${a}`);
     }
   }
