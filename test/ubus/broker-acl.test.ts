@@ -8,6 +8,7 @@ import type { RawClient } from './fixtures-broker/raw-client.js';
 import * as proto from '../../src/ubus/proto.js';
 import { decodeTable } from '../../src/ubus/blobmsg.js';
 import { MsgType, Status } from '../../src/ubus/constants.js';
+import { loadPeerCred } from '../../src/ubus/broker-credentials.js';
 
 const m = (...names: string[]): proto.MethodSignature[] => names.map((name) => ({ name, args: [] }));
 
@@ -48,6 +49,10 @@ const listing = async (c: RawClient) => {
   const r = await c.request(proto.lookup(c.nextSeq()));
   return Object.fromEntries(r.data.map((d) => [d.attrs.objpath!, proto.parseSignature(d.attrs.signature!).map((x) => x.name)]));
 };
+
+test('the nym_peercred addon is built (without it every peer would count as the broker\'s own user)', (t) => {
+  t.not(loadPeerCred(), null, 'build/Release/nym_peercred.node missing: run npm rebuild');
+});
 
 test('LOOKUP shows a non-root peer only the methods it may call (objects with none are left out); root sees all', async (t) => {
   const { h, root, nobody } = await setup();
