@@ -159,3 +159,37 @@ test('keys are zeroed after 3 × RejectAfterTime without a new handshake', async
   t.is(p.ba.keypairs.current, null);
   await p.close();
 });
+
+for (const kind of ['dgram', 'batch'] as const) {
+  test(`two devices over real loopback UDP (${kind} bind): 2000 packets in batches arrive intact and in order`, async (t) => {
+    const { DgramBind } = await import('../../src/wireguard/bind-dgram.js');
+    const { UdpBatchBind } = await import('../../src/wireguard/bind-udp-batch.js');
+    const { Device } = await import('../../src/wireguard/device.js');
+    const { generatePrivateKey } = await import('../../src/wireguard/keys.js');
+    const mkBind = () => (kind === 'dgram' ? new DgramBind({ host4: '127.0.0.1', ipv4Only: true }) : new UdpBatchBind({ address: '127.0.0.1' }));
+    const got: Uint8Array[] = [];
+    let done: () => void = () => {};
+    const finished = new Promise<void>((r) => { done = r; });
+    const a = new Device({ privateKey: generatePrivateKey(), bind: mkBind() });
+    const b = new Device({ privateKey: generatePrivateKey(), bind: mkBind(), onPackets: (p) => { got.push(...p); if (got.length >= 2000) done(); } });
+    await a.up();
+    await b.up();
+    try {
+      a.addPeer({ publicKey: b.publicKey, endpoint: `127.0.0.1:${b.listenPort}`, allowedIps: ['10.0.0.2/32'] });
+      b.addPeer({ publicKey: a.publicKey, allowedIps: ['10.0.0.1/32'] });
+      const packets = Array.from({ length: 2000 }, (_, i) => ipv4Packet('10.0.0.1', '10.0.0.2', new Uint8Array(4 + (i % 1300)).fill(i & 0xff)));
+      a.sendPackets(packets.slice(0, 1)); // handshake first, then the rest in paced batches
+      for (let i = 0; i < 100 && b.allPeers()[0]!.keypairs.current === null && got.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 1; i < packets.length; i += 100) {
+        a.sendPackets(packets.slice(i, i + 100));
+        await new Promise((r) => setImmediate(r));
+      }
+      await Promise.race([finished, new Promise((r) => setTimeout(r, 10_000))]);
+      t.is(got.length, 2000);
+      t.true(got.every((p, i) => hex(p) === hex(packets[i]!)));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+}

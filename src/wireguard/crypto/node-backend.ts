@@ -44,7 +44,6 @@ function publicKeyObject(raw: Uint8Array): KeyObject {
 }
 
 const EMPTY = Buffer.alloc(0);
-const ZEROS = Buffer.alloc(16);
 
 function nodeSeal(key: Uint8Array | KeyObject, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
   const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG });
@@ -75,20 +74,24 @@ class NodeTransportCipher implements TransportCipher {
   constructor(raw: Uint8Array) {
     this.key = createSecretKey(raw);
   }
+  // Padded copies of short packets: one update() call is cheaper than a second one for the zeros.
+  private scratch = Buffer.alloc(2048);
   seal(nonce: Uint8Array, plaintext: Uint8Array, padding: number, out: Uint8Array, offset: number): number {
     const c = createCipheriv('chacha20-poly1305', this.key, nonce, { authTagLength: TAG });
-    // update() cannot write into a caller's buffer, so one copy per chunk is unavoidable here.
-    const body = c.update(plaintext);
-    out.set(body, offset);
-    let pos = offset + body.length;
+    let input = plaintext;
     if (padding > 0) {
-      const pad = c.update(ZEROS.subarray(0, padding));
-      out.set(pad, pos);
-      pos += pad.length;
+      const n = plaintext.length + padding;
+      if (this.scratch.length < n) this.scratch = Buffer.alloc(n);
+      this.scratch.set(plaintext);
+      this.scratch.fill(0, plaintext.length, n);
+      input = this.scratch.subarray(0, n);
     }
+    // update() cannot write into a caller's buffer, so one copy per packet is unavoidable here.
+    const body = c.update(input);
+    out.set(body, offset);
     c.final();
-    out.set(c.getAuthTag(), pos);
-    return pos + TAG - offset;
+    out.set(c.getAuthTag(), offset + body.length);
+    return body.length + TAG;
   }
   open(nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null {
     return nodeOpen(this.key, nonce, sealed, EMPTY);
