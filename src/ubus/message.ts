@@ -71,17 +71,17 @@ export function encodeMessage(h: UbusHeader, w?: BlobWriter): Uint8Array {
 }
 
 /**
- * How many bytes the frame starting with these 12 bytes occupies, or an error for a header
- * ubusd would refuse (version ≠ 0, root length < 4, padded payload over UBUS_MAX_MSGLEN).
+ * How many bytes the frame starting with these 12 bytes occupies, or an error for a header we
+ * refuse (version ≠ 0, root length < 4, padded payload over UBUS_MAX_MSGLEN). Like ubusd and
+ * libubus, the frame is the header plus the root's raw length: its padding is not read.
  */
 export function frameLength(head: Uint8Array): number {
   if (head.length < UBUS_MSG_HDR_LEN + 4) throw new UbusFrameError('need 12 bytes to size a frame');
   if (head[0] !== 0) throw new UbusFrameError(`unsupported ubus message version ${head[0]}`);
   const len = readU32(head.subarray(8, 12)) & 0x00ffffff;
   if (len < 4) throw new UbusFrameError(`root blob length ${len} below 4`);
-  const padded = pad4(len);
-  if (padded > UBUS_MAX_MSGLEN) throw new UbusFrameError(`message of ${padded} bytes exceeds ${UBUS_MAX_MSGLEN}`);
-  return UBUS_MSG_HDR_LEN + padded;
+  if (pad4(len) > UBUS_MAX_MSGLEN) throw new UbusFrameError(`message of ${pad4(len)} bytes exceeds ${UBUS_MAX_MSGLEN}`);
+  return UBUS_MSG_HDR_LEN + len;
 }
 
 /** Decodes one complete frame (as sized by frameLength). */

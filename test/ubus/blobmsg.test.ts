@@ -58,7 +58,7 @@ test('frame sizing refuses what ubusd refuses', (t) => {
   t.throws(() => frameLength(hex('00 00 00 00 00 00 00 00 00 00 00 03')), { message: /below 4/ });
   t.throws(() => frameLength(hex('00 00 00 00 00 00 00 00 00 10 00 04')), { message: /exceeds 1048576/ });
   t.is(frameLength(hex('00 00 00 00 00 00 00 00 00 0f ff fc')), 8 + 0x0ffffc);
-  t.is(frameLength(hex('00 00 00 00 00 00 00 00 00 00 00 05')), 16);
+  t.is(frameLength(hex('00 00 00 00 00 00 00 00 00 00 00 05')), 13, 'the raw length, as ubusd reads it');
 });
 
 test('the frame reader reassembles frames split at every byte', (t) => {
