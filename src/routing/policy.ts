@@ -1,0 +1,76 @@
+// Policy routing that sends traffic into the tunnel: a table whose default route is the TUN, and
+// rules that send the LAN's traffic (and the router's own) to it, except packets carrying the
+// daemon's fwmark — its outer UDP to the entry gateway — which keep using the main table.
+// Rendering is pure (ip -batch text); apply/remove run it. Everything added is removed again.
+
+import { run, type CommandTarget } from './command.js';
+
+export const NYM_FWMARK = 0x14d;
+export const NYM_TABLE = 333;
+/** Rule priorities: below OpenWrt's defaults (32766 main, 32767 default), clear of netifd and pbr. */
+export const RULE_PRIORITY = 6000;
+
+export interface PolicySpec {
+  interfaceName: string;
+  /** Devices whose forwarded traffic goes through the tunnel (e.g. br-lan). */
+  sourceDevices: readonly string[];
+  /** Source prefixes that go through the tunnel. */
+  sourceCidrs: readonly string[];
+  /** The router's own traffic goes through the tunnel too (unmarked sockets). */
+  routerTraffic: boolean;
+  /** 'tunnel': IPv6 uses the tunnel; 'block': IPv6 from the sources is unreachable. */
+  ipv6: 'tunnel' | 'block';
+  fwmark?: number;
+  table?: number;
+}
+
+export interface RuleSet {
+  /** `ip -batch` lines for IPv4 and IPv6, in order. */
+  add: string[];
+  del: string[];
+}
+
+/** The rules and routes for a policy, as `ip -batch` lines (pure). */
+export function renderPolicy(s: PolicySpec): RuleSet {
+  const mark = `0x${(s.fwmark ?? NYM_FWMARK).toString(16)}`;
+  const table = String(s.table ?? NYM_TABLE);
+  const add: string[] = [];
+  const del: string[] = [];
+  for (const fam of ['-4', '-6'] as const) {
+    const cidrs = s.sourceCidrs.filter((c) => (fam === '-4') === !c.includes(':'));
+    const rules: string[] = [
+      `fwmark ${mark} lookup main`,
+      'lookup main suppress_prefixlength 0',
+      ...(s.routerTraffic ? ['iif lo lookup ' + table] : []),
+      ...s.sourceDevices.map((d) => `iif ${d} lookup ${table}`),
+      ...cidrs.map((c) => `from ${c} lookup ${table}`),
+    ];
+    rules.forEach((r, i) => {
+      add.push(`${fam} rule add ${r} priority ${RULE_PRIORITY + i}`);
+      del.push(`${fam} rule del ${r} priority ${RULE_PRIORITY + i}`);
+    });
+    const route = fam === '-6' && s.ipv6 === 'block' ? `unreachable default table ${table}` : `default dev ${s.interfaceName} table ${table}`;
+    add.push(`${fam} route replace ${route}`);
+    del.push(`${fam} route flush table ${table}`);
+  }
+  return { add, del };
+}
+
+/** Installs the policy; whatever part fails is rolled back before the error is thrown. */
+export async function applyPolicy(s: PolicySpec, target: CommandTarget = {}): Promise<RuleSet> {
+  const r = renderPolicy(s);
+  await removePolicy(r, target); // idempotent: a crashed daemon may have left the same rules
+  try {
+    await run('ip', ['-batch', '-'], target, r.add.join('\n') + '\n');
+  } catch (e) {
+    await removePolicy(r, target);
+    throw e;
+  }
+  return r;
+}
+
+/** Removes every rule and route of the policy; missing ones are fine. */
+export async function removePolicy(r: RuleSet, target: CommandTarget = {}): Promise<void> {
+  // -force: go on past lines that fail (a rule already gone).
+  await run('ip', ['-force', '-batch', '-'], target, r.del.join('\n') + '\n').catch(() => {});
+}

@@ -1,0 +1,106 @@
+// The exit tunnel's "UDP socket": instead of a real socket, its datagrams are wrapped in IP + UDP
+// (our entry-tunnel address → the exit gateway's endpoint) and handed to the entry tunnel as
+// packets; UDP packets the entry tunnel delivers from the exit endpoint to us are unwrapped and
+// handed back. This is how the exit tunnel travels inside the entry tunnel on one TUN.
+
+import type { Bind, Datagram, Endpoint } from '../wireguard/bind.js';
+import { parseIp } from '../wireguard/ip-address.js';
+import { bytesEqual, headerLength, parseUdp, writeUdpHeaders, type UdpAddress } from './ip-udp.js';
+
+export interface NestedBindOptions {
+  /** Our address inside the entry tunnel (the source of the wrapped packets). */
+  localAddress: string;
+  /** Our UDP port inside the entry tunnel. */
+  localPort: number;
+  /** The exit gateway's endpoint: the only peer this bind talks to. */
+  remote: Endpoint;
+  /** Hands wrapped packets to the entry tunnel. */
+  sendToEntry: (packets: Uint8Array[]) => void;
+}
+
+export interface NestedBindCounters {
+  wrapped: number;
+  unwrapped: number;
+  /** Packets from the entry tunnel that were not the exit tunnel's UDP (dropped). */
+  foreign: number;
+  malformed: number;
+}
+
+export class NestedBind implements Bind {
+  private handler: (batch: Datagram[]) => void = () => {};
+  private readonly local: UdpAddress;
+  private readonly remote: UdpAddress;
+  private readonly remoteEndpoint: Endpoint;
+  private readonly headroom: number;
+  private ipId = 0;
+  private open_ = false;
+  private readonly outgoing: Uint8Array[] = [];
+  private readonly incoming: Datagram[] = [];
+  readonly counters: NestedBindCounters = { wrapped: 0, unwrapped: 0, foreign: 0, malformed: 0 };
+
+  constructor(private readonly options: NestedBindOptions) {
+    const local = parseIp(options.localAddress);
+    const remote = parseIp(options.remote.address);
+    if (local.length !== remote.length) throw new TypeError('the entry-tunnel address and the exit endpoint must be the same IP family');
+    this.local = { addr: local, port: options.localPort };
+    this.remote = { addr: remote, port: options.remote.port };
+    this.remoteEndpoint = options.remote;
+    this.headroom = headerLength(local.length === 4 ? 4 : 6);
+  }
+
+  onReceive(handler: (batch: Datagram[]) => void): void {
+    this.handler = handler;
+  }
+
+  async open(): Promise<number> {
+    this.open_ = true;
+    return this.local.port;
+  }
+
+  /** Wraps the exit tunnel's datagrams and passes them to the entry tunnel in one batch. */
+  send(batch: Datagram[]): void {
+    if (!this.open_) return;
+    const out = this.outgoing;
+    for (const d of batch) {
+      // The exit device only ever talks to the exit endpoint; anything else would leave the design.
+      if (d.endpoint.port !== this.remote.port || d.endpoint.address !== this.remoteEndpoint.address) continue;
+      const packet = new Uint8Array(this.headroom + d.data.length);
+      packet.set(d.data, this.headroom);
+      this.ipId = (this.ipId + 1) & 0xffff;
+      writeUdpHeaders(packet, this.local, this.remote, d.data.length, this.ipId);
+      out.push(packet);
+    }
+    this.counters.wrapped += out.length;
+    if (out.length > 0) this.options.sendToEntry(out);
+    out.length = 0;
+  }
+
+  /**
+   * Takes the packets the entry tunnel decrypted: the exit tunnel's UDP goes to the exit device,
+   * everything else is dropped (the entry tunnel carries nothing but the exit tunnel).
+   */
+  receiveFromEntry(packets: readonly Uint8Array[]): void {
+    if (!this.open_) return;
+    const list = this.incoming;
+    for (const p of packets) {
+      const u = parseUdp(p);
+      if (typeof u === 'string') {
+        if (u === 'not-udp') this.counters.foreign++;
+        else this.counters.malformed++;
+        continue;
+      }
+      if (u.srcPort !== this.remote.port || u.dstPort !== this.local.port || !bytesEqual(u.src, this.remote.addr) || !bytesEqual(u.dst, this.local.addr)) {
+        this.counters.foreign++;
+        continue;
+      }
+      list.push({ data: u.payload, endpoint: this.remoteEndpoint });
+    }
+    this.counters.unwrapped += list.length;
+    if (list.length > 0) this.handler(list);
+    list.length = 0;
+  }
+
+  async close(): Promise<void> {
+    this.open_ = false;
+  }
+}

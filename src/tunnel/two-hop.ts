@@ -1,0 +1,191 @@
+// The two-hop tunnel on one TUN: packets read from the TUN are encrypted for the EXIT gateway, the
+// result is wrapped in IP + UDP to the exit's endpoint and encrypted again for the ENTRY gateway,
+// then sent on one real UDP socket (marked, so policy routing keeps it off the tunnel). Replies
+// walk back the same way and are written to the TUN.
+
+import { Device } from '../wireguard/device.js';
+import type { Endpoint } from '../wireguard/bind.js';
+import { parseEndpoint } from '../wireguard/bind.js';
+import { UdpBatchBind } from '../wireguard/bind-udp-batch.js';
+import type { TimerConfig } from '../wireguard/timers.js';
+import type { Peer } from '../wireguard/peer.js';
+import { TunDevice } from '../tun/tun-device.js';
+import * as link from '../tun/link.js';
+import { NestedBind } from './nested-bind.js';
+
+export interface HopConfig {
+  /** The gateway's WireGuard public key (base64). */
+  publicKey: string;
+  presharedKey?: string;
+  /** host:port — a literal IP (name resolution happens before, in the registrar). */
+  endpoint: string;
+  /** Our addresses on this hop, without prefix: { ipv4, ipv6? }. */
+  ipv4: string;
+  ipv6?: string;
+}
+
+export interface TwoHopConfig {
+  interfaceName: string;
+  /** MTU of the TUN (inner hop), 1340 by default upstream. */
+  mtu: number;
+  /** MTU of the entry hop, which carries the exit hop; 1420 upstream. */
+  entryMtu: number;
+  entryPrivateKey: Uint8Array;
+  exitPrivateKey: Uint8Array;
+  entry: HopConfig;
+  exit: HopConfig;
+  /** SO_MARK of the outer UDP socket. */
+  fwmark: number;
+  /** Carry IPv6 on the TUN (false: the TUN gets no IPv6 address). */
+  ipv6: boolean;
+  /** UDP port of the exit hop inside the entry tunnel. */
+  innerPort?: number;
+  timers?: Partial<TimerConfig>;
+}
+
+export interface TunnelStats {
+  rxBytes: number;
+  txBytes: number;
+  rxPackets: number;
+  txPackets: number;
+  /** ms since the epoch of the latest handshake per hop, 0 = none yet. */
+  entryHandshake: number;
+  exitHandshake: number;
+}
+
+export class TwoHopTunnel {
+  private closed = false;
+  private readonly reusable: Uint8Array[] = [];
+
+  private constructor(
+    readonly config: TwoHopConfig,
+    private readonly tun: TunDevice,
+    readonly entryDevice: Device,
+    readonly exitDevice: Device,
+    readonly entryPeer: Peer,
+    readonly exitPeer: Peer,
+    readonly nested: NestedBind,
+    readonly entryEndpoint: Endpoint,
+  ) {}
+
+  /** Creates the TUN and both devices, and starts both handshakes; resolves once they are set up (not connected). */
+  static async open(c: TwoHopConfig): Promise<TwoHopTunnel> {
+    const entryEndpoint = parseEndpoint(c.entry.endpoint);
+    const exitEndpoint = parseEndpoint(c.exit.endpoint);
+    const innerSource = exitEndpoint.family === 4 ? c.entry.ipv4 : c.entry.ipv6;
+    if (innerSource === undefined) throw new Error(`the exit endpoint is IPv${exitEndpoint.family} but we have no IPv${exitEndpoint.family} address on the entry hop`);
+
+    const tun = TunDevice.open(c.interfaceName, { batchSize: 128, maxPacketSize: Math.max(c.mtu, 1500) });
+    let entry: Device | null = null;
+    let exit: Device | null = null;
+    try {
+      const addresses = [`${c.exit.ipv4}/32`];
+      if (c.ipv6 && c.exit.ipv6) addresses.push(`${c.exit.ipv6}/128`);
+      await link.setUp(tun.name, { mtu: c.mtu, addresses });
+
+      let nested: NestedBind | null = null;
+      entry = new Device({
+        privateKey: c.entryPrivateKey,
+        bind: new UdpBatchBind({ address: entryEndpoint.family === 4 ? '0.0.0.0' : '::', fwmark: c.fwmark }),
+        mtu: c.entryMtu,
+        timers: c.timers,
+        onPackets: (packets) => nested!.receiveFromEntry(packets),
+      });
+      nested = new NestedBind({
+        localAddress: innerSource,
+        localPort: c.innerPort ?? 51821,
+        remote: exitEndpoint,
+        sendToEntry: (packets) => entry!.sendPackets(packets),
+      });
+      exit = new Device({
+        privateKey: c.exitPrivateKey,
+        bind: nested,
+        mtu: c.mtu,
+        timers: c.timers,
+        onPackets: (packets) => { tun.write(packets); },
+      });
+      const exitHost = exitEndpoint.family === 4 ? `${exitEndpoint.address}/32` : `${exitEndpoint.address}/128`;
+      const entryPeer = entry.addPeer({ publicKey: c.entry.publicKey, presharedKey: c.entry.presharedKey, endpoint: entryEndpoint, allowedIps: [exitHost] });
+      const exitPeer = exit.addPeer({ publicKey: c.exit.publicKey, presharedKey: c.exit.presharedKey, endpoint: exitEndpoint, allowedIps: ['0.0.0.0/0', '::/0'] });
+      await entry.up();
+      await exit.up();
+      const t = new TwoHopTunnel(c, tun, entry, exit, entryPeer, exitPeer, nested, entryEndpoint);
+      tun.onError(() => {});
+      tun.onPackets((batch) => t.fromTun(batch.count, (i) => batch.packet(i)));
+      entry.connect(entryPeer);
+      exit.connect(exitPeer);
+      return t;
+    } catch (e) {
+      tun.close();
+      await entry?.close().catch(() => {});
+      await exit?.close().catch(() => {});
+      await link.deleteLink(c.interfaceName).catch(() => {});
+      throw e;
+    }
+  }
+
+  private fromTun(count: number, packet: (i: number) => Uint8Array): void {
+    const list = this.reusable;
+    for (let i = 0; i < count; i++) list[i] = packet(i);
+    this.exitDevice.sendPackets(list, count);
+  }
+
+  /** True once both hops completed a handshake since `since` (ms). */
+  handshakesSince(since: number): boolean {
+    return this.entryPeer.stats.lastHandshake >= since && this.exitPeer.stats.lastHandshake >= since;
+  }
+
+  /** Resolves when both hops have keys, rejects after `timeoutMs`. */
+  waitConnected(since: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const timer = setInterval(() => {
+        if (this.closed || signal?.aborted) { clearInterval(timer); reject(new Error('tunnel closed')); return; }
+        if (this.handshakesSince(since)) { clearInterval(timer); resolve(); return; }
+        if (Date.now() - started > timeoutMs) {
+          clearInterval(timer);
+          const which = this.entryPeer.stats.lastHandshake >= since ? 'exit' : 'entry';
+          reject(new Error(`no handshake with the ${which} gateway within ${Math.round(timeoutMs / 1000)} s`));
+        }
+      }, 20);
+    });
+  }
+
+  /** Injects IP packets as if read from the TUN (the connection monitor's probes). */
+  inject(packets: Uint8Array[]): void {
+    if (!this.closed) this.exitDevice.sendPackets(packets);
+  }
+
+  /** Sees every packet the exit hop delivers before it reaches the TUN; return false to swallow it. */
+  tapDelivered(filter: (p: Uint8Array) => boolean): void {
+    this.exitDevice.onPackets = (packets) => {
+      const keep = packets.filter(filter);
+      if (keep.length > 0) this.tun.write(keep);
+    };
+  }
+
+  stats(): TunnelStats {
+    const s = this.tun.stats();
+    return {
+      rxBytes: s.txBytes, // what the tunnel delivered to the router = what we wrote to the TUN
+      txBytes: s.rxBytes,
+      rxPackets: s.txPackets,
+      txPackets: s.rxPackets,
+      entryHandshake: this.entryPeer.stats.lastHandshake,
+      exitHandshake: this.exitPeer.stats.lastHandshake,
+    };
+  }
+
+  get interfaceName(): string {
+    return this.tun.name;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.tun.close();
+    await this.exitDevice.close();
+    await this.entryDevice.close();
+    await link.deleteLink(this.config.interfaceName).catch(() => {});
+  }
+}
