@@ -27,6 +27,12 @@ export interface DeviceOptions {
   bind?: Bind;
   /** Inner MTU, used to cap padding (default 1420). */
   mtu?: number;
+  /**
+   * Free bytes reserved in front of every outgoing transport message, in the same buffer:
+   * `datagram.data.byteOffset >= headroom`, so a bind that wraps datagrams (the two-hop nested
+   * bind adding IP + UDP headers) can write its headers in place instead of copying.
+   */
+  headroom?: number;
   /** Receives decrypted IP packets, in batches; the arrays are the caller's to keep. */
   onPackets?: (packets: Uint8Array[]) => void;
   crypto?: CryptoBackend;
@@ -106,6 +112,7 @@ export class Device {
   readonly handshakeLoad = new HandshakeLoad();
   readonly counters = zeroCounters();
   readonly mtu: number;
+  readonly headroom: number;
   readonly timerConfig: TimerConfig;
   underLoad: 'auto' | 'always' | 'never';
   onPackets: (packets: Uint8Array[]) => void;
@@ -126,6 +133,7 @@ export class Device {
     this.clock = options.clock ?? systemClock;
     this.cookieChecker = new CookieChecker(this.crypto, this.identity.publicKey);
     this.mtu = options.mtu ?? 1420;
+    this.headroom = options.headroom ?? 0;
     this.timerConfig = timerConfig(options.timers);
     this.underLoad = options.underLoad ?? 'auto';
     this.onPackets = options.onPackets ?? (() => {});

@@ -102,6 +102,7 @@ export function sendStaged(dev: Device, peer: Peer): void {
 export function encryptAndQueue(dev: Device, peer: Peer, kp: Keypair, packets: readonly Uint8Array[], count: number, now: number): void {
   const endpoint = peer.endpoint!;
   const mtu = dev.mtu;
+  const headroom = dev.headroom;
   let sentData = false;
   let bytes = 0;
   peer.timers.anyAuthenticatedPacketTraversal(now);
@@ -111,7 +112,8 @@ export function encryptAndQueue(dev: Device, peer: Peer, kp: Keypair, packets: r
     if (counter >= peer.timers.config.rejectAfterMessages) break;
     kp.sendCounter = counter + 1;
     const padded = paddedLength(packet.length, mtu);
-    const out = Buffer.allocUnsafe(MESSAGE_TRANSPORT_HEADER_SIZE + padded + AEAD_TAG_SIZE);
+    const size = MESSAGE_TRANSPORT_HEADER_SIZE + padded + AEAD_TAG_SIZE;
+    const out = headroom === 0 ? Buffer.allocUnsafe(size) : Buffer.allocUnsafe(headroom + size).subarray(headroom);
     writeTransportHeader(out, kp.remoteIndex, counter);
     nonce[4] = out[8]!; nonce[5] = out[9]!; nonce[6] = out[10]!; nonce[7] = out[11]!;
     nonce[8] = out[12]!; nonce[9] = out[13]!; nonce[10] = out[14]!; nonce[11] = out[15]!;

@@ -31,6 +31,21 @@ test('first packet triggers a handshake; packets arrive byte-exact both ways (IP
   await p.close();
 });
 
+test('headroom: outgoing transport messages leave free bytes in front, in the same buffer', async (t) => {
+  const p = await makePair({ a: { headroom: 28 } });
+  p.net.record = true;
+  p.a.sendPackets([ipv4Packet('10.0.0.1', '10.0.0.2', 100)]);
+  p.net.pump();
+  const data = p.net.wire.filter((w) => w.from.port === p.a.listenPort && w.data[0] === 4);
+  t.true(data.length >= 1);
+  for (const d of data) {
+    t.true(d.data.byteOffset >= 28);
+    t.true(d.data.buffer.byteLength >= d.data.byteOffset + d.data.length);
+  }
+  t.is(p.gotB.length, 1);
+  await p.close();
+});
+
 test('no route, wrong inner source and garbage payloads are dropped and counted', async (t) => {
   const p = await makePair();
   p.a.sendPackets([ipv4Packet('10.0.0.1', '10.9.9.9', 10), new Uint8Array(3)]);
