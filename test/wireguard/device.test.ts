@@ -175,13 +175,14 @@ test('keys are zeroed after 3 × RejectAfterTime without a new handshake', async
   await p.close();
 });
 
-for (const kind of ['dgram', 'batch'] as const) {
-  test(`two devices over real loopback UDP (${kind} bind): 2000 packets in batches arrive intact and in order`, async (t) => {
+for (const [kind, family] of [['dgram', 4], ['batch', 4], ['dgram', 6], ['batch', 6]] as const) {
+  test(`two devices over real loopback UDP/IPv${family} (${kind} bind): 2000 packets in batches arrive intact and in order`, async (t) => {
     const { DgramBind } = await import('../../src/wireguard/bind-dgram.js');
     const { UdpBatchBind } = await import('../../src/wireguard/bind-udp-batch.js');
     const { Device } = await import('../../src/wireguard/device.js');
     const { generatePrivateKey } = await import('../../src/wireguard/keys.js');
-    const mkBind = () => (kind === 'dgram' ? new DgramBind({ host4: '127.0.0.1', ipv4Only: true }) : new UdpBatchBind({ address: '127.0.0.1' }));
+    const loopback = family === 4 ? '127.0.0.1' : '::1';
+    const mkBind = () => (kind === 'dgram' ? new DgramBind({ host4: '127.0.0.1', host6: '::1', ipv4Only: family === 4 }) : new UdpBatchBind({ address: loopback }));
     const got: Uint8Array[] = [];
     let done: () => void = () => {};
     const finished = new Promise<void>((r) => { done = r; });
@@ -190,7 +191,7 @@ for (const kind of ['dgram', 'batch'] as const) {
     await a.up();
     await b.up();
     try {
-      a.addPeer({ publicKey: b.publicKey, endpoint: `127.0.0.1:${b.listenPort}`, allowedIps: ['10.0.0.2/32'] });
+      a.addPeer({ publicKey: b.publicKey, endpoint: family === 4 ? `127.0.0.1:${b.listenPort}` : `[::1]:${b.listenPort}`, allowedIps: ['10.0.0.2/32'] });
       b.addPeer({ publicKey: a.publicKey, allowedIps: ['10.0.0.1/32'] });
       const packets = Array.from({ length: 2000 }, (_, i) => ipv4Packet('10.0.0.1', '10.0.0.2', new Uint8Array(4 + (i % 1300)).fill(i & 0xff)));
       a.sendPackets(packets.slice(0, 1)); // handshake first, then the rest in paced batches
@@ -202,6 +203,7 @@ for (const kind of ['dgram', 'batch'] as const) {
       await Promise.race([finished, new Promise((r) => setTimeout(r, 10_000))]);
       t.is(got.length, 2000);
       t.true(got.every((p, i) => hex(p) === hex(packets[i]!)));
+      t.is(b.allPeers()[0]!.endpoint?.family, family);
     } finally {
       await a.close();
       await b.close();
