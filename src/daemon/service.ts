@@ -117,7 +117,7 @@ export class NymVpnService {
 /** Names of what differs between two configs, as `section.option` (peers as a whole). */
 export function changedSettings(a: NymVpnConfig, b: NymVpnConfig): string[] {
   const out: string[] = [];
-  for (const section of ['main', 'entry', 'exit', 'policy'] as const) {
+  for (const section of ['main', 'entry', 'exit', 'policy', 'monitor'] as const) {
     const x = a[section] as unknown as Record<string, unknown>;
     const y = b[section] as unknown as Record<string, unknown>;
     for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) {

@@ -20,6 +20,7 @@ import {
   DEFAULT_ENTRY,
   DEFAULT_EXIT,
   DEFAULT_MAIN,
+  DEFAULT_MONITOR,
   DEFAULT_POLICY,
   FIREWALL_BACKENDS,
   GATEWAY_SELECTIONS,
@@ -33,6 +34,7 @@ import {
 } from './nym-vpn-schema.js';
 import type {
   GatewayChoice,
+  MonitorSettings,
   NymVpnConfig,
   NymVpnMain,
   PeerEndpoint,
@@ -154,6 +156,20 @@ function readPeer(r: SectionReader): StaticPeer | undefined {
   return { section: r.ref, role, publicKey, endpoint, addresses, ...optional };
 }
 
+function readMonitor(r: SectionReader): MonitorSettings {
+  const targets = r.listOf('target', IP_ADDRESS);
+  if (targets !== undefined && targets.length === 0) r.error('target', undefined, 'names no address');
+  const monitor: MonitorSettings = {
+    targets: targets !== undefined && targets.length > 0 ? targets : DEFAULT_MONITOR.targets,
+    interval: r.int('interval', 1, 3600, DEFAULT_MONITOR.interval),
+    timeout: r.int('timeout', 1, 60, DEFAULT_MONITOR.timeout),
+    tries: r.int('tries', 1, 10, DEFAULT_MONITOR.tries),
+    handshakeTimeout: r.int('handshake_timeout', 1, 300, DEFAULT_MONITOR.handshakeTimeout),
+  };
+  r.warnUnknown();
+  return monitor;
+}
+
 function readPolicy(r: SectionReader): TrafficPolicy {
   const sources = r.listOf('source', POLICY_SOURCE);
   r.warnUnknown();
@@ -178,6 +194,7 @@ export function validateNymVpnConfig(pkg: UciPackage): NymVpnValidation {
   let entry = DEFAULT_ENTRY;
   let exit = DEFAULT_EXIT;
   let policy = DEFAULT_POLICY;
+  let monitor = DEFAULT_MONITOR;
   const peers: StaticPeer[] = [];
 
   for (const [section, ref] of sectionRefs(pkg)) {
@@ -198,6 +215,10 @@ export function validateNymVpnConfig(pkg: UciPackage): NymVpnValidation {
         if (peer !== undefined) peers.push(peer);
         break;
       }
+      case 'monitor':
+        if (named === 'monitor') monitor = readMonitor(reader);
+        else reader.warn(undefined, undefined, "is ignored: the monitor's settings are read from config monitor 'monitor'");
+        break;
       case 'policy':
         if (named === 'lan') policy = readPolicy(reader);
         else reader.warn(undefined, undefined, "is ignored: the only policy section is 'lan'");
@@ -208,7 +229,7 @@ export function validateNymVpnConfig(pkg: UciPackage): NymVpnValidation {
     }
   }
 
-  const config = issues.errors.length === 0 ? { main, entry, exit, peers, policy } : undefined;
+  const config = issues.errors.length === 0 ? { main, entry, exit, peers, policy, monitor } : undefined;
   return { config, errors: issues.errors, warnings: issues.warnings };
 }
 

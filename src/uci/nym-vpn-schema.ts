@@ -73,7 +73,22 @@ export interface TrafficPolicy {
   readonly sources: readonly string[];
 }
 
+/** The connection monitor (nym.md: upstream's timings are the defaults). */
+export interface MonitorSettings {
+  /** Addresses pinged through the tunnel (one per family used). */
+  readonly targets: readonly string[];
+  /** Seconds between probes once connected. */
+  readonly interval: number;
+  /** Seconds one probe waits for its reply. */
+  readonly timeout: number;
+  /** Probes that must all fail before the tunnel counts as dead. */
+  readonly tries: number;
+  /** Seconds a connection attempt waits for both handshakes. */
+  readonly handshakeTimeout: number;
+}
+
 export interface NymVpnConfig {
+  readonly monitor: MonitorSettings;
   readonly main: NymVpnMain;
   readonly entry: GatewayChoice;
   readonly exit: GatewayChoice;
@@ -112,8 +127,16 @@ export const DEFAULT_EXIT: GatewayChoice = { select: 'random', id: undefined, co
 
 export const DEFAULT_POLICY: TrafficPolicy = { sources: ['lan'] };
 
+export const DEFAULT_MONITOR: MonitorSettings = {
+  targets: ['8.8.8.8', '2001:4860:4860::8888'],
+  interval: 10,
+  timeout: 5,
+  tries: 3,
+  handshakeTimeout: 15,
+};
+
 export function defaultNymVpnConfig(): NymVpnConfig {
-  return { main: DEFAULT_MAIN, entry: DEFAULT_ENTRY, exit: DEFAULT_EXIT, peers: [], policy: DEFAULT_POLICY };
+  return { main: DEFAULT_MAIN, entry: DEFAULT_ENTRY, exit: DEFAULT_EXIT, peers: [], policy: DEFAULT_POLICY, monitor: DEFAULT_MONITOR };
 }
 
 /** Range of both MTUs: IPv6's minimum to Ethernet's. */

@@ -227,7 +227,7 @@ test('policy: interfaces and prefixes', (t) => {
 test('unknown options and sections are warnings, and the config is still used', (t) => {
   const result = check(
     `${MAIN}\toption colour blue\n\toption mtu 1400\nconfig nym-vpn 'other'\nconfig gateway 'middle'\n` +
-      "config policy 'wan'\nconfig monitor\n\toption interval 5\n",
+      "config policy 'wan'\nconfig watchdog\n\toption interval 5\n",
   );
   t.deepEqual(result.errors, []);
   t.is(result.config?.main.mtu, 1400);
@@ -239,7 +239,7 @@ test('unknown options and sections are warnings, and the config is still used', 
       "nym-vpn.other: is ignored: the client's settings are read from config nym-vpn 'main'",
       "nym-vpn.middle: is ignored: gateway sections are 'entry' and 'exit'",
       "nym-vpn.wan: is ignored: the only policy section is 'lan'",
-      "nym-vpn.@monitor[0]: is ignored: unknown section type 'monitor'",
+      "nym-vpn.@watchdog[0]: is ignored: unknown section type 'watchdog'",
     ],
   );
 });
@@ -275,4 +275,15 @@ test('loadNymVpnConfig: file, missing file, invalid values, syntax error', async
   } finally {
     remove();
   }
+});
+
+test('the monitor section: upstream timings by default, each option checked', (t) => {
+  const ok = validateNymVpnConfig(parseUci("config monitor 'monitor'\n\tlist target '192.0.2.80'\n\toption interval '2'\n\toption tries '2'\n", { name: 'nym-vpn' }));
+  t.deepEqual(ok.config?.monitor, { targets: ['192.0.2.80'], interval: 2, timeout: 5, tries: 2, handshakeTimeout: 15 });
+  t.deepEqual(validateNymVpnConfig(parseUci('', { name: 'nym-vpn' })).config?.monitor, { targets: ['8.8.8.8', '2001:4860:4860::8888'], interval: 10, timeout: 5, tries: 3, handshakeTimeout: 15 });
+  const bad = validateNymVpnConfig(parseUci("config monitor 'monitor'\n\tlist target 'google'\n\toption timeout '0'\n", { name: 'nym-vpn' }));
+  t.deepEqual(bad.errors.map((e) => e.message), [
+    "nym-vpn.monitor.target: 'google' is not an IP address",
+    "nym-vpn.monitor.timeout: '0' is not an integer between 1 and 60",
+  ]);
 });
