@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { COOKIE_NONCE_SIZE, COOKIE_REFRESH_TIME, MAC_SIZE, WG_LABEL_COOKIE, WG_LABEL_MAC1 } from './constants.js';
 import type { CryptoBackend } from './crypto/backend.js';
-import { COOKIE_REPLY, encodeCookieReply, decodeCookieReply, readU32 } from './messages.js';
+import { encodeCookieReply, decodeCookieReply } from './messages.js';
 
 const LABEL_MAC1 = new TextEncoder().encode(WG_LABEL_MAC1);
 const LABEL_COOKIE = new TextEncoder().encode(WG_LABEL_COOKIE);
@@ -108,8 +108,4 @@ export class CookieGenerator {
   hasCookie(now: number): boolean {
     return this.cookie !== null && now - this.cookieSet <= COOKIE_REFRESH_TIME;
   }
-}
-
-export function cookieReplyReceiver(buf: Uint8Array): number {
-  return readU32(buf, COOKIE_REPLY.receiver);
 }

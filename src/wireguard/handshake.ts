@@ -3,7 +3,7 @@
 // Pure: time, indices, timestamps and (for tests) ephemeral keys are passed in.
 import { randomBytes } from 'node:crypto';
 import {
-  AEAD_TAG_SIZE, HANDSHAKE_INITIATION_RATE, KEY_SIZE, MAC_SIZE, MESSAGE_INITIATION_SIZE, MESSAGE_INITIATION_TYPE,
+  AEAD_TAG_SIZE, HANDSHAKE_INITIATION_RATE, KEY_SIZE, MESSAGE_INITIATION_SIZE, MESSAGE_INITIATION_TYPE,
   MESSAGE_RESPONSE_SIZE, MESSAGE_RESPONSE_TYPE, NOISE_CONSTRUCTION, TAI64N_SIZE, WG_IDENTIFIER,
 } from './constants.js';
 import type { CryptoBackend } from './crypto/backend.js';
@@ -263,4 +263,3 @@ export class Handshake {
   }
 }
 
-export const HANDSHAKE_MAC_SIZE = MAC_SIZE;
