@@ -1,6 +1,6 @@
 // Outgoing side of a peer (wireguard-go send.go): handshake initiations, keepalives, and the
 // transport path that turns staged IP packets into encrypted datagrams in one pass.
-import { MESSAGE_KEEPALIVE_SIZE, MESSAGE_TRANSPORT_HEADER_SIZE, AEAD_TAG_SIZE } from './constants.js';
+import { AEAD_TAG_SIZE, HANDSHAKE_INITIATION_RATE, MESSAGE_KEEPALIVE_SIZE, MESSAGE_TRANSPORT_HEADER_SIZE } from './constants.js';
 import type { Device } from './device.js';
 import { Keypair } from './keypair.js';
 import { paddedLength, writeTransportHeader } from './messages.js';
@@ -15,7 +15,10 @@ const nonce = new Uint8Array(12);
 export function sendHandshakeInitiation(dev: Device, peer: Peer, isRetry: boolean): boolean {
   const now = dev.clock.now();
   if (!isRetry) peer.timers.handshakeAttempts = 0;
-  if (now - peer.handshake.lastSentHandshake < peer.timers.config.rekeyTimeout) return false;
+  // Upstream spaces initiations by RekeyTimeout; the 20 ms floor holds even for test configs
+  // that shorten RekeyTimeout to nothing (a responder drops anything faster as a flood).
+  const spacing = Math.max(peer.timers.config.rekeyTimeout, HANDSHAKE_INITIATION_RATE);
+  if (now - peer.handshake.lastSentHandshake < spacing) return false;
   if (peer.endpoint === null) return false; // nowhere to send: wait until one is configured or learnt
   peer.handshake.lastSentHandshake = now;
   dev.indexTable.delete(peer.handshake.localIndex);

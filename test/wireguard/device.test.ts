@@ -139,6 +139,22 @@ test('handshake retries give up after 20 initiations when nobody answers', async
   await p.close();
 });
 
+test('initiations go out at most once per 20 ms, even with RekeyTimeout shortened to 0', async (t) => {
+  const p = await makePair({ a: { timers: { rekeyTimeout: 0, jitterMax: 0 } } });
+  p.net.filter = () => true; // nobody answers
+  const sent: number[] = [];
+  p.a.sendPackets([ipv4Packet('10.0.0.1', '10.0.0.2', 10)]);
+  for (let now = 0; now < 200; now++) {
+    const before = p.a.counters.handshakeInitiationsSent;
+    p.a.connect(p.ab); // asks for a new handshake every millisecond
+    p.step(1);
+    if (p.a.counters.handshakeInitiationsSent > before) sent.push(now);
+  }
+  t.true(sent.length >= 9 && sent.length <= 11, `${sent.length} initiations in 200 ms`);
+  for (let i = 1; i < sent.length; i++) t.true(sent[i]! - sent[i - 1]! >= 20);
+  await p.close();
+});
+
 test('roaming: the endpoint follows authenticated packets only', async (t) => {
   const p = await makePair();
   p.a.sendPackets([ipv4Packet('10.0.0.1', '10.0.0.2', 10)]);
