@@ -11,6 +11,7 @@ import { resolvePaths } from './paths.js';
 import { NymVpnService } from './service.js';
 import { publishState, registerObject } from './ubus-object.js';
 import { defaultNymVpnConfig, readConfig } from './settings.js';
+import { OfflineMonitor } from '../monitor/offline-monitor.js';
 
 const USAGE = `Usage: nym-vpnd [--socket PATH] [--root DIR] [--log-level error|warn|info|debug]
 
@@ -60,22 +61,40 @@ async function main(): Promise<void> {
     log.error(`config not usable, starting with the defaults: ${configError}`);
   }
   if (level === undefined) log.level = config.main.logLevel;
-  const service = new NymVpnService({ log, config, configError, readConfig: () => readConfig(paths), logLevelForced: level !== undefined });
-
   const client = await UbusClient.connect({ socket: paths.socket });
+  const lookupNetwork = async (name: string): Promise<string | undefined> => {
+    const st = await client.call(`network.interface.${name}`, 'status', {}, 2000);
+    return typeof st?.l3_device === 'string' ? st.l3_device : typeof st?.device === 'string' ? st.device : undefined;
+  };
+  const service = new NymVpnService({ log, config, configError, readConfig: () => readConfig(paths), logLevelForced: level !== undefined, paths, lookupNetwork });
+  const offline = new OfflineMonitor((online) => void service.onlineChanged(online));
+  service.checkOnline = () => offline.check();
+  await offline.start();
+
   const obj = await registerObject(client, schema, service.handlers(), log);
   service.onStateChange(() => publishState(client, obj, service.status(), log));
   client.on('disconnect', () => log.warn('lost the ubus connection; reconnecting'));
   client.on('reconnect', () => log.info('ubus connection back; nym-vpn registered again'));
   log.info(`nym-vpnd ${service.info().version} on ${paths.socket}, object ${schema.object} registered`);
 
-  const stop = (sig: string) => {
+  if (config.main.enabled && config.main.autoconnect && configError === undefined) {
+    log.info('autoconnect: connecting with the gateways chosen in UCI');
+    void service.autoconnect();
+  }
+
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
     log.info(`${sig}: shutting down`);
+    offline.stop();
+    // Leave the router as it was: routes, DNS and the tunnel go (the kill switch as on disconnect).
+    await service.connection.disconnect().catch((e: Error) => log.error(`teardown: ${e.message}`));
     client.close();
     process.exit(0);
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGHUP', () => void service.reload());
 }
 

@@ -1,11 +1,14 @@
-// nym-vpnd's behaviour behind the ubus methods: the tunnel state, status and info, and the
-// methods whose machinery arrives later answering NOT_SUPPORTED with what is missing.
+// nym-vpnd's behaviour behind the ubus methods: the tunnel state, status and info, connect and
+// disconnect; methods whose machinery arrives later answer NOT_SUPPORTED saying what is missing.
 
 import { Status } from '../ubus/constants.js';
 import { UbusError } from '../ubus/errors.js';
 import type { BlobmsgValue } from '../ubus/blobmsg.js';
 import { TunnelStateMachine, type TunnelState } from '../tunnel/state.js';
-import { statusReply, type TrafficStats } from './status.js';
+import { statusReply } from './status.js';
+import { Connection, type ConnectChoice, type ConnectionDeps } from './connection.js';
+import { resolveStaticRoute } from './static-route.js';
+import type { DaemonPaths } from './paths.js';
 import { packageVersion } from './version.js';
 import type { Logger } from './log.js';
 import type { Handler } from './ubus-object.js';
@@ -20,6 +23,10 @@ export interface ServiceOptions {
   readConfig: () => Promise<LoadedConfig>;
   /** The log level came from the command line: the config's log_level does not override it. */
   logLevelForced?: boolean;
+  paths: DaemonPaths;
+  /** netifd's device for an OpenWrt network name (ubus network.interface.NAME status). */
+  lookupNetwork?: (name: string) => Promise<string | undefined>;
+  firewall?: ConnectionDeps['firewall'];
   now?: () => number;
 }
 
@@ -27,8 +34,8 @@ export class NymVpnService {
   readonly machine: TunnelStateMachine;
   private config: NymVpnConfig;
   private configError: string | undefined;
-  private reconnects = 0;
-  private readonly stats: TrafficStats = { rx_bytes: 0, tx_bytes: 0, rx_packets: 0, tx_packets: 0 };
+  readonly connection: Connection;
+  private lastChoice: ConnectChoice = { entry: {}, exit: {} };
   private readonly startedAt: number;
   private readonly now: () => number;
 
@@ -38,6 +45,16 @@ export class NymVpnService {
     this.config = opts.config;
     this.configError = opts.configError;
     this.machine = new TunnelStateMachine(this.startedAt);
+    this.connection = new Connection({
+      log: opts.log,
+      paths: opts.paths,
+      machine: this.machine,
+      config: () => this.config,
+      resolveRoute: (choice) => resolveStaticRoute(choice, this.config),
+      lookupNetwork: opts.lookupNetwork ?? (async () => undefined),
+      firewall: opts.firewall,
+      now: this.now,
+    });
   }
 
   status(): Record<string, unknown> {
@@ -45,10 +62,12 @@ export class NymVpnService {
       state: this.machine.state,
       since: this.machine.since,
       interfaceName: this.config.main.interface,
-      dns: [...this.config.main.dns],
+      dns: this.lastChoice.dns && this.machine.state.state !== 'disconnected' ? this.lastChoice.dns : [...this.config.main.dns],
       killSwitch: this.config.main.killSwitch,
-      reconnects: this.reconnects,
-      stats: this.stats,
+      reconnects: this.connection.reconnects,
+      lastReconnectReason: this.connection.lastReconnectReason,
+      handshakeAge: this.connection.handshakeAge(),
+      stats: this.connection.stats(),
       configError: this.configError,
     });
   }
@@ -93,6 +112,48 @@ export class NymVpnService {
     return { reloaded: true, changed, reconnect: false };
   }
 
+  /** `connect`: arguments override UCI's choice for this connection only. */
+  async connect(args: Record<string, BlobmsgValue>): Promise<Record<string, unknown>> {
+    const str = (k: string) => (typeof args[k] === 'string' ? (args[k] as string) : undefined);
+    const choice: ConnectChoice = {
+      entry: { id: str('entry_id'), country: str('entry_country')?.toUpperCase(), random: args.entry_random === true, lowLatency: args.entry_low_latency === true },
+      exit: { id: str('exit_id'), country: str('exit_country')?.toUpperCase(), random: args.exit_random === true },
+      ...(Array.isArray(args.dns) ? { dns: args.dns as string[] } : {}),
+    };
+    this.lastChoice = choice;
+    await this.connection.connect(choice);
+    if (args.wait === true) await this.connection.settled(Number(args.timeout ?? 30) * 1000);
+    return this.status();
+  }
+
+  /** Connects with UCI's choice (autoconnect at start). */
+  autoconnect(): Promise<void> {
+    this.lastChoice = { entry: {}, exit: {} };
+    return this.connection.connect(this.lastChoice);
+  }
+
+  /** The WAN went away or came back (hotplug, or the offline monitor). */
+  async onlineChanged(online: boolean): Promise<void> {
+    const s = this.machine.state.state;
+    if (!online && s !== 'disconnected' && s !== 'offline') {
+      this.opts.log.warn('no default route: offline until the network returns');
+      await this.connection.goOffline();
+    } else if (online && s === 'offline') {
+      this.opts.log.info('network back: reconnecting');
+      await this.connection.connect(this.lastChoice);
+    }
+  }
+
+  /** Set by main: re-checks the default route at once. */
+  checkOnline: () => Promise<boolean> = async () => true;
+
+  private async networkEvent(action: string): Promise<Record<string, unknown>> {
+    const before = this.machine.state.state;
+    const online = await this.checkOnline();
+    await this.onlineChanged(online);
+    return { handled: before !== this.machine.state.state || action === 'ifdown' && !online };
+  }
+
   private notYet(what: string): never {
     throw new UbusError(Status.NOT_SUPPORTED, `${what} is not built yet`, { error: `${what} is not built yet in this version of nym-vpnd` });
   }
@@ -102,14 +163,14 @@ export class NymVpnService {
       status: () => this.status(),
       info: () => this.info(),
       reload: () => this.reload(),
-      connect: (_args: Record<string, BlobmsgValue>) => this.notYet('connect: the two-hop tunnel'),
-      disconnect: () => this.status(),
+      connect: (args) => this.connect(args),
+      disconnect: async () => { await this.connection.disconnect(); return this.status(); },
       gateways: () => this.notYet('gateways: the gateway directory'),
       countries: () => this.notYet('countries: the gateway directory'),
       account: () => this.notYet('account: the account store'),
       account_set: () => this.notYet('account_set: the account store'),
       account_forget: () => this.notYet('account_forget: the account store'),
-      network_event: () => ({ handled: false }),
+      network_event: (args) => this.networkEvent(String(args.action)),
     };
   }
 }

@@ -38,11 +38,12 @@ export class ConnectionMonitor {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   lastRtt: number | undefined;
+  /** Told once, when the tunnel is found dead; the monitor has stopped itself by then. */
+  onDead: (reason: string) => void = () => {};
 
   constructor(
     private readonly port: ProbePort,
     private readonly target: string,
-    private readonly onDead: (reason: string) => void,
     private readonly timings: MonitorTimings = DEFAULT_TIMINGS,
     private readonly now: () => number = Date.now,
   ) {}

@@ -62,8 +62,8 @@ export class TwoHopTunnel {
     private readonly tun: TunDevice,
     readonly entryDevice: Device,
     readonly exitDevice: Device,
-    readonly entryPeer: Peer,
-    readonly exitPeer: Peer,
+    public entryPeer: Peer,
+    public exitPeer: Peer,
     readonly nested: NestedBind,
     readonly entryEndpoint: Endpoint,
   ) {}
@@ -135,13 +135,22 @@ export class TwoHopTunnel {
     return this.entryPeer.stats.lastHandshake >= since && this.exitPeer.stats.lastHandshake >= since;
   }
 
-  /** Resolves when both hops have keys, rejects after `timeoutMs`. */
-  waitConnected(since: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves when both hops have keys, rejects after `timeoutMs`. A hop still without a handshake
+   * gets a fresh initiation every `kickMs` (WireGuard alone would wait RekeyTimeout, 5 s, between
+   * tries), so a gateway that comes back is reached within about a second.
+   */
+  waitConnected(since: number, timeoutMs: number, signal?: AbortSignal, kickMs = 1000): Promise<void> {
     return new Promise((resolve, reject) => {
       const started = Date.now();
+      let lastKick = started;
       const timer = setInterval(() => {
         if (this.closed || signal?.aborted) { clearInterval(timer); reject(new Error('tunnel closed')); return; }
         if (this.handshakesSince(since)) { clearInterval(timer); resolve(); return; }
+        if (Date.now() - lastKick >= kickMs) {
+          lastKick = Date.now();
+          this.kick(since);
+        }
         if (Date.now() - started > timeoutMs) {
           clearInterval(timer);
           const which = this.entryPeer.stats.lastHandshake >= since ? 'exit' : 'entry';
@@ -149,6 +158,28 @@ export class TwoHopTunnel {
         }
       }, 20);
     });
+  }
+
+  /** Starts a fresh handshake on each hop that has none since `since`. */
+  kick(since: number): void {
+    if (this.closed) return;
+    if (this.entryPeer.stats.lastHandshake < since) {
+      this.entryPeer = this.renewPeer(this.entryDevice, this.entryPeer);
+      this.entryDevice.connect(this.entryPeer);
+    }
+    if (this.exitPeer.stats.lastHandshake < since) {
+      this.exitPeer = this.renewPeer(this.exitDevice, this.exitPeer);
+      this.exitDevice.connect(this.exitPeer);
+    }
+  }
+
+  /** Removes and adds a peer again: a new handshake state, so an initiation can go out at once. */
+  private renewPeer(dev: Device, peer: Peer): Peer {
+    const allowedIps = dev.allowedIps.entriesFor(peer);
+    const endpoint = peer.endpoint ?? undefined;
+    const psk = peer === this.entryPeer ? this.config.entry.presharedKey : this.config.exit.presharedKey;
+    dev.removePeer(peer.publicKey);
+    return dev.addPeer({ publicKey: peer.publicKey, presharedKey: psk, endpoint, allowedIps });
   }
 
   /** Injects IP packets as if read from the TUN (the connection monitor's probes). */
