@@ -103,6 +103,7 @@ const fmt = (n: number): string => n.toFixed(0).padStart(9);
 console.log('handshakes/s (initiator + responder, one thread)');
 for (const c of [nodeBackend, nobleBackend, defaultBackend]) console.log(`  ${c.name.padEnd(8)} ${fmt(handshakesPerSecond(c))}`);
 console.log(`transport packets/s, ${PACKET + 20}-byte datagram payloads, batches of ${BATCH} (device path, no I/O)`);
+await transport(defaultBackend); // warm-up: the JIT and the buffer pool, so the first backend is not penalised
 for (const c of [nodeBackend, nobleBackend, defaultBackend]) {
   const r = await transport(c);
   console.log(`  ${c.name.padEnd(8)} encrypt ${fmt(r.encrypt)}  decrypt ${fmt(r.decrypt)}  (${((r.encrypt * PACKET * 8) / 1e6).toFixed(0)} / ${((r.decrypt * PACKET * 8) / 1e6).toFixed(0)} Mbit/s)`);
@@ -112,19 +113,20 @@ if (process.getuid?.() !== 0) {
   console.log('single-hop throughput: skipped (needs root for network namespaces)');
 } else {
   const seconds = Number(process.env.WG_BENCH_SECONDS ?? 5);
+  const rounds = Number(process.env.WG_BENCH_ROUNDS ?? 3);
   const results: Record<string, number[]> = { wg: [], ours: [], dgram: [] };
-  // Interleaved rounds, so drift in machine load hits both sides alike.
-  for (let round = 0; round < 2; round++) {
+  // Interleaved rounds, so drift in machine load hits all sides alike; medians damp outliers.
+  for (let round = 0; round < rounds; round++) {
     results.wg!.push(await throughput('wireguard-go', 'wireguard-go', 'batch', seconds));
     results.ours!.push(await throughput('ours', 'ours', 'batch', seconds));
+    results.dgram!.push(await throughput('ours', 'ours', 'dgram', seconds));
   }
-  results.dgram!.push(await throughput('ours', 'ours', 'dgram', seconds));
-  const mean = (a: number[]): number => a.reduce((s, x) => s + x, 0) / a.length;
-  const wg = mean(results.wg!);
-  const ours = mean(results.ours!);
-  console.log(`iperf3 TCP, ${seconds} s, MTU 1420, one hop between two namespaces (Mbit/s, runs: ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map((x) => Math.round(x / 1e6))])))})`);
+  const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+  const wg = median(results.wg!);
+  const ours = median(results.ours!);
+  console.log(`iperf3 TCP, ${seconds} s, MTU 1420, one hop between two namespaces, median of ${rounds} (Mbit/s, runs: ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map((x) => Math.round(x / 1e6))])))})`);
   console.log(`  wireguard-go ↔ wireguard-go   ${fmt(wg / 1e6)}`);
   console.log(`  nym-vpnd ↔ nym-vpnd (sendmmsg) ${fmt(ours / 1e6)}`);
-  console.log(`  nym-vpnd ↔ nym-vpnd (dgram)    ${fmt(mean(results.dgram!) / 1e6)}`);
+  console.log(`  nym-vpnd ↔ nym-vpnd (dgram)    ${fmt(median(results.dgram!) / 1e6)}`);
   console.log(`single-hop throughput ratio (nym-vpnd / wireguard-go): ${(ours / wg).toFixed(2)}`);
 }
