@@ -25,18 +25,20 @@ export interface PolicySpec {
 }
 
 export interface RuleSet {
-  /** `ip -batch` lines for IPv4 and IPv6, in order. */
-  add: string[];
-  del: string[];
+  /** `ip -4 -batch` / `ip -6 -batch` lines, in order (a batch line cannot carry -4/-6 itself). */
+  add: { v4: string[]; v6: string[] };
+  del: { v4: string[]; v6: string[] };
 }
 
 /** The rules and routes for a policy, as `ip -batch` lines (pure). */
 export function renderPolicy(s: PolicySpec): RuleSet {
   const mark = `0x${(s.fwmark ?? NYM_FWMARK).toString(16)}`;
   const table = String(s.table ?? NYM_TABLE);
-  const add: string[] = [];
-  const del: string[] = [];
+  const add = { v4: [] as string[], v6: [] as string[] };
+  const del = { v4: [] as string[], v6: [] as string[] };
   for (const fam of ['-4', '-6'] as const) {
+    const a = fam === '-4' ? add.v4 : add.v6;
+    const d = fam === '-4' ? del.v4 : del.v6;
     const cidrs = s.sourceCidrs.filter((c) => (fam === '-4') === !c.includes(':'));
     const rules: string[] = [
       `fwmark ${mark} lookup main`,
@@ -46,12 +48,12 @@ export function renderPolicy(s: PolicySpec): RuleSet {
       ...cidrs.map((c) => `from ${c} lookup ${table}`),
     ];
     rules.forEach((r, i) => {
-      add.push(`${fam} rule add ${r} priority ${RULE_PRIORITY + i}`);
-      del.push(`${fam} rule del ${r} priority ${RULE_PRIORITY + i}`);
+      a.push(`rule add ${r} priority ${RULE_PRIORITY + i}`);
+      d.push(`rule del ${r} priority ${RULE_PRIORITY + i}`);
     });
     const route = fam === '-6' && s.ipv6 === 'block' ? `unreachable default table ${table}` : `default dev ${s.interfaceName} table ${table}`;
-    add.push(`${fam} route replace ${route}`);
-    del.push(`${fam} route flush table ${table}`);
+    a.push(`route replace ${route}`);
+    d.push(`route flush table ${table}`);
   }
   return { add, del };
 }
@@ -61,7 +63,8 @@ export async function applyPolicy(s: PolicySpec, target: CommandTarget = {}): Pr
   const r = renderPolicy(s);
   await removePolicy(r, target); // idempotent: a crashed daemon may have left the same rules
   try {
-    await run('ip', ['-batch', '-'], target, r.add.join('\n') + '\n');
+    await run('ip', ['-4', '-batch', '-'], target, r.add.v4.join('\n') + '\n');
+    await run('ip', ['-6', '-batch', '-'], target, r.add.v6.join('\n') + '\n');
   } catch (e) {
     await removePolicy(r, target);
     throw e;
@@ -72,5 +75,6 @@ export async function applyPolicy(s: PolicySpec, target: CommandTarget = {}): Pr
 /** Removes every rule and route of the policy; missing ones are fine. */
 export async function removePolicy(r: RuleSet, target: CommandTarget = {}): Promise<void> {
   // -force: go on past lines that fail (a rule already gone).
-  await run('ip', ['-force', '-batch', '-'], target, r.del.join('\n') + '\n').catch(() => {});
+  await run('ip', ['-4', '-force', '-batch', '-'], target, r.del.v4.join('\n') + '\n').catch(() => {});
+  await run('ip', ['-6', '-force', '-batch', '-'], target, r.del.v6.join('\n') + '\n').catch(() => {});
 }
