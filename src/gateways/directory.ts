@@ -241,11 +241,19 @@ export class DirectoryClient {
   private fetchOnce(key: string, url: string, signal: AbortSignal | undefined): Promise<Held> {
     const running = this.inFlight.get(key);
     if (running !== undefined) return running;
-    const p = fetchJson(url, {
+    const get = (): Promise<unknown> => fetchJson(url, {
       timeoutMs: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       maxBytes: this.opts.maxBytes ?? DEFAULT_MAX_BYTES,
       signal,
-    }).then((body) => ({ body, fetchedAt: this.now(), url }));
+    });
+    // One retry for a connection that failed outright (a kept-alive socket the server had closed,
+    // a transient refusal), as upstream's get_json_with_retry does; never after a timeout.
+    const p = get()
+      .catch((error: unknown) => {
+        if (error instanceof FetchError && error.code === 'Unreachable') return get();
+        throw error;
+      })
+      .then((body) => ({ body, fetchedAt: this.now(), url }));
     this.inFlight.set(key, p);
     const clear = (): void => {
       if (this.inFlight.get(key) === p) this.inFlight.delete(key);
