@@ -1,75 +1,75 @@
 #!/usr/bin/env node
-// `make demo`: the stack on this machine. For now (before the two-hop lab exists) it starts a bus
-// (nym-ubusd) and nym-vpnd in a scratch root and shows `nym-vpnc status`. `--check` does the same
-// without waiting for Ctrl-C and exits non-zero if anything did not work.
+// `make demo`: the whole stack on this machine. Builds the lab (a LAN client, the router running
+// the bus, nym-vpnd and dnsmasq, an ISP, an entry and an exit gateway running wireguard-go, an
+// internet host), connects through two hops, shows `nym-vpnc status`, fetches the internet host
+// from the LAN client and prints the address it saw — the exit gateway's — while a capture on the
+// router's WAN counts anything that is not UDP to the entry gateway. `--check` exits 0 only if
+// both hold; otherwise the lab stays up until Ctrl-C.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { UbusClient } from '../ubus/client.js';
-
-const dist = fileURLToPath(new URL('..', import.meta.url));
-const bin = {
-  broker: join(dist, 'ubus/broker-main.js'),
-  daemon: join(dist, 'daemon/main.js'),
-  cli: join(dist, 'cli/main.js'),
-};
+import { buildLab, type NymLab } from './topology.js';
+import { ADDR, IF } from './addresses.js';
 
 const check = process.argv.includes('--check');
-const root = mkdtempSync(join(tmpdir(), 'nym-vpn-demo-'));
-const socket = join(root, 'ubus.sock');
-const children: ChildProcess[] = [];
+const verbose = process.argv.includes('--verbose');
+const say = (s = '') => process.stdout.write(s + '\n');
 
-function start(name: string, args: string[]): ChildProcess {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
-  child.stderr!.on('data', (d: Buffer) => process.stderr.write(d.toString().replace(/^(?=.)/gm, `[${name}] `)));
-  children.push(child);
-  return child;
+async function nymvpnc(lab: NymLab, args: string[]): Promise<string> {
+  const r = await lab.exec('router', process.execPath, [new URL('../cli/main.js', import.meta.url).pathname, '--socket', lab.socket, ...args]);
+  return r.stdout;
 }
 
-function teardown(): void {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  rmSync(root, { recursive: true, force: true });
+async function main(lab: NymLab): Promise<boolean> {
+  const entry = lab.defaultEntry;
+  const exit = lab.defaultExit;
+  say(`lab up in ${lab.buildMs} ms (namespaces ${Object.values(lab.ns).map((n) => n.name).join(', ')}, …)`);
+  say(`  LAN client ${ADDR.lan.v4} → router (nym-vpnd) WAN ${ADDR.routerWan.v4} → ISP`);
+  say(`  entry gateway ${entry.id} (${entry.country}) ${entry.ip}, exit gateway ${exit.id} (${exit.country}) ${exit.ip}, internet host ${ADDR.inetWeb.v4}`);
+  say();
+  say('$ nym-vpnc connect --wait-until-connected');
+  say(await nymvpnc(lab, ['connect', '--wait-until-connected', '--timeout', '30']));
+  const endpoints = lab.entryEndpoints();
+  const capture = await lab.capture('router', IF.routerWan);
+  say(`$ curl http://${ADDR.inetWeb.v4}/   (from the LAN client)`);
+  const r = await lab.curl('lan', `http://${ADDR.inetWeb.v4}/`);
+  say(r.body.trimEnd());
+  const r6 = await lab.curl('lan', `http://[${ADDR.inetWeb.v6}]/`).catch((e: Error) => ({ status: 0, body: `IPv6 failed: ${e.message}` }));
+  say(`$ curl http://[${ADDR.inetWeb.v6}]/`);
+  say(r6.body.trimEnd());
+  const seen = await capture.stop();
+  const outside = seen.outsideTunnel(endpoints);
+  const sawExit = r.body.includes(`you are ${exit.ip}`);
+  say();
+  say(`the internet host saw ${sawExit ? `the exit gateway's address ${exit.ip}` : `'${r.body.trim()}' (expected ${exit.ip})`}`);
+  say(`router WAN capture: ${seen.count} packets, ${seen.count - outside.length} of them UDP to/from the entry gateway ${endpoints.map((e) => `${e.host}:${e.port}`).join(', ')}, ${outside.length} anything else`);
+  if (outside.length > 0) say(seen.describe(outside.slice(0, 20)));
+  say();
+  say('$ nym-vpnc status');
+  say(await nymvpnc(lab, ['status']));
+  return sawExit && outside.length === 0 && seen.count > 0;
 }
 
-async function waitFor(what: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await what().catch(() => false)) return true;
-    await new Promise((r) => setTimeout(r, 100));
+async function run(): Promise<number> {
+  say('building the lab (network namespaces, wireguard-go gateways, the router with nym-vpnd)…');
+  const lab = await buildLab({ prefix: 'demo', verbose, editConfig: undefined });
+  let ok = false;
+  try {
+    ok = await main(lab);
+    say(ok ? 'demo: OK — two hops, nothing else on the WAN' : 'demo: FAILED');
+    if (!check) {
+      say(`\nThe lab stays up. Try, as root:\n  ip netns exec ${lab.ns.router.name} node ${new URL('../cli/main.js', import.meta.url).pathname} --socket ${lab.socket} status\n  ip netns exec ${lab.ns.lan.name} curl http://${ADDR.inetWeb.v4}/\nCtrl-C tears everything down.`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+    }
+  } finally {
+    say('tearing down the lab…');
+    await lab.destroy();
   }
-  return false;
+  return ok ? 0 : 1;
 }
 
-async function main(): Promise<number> {
-  console.log(`nym-vpn demo in ${root}`);
-  start('nym-ubusd', [bin.broker, '--socket', socket]);
-  const busUp = await waitFor(async () => { (await UbusClient.connect({ socket, reconnect: false })).close(); return true; }, 5000);
-  if (!busUp) { console.error('the bus did not start'); return 1; }
-  start('nym-vpnd', [bin.daemon, '--socket', socket, '--root', root]);
-  const daemonUp = await waitFor(async () => {
-    const c = await UbusClient.connect({ socket, reconnect: false });
-    try { return (await c.lookup('nym-vpn')).length === 1; } finally { c.close(); }
-  }, 10000);
-  if (!daemonUp) { console.error('nym-vpnd did not register on the bus'); return 1; }
-
-  console.log(`\n$ nym-vpnc --socket ${socket} status`);
-  const status = spawnSync(process.execPath, [bin.cli, '--socket', socket, 'status'], { stdio: 'inherit' });
-  if (status.status !== 0) return 1;
-  console.log(`\n$ nym-vpnc --socket ${socket} info`);
-  spawnSync(process.execPath, [bin.cli, '--socket', socket, 'info'], { stdio: 'inherit' });
-  if (check) return 0;
-  console.log('\nThe bus and nym-vpnd keep running; try the commands above. Ctrl-C stops everything.');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  return 0;
-}
-
-main().then(
-  (code) => { teardown(); process.exit(code); },
-  (e: Error) => { console.error(e.message); teardown(); process.exit(1); },
+run().then(
+  (code) => process.exit(code),
+  (e: Error) => { process.stderr.write(`demo: ${e.stack ?? e.message}\n`); process.exit(1); },
 );
