@@ -15,7 +15,7 @@ import { makeWorkDir, sweepWorkDirs } from './cleanup.js';
 import type { Dnsmasq } from './dnsmasq.js';
 import { Gateway, makeKeyPair } from './gateway.js';
 import { startInetServices, startIspResolver, type InetServices } from './inet-services.js';
-import { Lab, type Netns } from './netns.js';
+import { Lab, sweepStale, type Netns } from './netns.js';
 import type { ExecOptions, ExecResult } from './process.js';
 import { writeRouterFiles, type OurKeys, type RouterFiles } from './router-config.js';
 import { RouterProcesses, setupRouterNetwork, type DaemonStartOptions } from './router.js';
@@ -245,6 +245,17 @@ async function waitOperUp(ns: Netns, dev: string, timeoutMs = 5000): Promise<voi
   }
 }
 
+/**
+ * Removes what crashed runs left behind: namespaces of this prefix (and what runs in them), then
+ * wireguard-go sockets and lab temp dirs of dead processes. buildLab does this for its own prefix.
+ */
+export async function sweepStaleLabs(prefix = DEFAULT_LAB_PREFIX): Promise<{ namespaces: string[]; sockets: string[]; workDirs: string[] }> {
+  const namespaces = await sweepStale(prefix);
+  return { namespaces, sockets: sweepWireguardSockets(), workDirs: sweepWorkDirs() };
+}
+
+export const DEFAULT_LAB_PREFIX = 'nl';
+
 /** Sysctls every lab namespace gets: no reverse-path filter (tunnels make asymmetric paths normal). */
 const NO_RP_FILTER = { 'net.ipv4.conf.all.rp_filter': 0, 'net.ipv4.conf.default.rp_filter': 0 };
 
@@ -253,15 +264,15 @@ export async function buildLab(opts: NymLabOptions = {}): Promise<NymLab> {
   const t0 = Date.now();
   const plans = planGateways(opts.gateways ?? DEFAULT_GATEWAYS);
   if (!plans.some((g) => g.role === 'entry') || !plans.some((g) => g.role === 'exit')) throw new TypeError('the lab needs at least one entry and one exit gateway');
-  sweepWireguardSockets();
-  sweepWorkDirs();
+  const prefix = opts.prefix ?? DEFAULT_LAB_PREFIX;
+  await sweepStaleLabs(prefix);
   const work = makeWorkDir();
   const logStream = createWriteStream(join(work.dir, 'lab.log'));
   const log = (m: string) => {
     logStream.write(`${new Date().toISOString()} ${m}\n`);
     if (opts.verbose) process.stderr.write(`[lab] ${m}\n`);
   };
-  const lab = await Lab.create({ prefix: opts.prefix ?? 'nl' });
+  const lab = await Lab.create({ prefix, sweep: false });
   try {
     // Namespaces (all at once; names are taken synchronously, so parallel creation is safe).
     const names: NamespaceName[] = ['lan', 'router', 'isp', 'inet'];
