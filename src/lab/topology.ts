@@ -21,7 +21,7 @@ import { writeRouterFiles, type OurKeys, type RouterFiles } from './router-confi
 import { RouterProcesses, setupRouterNetwork, type DaemonStartOptions } from './router.js';
 import { curl, dnsQuery, download, type CurlOptions, type CurlResult, type DownloadResult } from './probes.js';
 import type { DnsAnswer, QueryType } from './dns-query.js';
-import { sweepWireguardSockets } from './wireguard-go.js';
+import { removeStoppedSockets, sweepWireguardSockets } from './wireguard-go.js';
 import type { UciPackage } from '../uci/index.js';
 
 export interface NymLabOptions {
@@ -46,28 +46,52 @@ export interface NymLabOptions {
 
 export type NamespaceName = 'lan' | 'router' | 'isp' | 'inet';
 
+/** Everything buildLab made, handed to NymLab in one piece. */
+export interface NymLabParts {
+  lab: Lab;
+  ns: Record<NamespaceName, Netns>;
+  plans: readonly GatewayPlan[];
+  /** By identity. */
+  gateways: ReadonlyMap<string, Gateway>;
+  keys: OurKeys;
+  files: RouterFiles;
+  router: RouterProcesses;
+  inet: InetServices;
+  ispResolver: Dnsmasq;
+  workDir: string;
+  removeWorkDir: () => void;
+  logStream: WriteStream;
+  verbose: boolean;
+  keepWorkDir: boolean;
+}
+
 export class NymLab {
-  readonly buildMs: number;
+  /** The Lab of netns.ts that owns the namespaces and processes. */
+  readonly lab: Lab;
+  readonly ns: Record<NamespaceName, Netns>;
+  readonly plans: readonly GatewayPlan[];
+  /** Gateways by identity (gateway() also takes labels). */
+  readonly gateways: ReadonlyMap<string, Gateway>;
+  /** Our key pairs (entry role, exit role); their private halves are in the router's state dir. */
+  readonly keys: OurKeys;
+  /** The router's files: paths (root, uciDir, stateDir, socket …), nym-vpn config, key files, resolv.conf.auto. */
+  readonly files: RouterFiles;
+  /** Bus, nym-vpnd and the LAN dnsmasq on the router. */
+  readonly router: RouterProcesses;
+  readonly inet: InetServices;
+  readonly ispResolver: Dnsmasq;
+  /** Temp dir of this lab: router root, logs, gateway keys, captures. */
+  readonly workDir: string;
+  /** Wall time of buildLab, ms. */
+  buildMs = 0;
+  private readonly parts: NymLabParts;
   private readonly activeBaselines = new Set<Baseline>();
   private destroyed = false;
 
-  constructor(
-    readonly lab: Lab,
-    readonly ns: Record<NamespaceName, Netns>,
-    readonly plans: readonly GatewayPlan[],
-    readonly gateways: ReadonlyMap<string, Gateway>,
-    /** Our key pairs (entry role, exit role); their private halves are in the router's state dir. */
-    readonly keys: OurKeys,
-    readonly files: RouterFiles,
-    readonly router: RouterProcesses,
-    readonly inet: InetServices,
-    readonly ispResolver: Dnsmasq,
-    readonly workDir: string,
-    private readonly removeWorkDir: () => void,
-    private readonly logStream: WriteStream,
-    buildMs: number,
-  ) {
-    this.buildMs = buildMs;
+  constructor(parts: NymLabParts) {
+    this.parts = parts;
+    ({ lab: this.lab, ns: this.ns, plans: this.plans, gateways: this.gateways, keys: this.keys, files: this.files,
+      router: this.router, inet: this.inet, ispResolver: this.ispResolver, workDir: this.workDir } = parts);
   }
 
   /** The router's --root (its /etc/config, /etc/nym-vpn, /tmp/resolv.conf.d, /var/run/ubus …). */
@@ -107,11 +131,9 @@ export class NymLab {
 
   /** Appends to the lab log (<workDir>/lab.log), and stderr when verbose. */
   log(message: string): void {
-    this.logStream.write(`${new Date().toISOString()} ${message}\n`);
-    if (this.verbose) process.stderr.write(`[lab] ${message}\n`);
+    this.parts.logStream.write(`${new Date().toISOString()} ${message}\n`);
+    if (this.parts.verbose) process.stderr.write(`[lab] ${message}\n`);
   }
-
-  verbose = false;
 
   exec(ns: NamespaceName | string | Netns, cmd: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<ExecResult> {
     return (typeof ns === 'string' ? this.netns(ns) : ns).exec(cmd, args, opts);
@@ -226,13 +248,11 @@ export class NymLab {
     // SIGTERM first: wireguard-go then removes its own socket and TUN.
     await Promise.all([...this.gateways.values()].map((g) => g.kill().catch(() => {})));
     await this.lab.destroy();
-    for (const g of this.gateways.values()) g.wg.forget();
+    removeStoppedSockets();
     this.log(`destroyed in ${Date.now() - t0} ms`);
-    await new Promise((r) => this.logStream.end(r));
-    if (!this.keepWorkDir) this.removeWorkDir();
+    await new Promise((r) => this.parts.logStream.end(r));
+    if (!this.parts.keepWorkDir) this.parts.removeWorkDir();
   }
-
-  keepWorkDir = false;
 }
 
 async function waitOperUp(ns: Netns, dev: string, timeoutMs = 5000): Promise<void> {
@@ -327,22 +347,22 @@ export async function buildLab(opts: NymLabOptions = {}): Promise<NymLab> {
     log(`router dnsmasq: config ${router.dnsmasq.confFile}, pid file ${router.dnsmasq.pidFile}, upstreams from ${files.resolvConfAuto}, log ${router.dnsmasq.logFile}`);
     log(`router root ${routerRoot}: nym-vpn config ${files.nymVpnConfig}, keys ${files.entryKeyFile} ${files.exitKeyFile}, bus ${files.paths.socket}`);
 
-    const nymLab = new NymLab(lab, ns, plans, new Map(gateways.map((g) => [g.id, g])), keys, files, router, inet, ispResolver,
-      work.dir, work.remove, logStream, 0);
-    nymLab.verbose = opts.verbose ?? false;
-    nymLab.keepWorkDir = opts.keepWorkDir ?? false;
+    const nymLab = new NymLab({
+      lab, ns, plans, gateways: new Map(gateways.map((g) => [g.id, g])), keys, files, router, inet, ispResolver,
+      workDir: work.dir, removeWorkDir: work.remove, logStream, verbose: opts.verbose ?? false, keepWorkDir: opts.keepWorkDir ?? false,
+    });
     if ((opts.daemon ?? 'start') === 'start') {
       if (!(opts.bus ?? true)) throw new TypeError("daemon: 'start' needs the bus");
       await router.startDaemon(opts.daemonOptions);
       log(`nym-vpnd running, log ${router.daemonLogFile}`);
     }
-    (nymLab as { buildMs: number }).buildMs = Date.now() - t0;
+    nymLab.buildMs = Date.now() - t0;
     log(`lab built in ${nymLab.buildMs} ms (work dir ${work.dir})`);
     return nymLab;
   } catch (e) {
     logStream.end();
     await lab.destroy();
-    sweepWireguardSockets();
+    removeStoppedSockets();
     if (!opts.keepWorkDir) work.remove();
     throw e;
   }

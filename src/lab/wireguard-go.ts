@@ -14,11 +14,20 @@ const NAME_RE = /^nwg_([0-9a-z]+)_[0-9a-z]+$/;
 
 let counter = 0;
 /** Interfaces of this process whose sockets may still exist. */
-const ours = new Set<string>();
+const ours = new Map<string, WireguardGo>();
 
 onLabExit(() => {
-  for (const name of ours) removeSocket(name);
+  for (const name of ours.keys()) removeSocket(name);
 });
+
+/** Removes the sockets of our instances that no longer run (SIGKILLed ones leave theirs). */
+export function removeStoppedSockets(): void {
+  for (const [name, wg] of ours) {
+    if (wg.running) continue;
+    removeSocket(name);
+    ours.delete(name);
+  }
+}
 
 /** A fresh interface name, unique on this machine while this process lives. */
 export function wireguardName(): string {
@@ -98,7 +107,7 @@ export class WireguardGo {
   /** Starts wireguard-go in the foreground, waits for its socket, then sets keys, peers, addresses, MTU, up. */
   async start(): Promise<void> {
     if (this.running) throw new Error(`${this.name} is already running`);
-    ours.add(this.name);
+    ours.set(this.name, this);
     removeSocket(this.name);  // a socket left by a SIGKILLed instance is not "in use"; gone is clearer
     writeFileSync(this.logFile, `--- wireguard-go ${this.name} starting ${new Date().toISOString()}\n`, { flag: 'a' });
     const child = this.ns.spawn('wireguard-go', ['-f', this.name], {

@@ -3,7 +3,8 @@
 // Each leaves no namespace, no process, no wireguard-go socket, no temp dir behind.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { listNamespaces, pidAlive } from '../../src/lab/netns.js';
 import { JsonLinesChild } from '../../src/lab/process.js';
@@ -79,4 +80,15 @@ test.serial('after a SIGKILLed owner, sweepStaleLabs() removes what it left', as
   t.true(swept.workDirs.includes(made.workDir));
   await until(() => leftovers(made).length === 0);
   t.deepEqual(leftovers(made), []);
+});
+
+test.serial('a build that fails half-way removes what it had made', async (t) => {
+  const before = new Set(listNamespaces());
+  const sockets = () => readdirSync(WG_SOCKET_DIR).filter((s) => s.startsWith(`nwg_${process.pid.toString(36)}_`));
+  const socketsBefore = sockets();
+  const error = await t.throwsAsync(buildLab({ prefix: 'nlf', daemonOptions: { args: ['--no-such-option'] } }));
+  t.regex(error!.message, /nym-vpnd/);
+  t.deepEqual(listNamespaces().filter((n) => !before.has(n) && n.startsWith('nlf_')), []);
+  t.deepEqual(sockets(), socketsBefore);
+  t.deepEqual(readdirSync(tmpdir()).filter((d) => d.startsWith(`nymlab-${process.pid.toString(36)}-`)), []);
 });
