@@ -113,14 +113,19 @@ interface Candidates {
   /** Best tier first; a specific gateway is one tier of one. */
   tiers: Gateway[][];
   thresholds: number[];
-  /** Every gateway that could serve, whatever its tier. */
+  /** Every gateway of some tier: those that could serve. */
   all: Gateway[];
+  /** How many were usable before the performance tiers. */
+  usable: number;
   what: string;
 }
 
 function candidatesFor(role: Role, choice: Choice, list: readonly Gateway[], now: number): Candidates {
   const thresholds = choice.minPerformance !== undefined ? [choice.minPerformance] : [...PERFORMANCE_TIERS];
-  const byTier = (pool: Gateway[]): Gateway[][] => thresholds.map((t) => pool.filter((g) => g.performance >= t));
+  const tiered = (pool: Gateway[], what: string): Candidates => {
+    const tiers = thresholds.map((t) => pool.filter((g) => g.performance >= t));
+    return { tiers, thresholds, all: [...new Set(tiers.flat())], usable: pool.length, what };
+  };
   switch (choice.select) {
     case 'id': {
       if (choice.id === undefined) throw new GatewaySelectionError(`Invalid${cap(role)}GatewayIdentity`, `no ${role} gateway id given`);
@@ -128,7 +133,7 @@ function candidatesFor(role: Role, choice: Choice, list: readonly Gateway[], now
       if (g === undefined) throw new GatewaySelectionError(`Invalid${cap(role)}GatewayIdentity`, `there is no ${role} gateway ${choice.id}`);
       const why = unfitness(g, role, now);
       if (why !== undefined) throw new GatewaySelectionError(`Invalid${cap(role)}GatewayIdentity`, `${role} gateway ${choice.id} cannot be used: ${why}`);
-      return { tiers: [[g]], thresholds: [0], all: [g], what: `gateway ${g.id}` };
+      return { tiers: [[g]], thresholds: [0], all: [g], usable: 1, what: `gateway ${g.id}` };
     }
     case 'country': {
       const cc = (choice.country ?? '').trim();
@@ -142,12 +147,12 @@ function candidatesFor(role: Role, choice: Choice, list: readonly Gateway[], now
         const why = listed.length === 0 ? `there is no ${role} gateway in ${code}` : `none of the ${listed.length} ${role} gateway(s) in ${code} can be used (${unfitness(listed[0]!, role, now)})`;
         throw new GatewaySelectionError(reason, `${why}; ${available.length === 0 ? 'no country has one' : `available: ${available.join(', ')}`}`);
       }
-      return { tiers: byTier(fit), thresholds, all: fit, what: `${role} gateways in ${code}` };
+      return tiered(fit, `${role} gateways in ${code}`);
     }
     case 'random':
     case 'low_latency': {
       const fit = list.filter((g) => unfitness(g, role, now) === undefined);
-      return { tiers: byTier(fit), thresholds, all: fit, what: `${role} gateways` };
+      return tiered(fit, `${role} gateways`);
     }
     default:
       throw new TypeError(`unknown gateway selection ${String(choice.select)}`);
@@ -206,7 +211,7 @@ function unavailable(role: Role, choice: Choice, c: Candidates): GatewaySelectio
   if (choice.select === 'country') {
     return new GatewaySelectionError(`Invalid${cap(role)}GatewayCountry`, `no ${c.what} with performance ≥ ${floor}%`);
   }
-  const what = c.all.length === 0 ? `no usable ${role} gateway is known` : `no ${role} gateway with performance ≥ ${floor}%`;
+  const what = c.usable === 0 ? `no usable ${role} gateway is known` : `no ${role} gateway with performance ≥ ${floor}%`;
   return new GatewaySelectionError(`Performant${cap(role)}GatewayUnavailable`, what);
 }
 
