@@ -251,7 +251,7 @@ export class Connection {
         routerTraffic: true,
         ipv6: c.main.ipv6 && route.exit.hop.ipv6 ? 'tunnel' : 'block',
       });
-      await applyNat(tunnel.interfaceName);
+      await applyNat(tunnel.interfaceName, c.main.mtu);
       inst.nat = true;
     } catch (e) {
       throw new ConnectError('Routing', (e as Error).message, false);

@@ -1,0 +1,85 @@
+// The product, end to end in the lab: a LAN client's traffic leaves through the entry gateway and
+// then the exit gateway, nested, through nym-vpnd's one TUN; DNS goes through the tunnel; a dead
+// gateway is noticed and the tunnel comes back; disconnect leaves the router as it was.
+import test from 'ava';
+import { labBytesSha256 } from '../../src/lab/lab-bytes.js';
+import { ADDR, IF } from '../../src/lab/addresses.js';
+import type { NymLab } from '../../src/lab/topology.js';
+import { nymvpnc, routerSnapshot, status, testLab, waitState } from './helpers.js';
+
+let lab: NymLab;
+let before: Record<string, string>;
+
+test.before(async () => {
+  lab = await testLab('e2e');
+  before = await routerSnapshot(lab);
+  const r = await nymvpnc(lab, ['connect', '--wait-until-connected', '--timeout', '30']);
+  if (!/State: +connected/.test(r.stdout)) throw new Error(`connect failed: ${r.stdout} ${r.stderr}`);
+});
+test.after.always(async () => {
+  await lab?.destroy();
+});
+
+test.serial('HTTP from the LAN leaves through the exit gateway, IPv4 and IPv6', async (t) => {
+  t.is((await lab.curl('lan', `http://${ADDR.inetWeb.v4}/`)).body, `you are ${lab.defaultExit.ip}\n`);
+  t.is((await lab.curl('lan', `http://[${ADDR.inetWeb.v6}]/`)).body, `you are ${lab.defaultExit.ip6}\n`);
+  const s = await status(lab);
+  t.is(s.state, 'connected');
+  t.is((s.exit as { country: string }).country, 'CH');
+  t.is((s.entry as { country: string }).country, 'DE');
+});
+
+test.serial('a 100 MB download arrives intact, and the WAN carries only UDP to the entry gateway', async (t) => {
+  const n = 100 * 1024 * 1024;
+  const cap = await lab.capture('router', IF.routerWan, [], { snaplen: 96 });
+  const d = await lab.download('lan', `http://${ADDR.inetWeb.v4}/bytes?n=${n}`);
+  const seen = await cap.stop();
+  t.is(d.status, 200);
+  t.is(d.bytes, n);
+  t.is(d.sha256, labBytesSha256(n));
+  const outside = seen.outsideTunnel(lab.entryEndpoints());
+  t.log(`100 MiB in ${d.seconds.toFixed(2)} s = ${(n * 8 / d.seconds / 1e6).toFixed(0)} Mbit/s; WAN packets ${seen.count}, outside the tunnel ${outside.length}`);
+  t.true(seen.count > 70000, 'the transfer crossed the WAN');
+  t.deepEqual(outside, [], seen.describe(outside.slice(0, 10)));
+});
+
+test.serial('DNS for the LAN is answered through the tunnel by the configured server, not the ISP', async (t) => {
+  const cap = await lab.capture('router', IF.routerWan, ['port', '53']);
+  const a = await lab.dns('lan', ADDR.routerLan.v4, 'lab.test', 'A');
+  const seen = await cap.stop();
+  t.deepEqual(a.answers, [ADDR.inetWeb.v4], 'the lab resolver (through the tunnel) answered, not the ISP one');
+  t.is(seen.count, 0, 'no DNS on the WAN');
+  const aaaa = await lab.dns('lan', ADDR.routerLan.v6, 'lab.test', 'AAAA');
+  t.deepEqual(aaaa.answers, [ADDR.inetWeb.v6]);
+});
+
+test.serial('a dead exit gateway is noticed within 15 s and the tunnel is back within 5 s of its return', async (t) => {
+  const exitId = lab.defaultExit.id;
+  await lab.killGateway(exitId, 'SIGKILL');
+  const killedAt = Date.now();
+  const noticed = await waitState(lab, (s) => s.state !== 'connected', 15_000);
+  const detectS = (Date.now() - killedAt) / 1000;
+  t.truthy(noticed, 'still "connected" 15 s after the exit gateway died');
+  t.log(`noticed after ${detectS.toFixed(1)} s: ${JSON.stringify({ state: noticed?.state, reason: noticed?.last_reconnect_reason })}`);
+  // The reason shows in status while it retries.
+  const retrying = await waitState(lab, (s) => typeof s.last_reconnect_reason === 'string', 10_000);
+  t.regex(String(retrying?.last_reconnect_reason), /no reply|handshake/);
+  await new Promise((r) => setTimeout(r, 3000));
+  await lab.restartGateway(exitId);
+  const backAt = Date.now();
+  const back = await waitState(lab, (s) => s.state === 'connected', 5_000);
+  t.log(`connected again ${((Date.now() - backAt) / 1000).toFixed(1)} s after the gateway returned; reconnects=${String(back?.reconnects)}`);
+  t.truthy(back, 'not connected within 5 s of the gateway returning');
+  t.true(Number(back?.reconnects) >= 1);
+  t.is((await lab.curl('lan', `http://${ADDR.inetWeb.v4}/`)).body, `you are ${lab.defaultExit.ip}\n`);
+});
+
+test.serial('disconnect puts routes, rules, nftables and DNS back exactly as they were', async (t) => {
+  const r = await nymvpnc(lab, ['disconnect']);
+  t.is(r.code, 0);
+  t.regex(r.stdout, /State: +disconnected/);
+  const after = await routerSnapshot(lab);
+  for (const k of Object.keys(before)) t.is(after[k], before[k], k);
+  // And the router works plainly again (through its WAN, NATed).
+  t.is((await lab.curl('lan', `http://${ADDR.inetWeb.v4}/`)).body, `you are ${ADDR.routerWan.v4}\n`);
+});
