@@ -5,8 +5,11 @@
 // There is no flock() in Node, so a child holds it: `flock -x LOCK cat` starts cat only once the lock is
 // taken; cat echoing our first line says so, and closing its stdin ends cat and releases the lock.
 import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  await mkdir(dirname(lockPath), { recursive: true });
   const holder = spawn('flock', ['-x', lockPath, 'cat'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const acquired = await new Promise<boolean>((resolve, reject) => {
     const timer = setTimeout(() => {
