@@ -83,6 +83,16 @@ test.serial('DNS: the lab resolver and the ISP resolver answer lab.test differen
   t.true(existsSync(lab.router.dnsmasq.pidFile) && existsSync(lab.router.dnsmasq.confFile));
 });
 
+test.serial('the directory server in inet lists the lab gateways (nym-vpn-api shape) at the UCI api_url', async (t) => {
+  t.is(lab.inet.directoryMissing, undefined);
+  const all = await lab.curl('router', 'http://192.0.2.90:8080/api/public/v1/directory/gateways?show_vpn_only=true');
+  const list = JSON.parse(all.body) as Array<{ identity_key: string; ip_addresses: string[]; location: { two_letter_iso_country_code: string } }>;
+  t.deepEqual(list.map((g) => g.identity_key).sort(), [...lab.gateways.keys()].sort());
+  t.deepEqual(list.find((g) => g.identity_key === lab.gateway('exit-se').id)!.ip_addresses, ['203.0.113.21', '2001:db8:113::21']);
+  const exits = JSON.parse((await lab.curl('router', 'http://192.0.2.90:8080/api/public/v1/directory/gateways/exit/countries')).body) as string[];
+  t.deepEqual(exits, ['CH', 'SE']);
+});
+
 test.serial('every gateway runs wireguard-go with our key of its role as its peer; UCI and key files match', async (t) => {
   const cfg = validateNymVpnConfig(parseUci(readFileSync(lab.files.nymVpnConfig), { name: 'nym-vpn' }));
   t.deepEqual(cfg.errors, []);
