@@ -12,6 +12,7 @@ import { NymVpnService } from './service.js';
 import { publishState, registerObject } from './ubus-object.js';
 import { defaultNymVpnConfig, readConfig } from './settings.js';
 import { OfflineMonitor } from '../monitor/offline-monitor.js';
+import { startCpuProfile } from './cpu-profile.js';
 
 const USAGE = `Usage: nym-vpnd [--socket PATH] [--root DIR] [--log-level error|warn|info|debug]
 
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     process.stderr.write(`nym-vpnd: --log-level must be error, warn, info or debug\n`);
     process.exit(64);
   }
+  const stopProfile = await startCpuProfile(process.env.NYM_VPND_CPU_PROFILE);
   const paths = resolvePaths(values.root ?? '/', values.socket);
   const log = new Logger((level as LogLevel | undefined) ?? 'info');
   const schema = loadSchema(schemaPath);
@@ -90,6 +92,7 @@ async function main(): Promise<void> {
     offline.stop();
     // Leave the router as it was: routes, DNS and the tunnel go (the kill switch as on disconnect).
     await service.connection.disconnect().catch((e: Error) => log.error(`teardown: ${e.message}`));
+    await stopProfile?.();
     client.close();
     process.exit(0);
   };
