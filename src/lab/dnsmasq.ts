@@ -66,11 +66,11 @@ export class Dnsmasq {
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (e) => (stderr += e.message));
     this.child = child;
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 10_000;
     for (;;) {
       if (!this.running) throw new Error(`dnsmasq (${confFile}) exited: ${stderr.trim()}`);
       if (existsSync(logFile) && readFileSync(logFile, 'utf8').includes('started, version')) return;
-      if (Date.now() > deadline) throw new Error(`dnsmasq (${confFile}) did not start within 5 s: ${stderr.trim()}`);
+      if (Date.now() > deadline) throw new Error(`dnsmasq (${confFile}) did not start within 10 s: ${stderr.trim()}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }

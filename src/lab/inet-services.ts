@@ -33,7 +33,7 @@ export function resolverConfig(listen: readonly string[], answer: { v4: string; 
   ];
 }
 
-async function waitLine(child: ChildProcess, what: string, timeoutMs = 5000): Promise<void> {
+async function waitLine(child: ChildProcess, what: string, timeoutMs = 15_000): Promise<void> {
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -50,7 +50,7 @@ async function waitLine(child: ChildProcess, what: string, timeoutMs = 5000): Pr
 }
 
 /** Polls until a TCP socket listens on port inside ns. */
-async function waitListening(ns: Netns, port: number, child: ChildProcess, timeoutMs = 5000): Promise<void> {
+async function waitListening(ns: Netns, port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`port ${port}: server exited (${child.exitCode ?? child.signalCode})`);

@@ -3,7 +3,7 @@
 // WAN's resolv.conf.auto; and the processes the lead's code runs on it: the bus (nym-ubusd) and nym-vpnd,
 // each startable, stoppable and restartable. Keeping LAN traffic in the tunnel is nym-vpnd's job.
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UbusClient } from '../ubus/client.js';
@@ -83,6 +83,14 @@ async function poll(what: string, test: () => Promise<boolean>, child: ChildProc
     if (await test().catch(() => false)) return;
     if (Date.now() > deadline) throw new Error(`${what}: not ready within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
   }
 }
 
@@ -168,7 +176,10 @@ export class RouterProcesses {
       } finally {
         c.close();
       }
-    }, this.daemon, timeoutMs);
+    }, this.daemon, timeoutMs).catch(async (e: Error) => {
+      await new Promise((r) => setTimeout(r, 50));  // let the last output reach the log
+      throw new Error(`${e.message}; last lines of ${this.daemonLogFile}:\n${tail(this.daemonLogFile, 15)}`);
+    });
   }
 
   /** Stops nym-vpnd (SIGTERM, then SIGKILL after graceMs; pass 'SIGKILL' to simulate a crash). */

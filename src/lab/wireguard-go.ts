@@ -123,10 +123,10 @@ export class WireguardGo {
     child.stderr!.on('data', keep);
     child.on('error', (e) => keep(Buffer.from(`spawn error: ${e.message}\n`)));
     this.child = child;
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 10_000;
     while (!existsSync(socketPath(this.name))) {
       if (!this.running) throw new Error(`wireguard-go ${this.name} exited at start: ${output.trim()}`);
-      if (Date.now() > deadline) throw new Error(`wireguard-go ${this.name}: no control socket after 5 s: ${output.trim()}`);
+      if (Date.now() > deadline) throw new Error(`wireguard-go ${this.name}: no control socket after 10 s: ${output.trim()}`);
       await new Promise((r) => setTimeout(r, 10));
     }
     const c = this.config;
