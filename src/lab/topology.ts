@@ -284,6 +284,7 @@ export async function buildLab(opts: NymLabOptions = {}): Promise<NymLab> {
   const t0 = Date.now();
   const plans = planGateways(opts.gateways ?? DEFAULT_GATEWAYS);
   if (!plans.some((g) => g.role === 'entry') || !plans.some((g) => g.role === 'exit')) throw new TypeError('the lab needs at least one entry and one exit gateway');
+  if ((opts.daemon ?? 'start') === 'start' && opts.bus === false) throw new TypeError("daemon: 'start' needs the bus");
   const prefix = opts.prefix ?? DEFAULT_LAB_PREFIX;
   await sweepStaleLabs(prefix);
   const work = makeWorkDir();
@@ -352,7 +353,6 @@ export async function buildLab(opts: NymLabOptions = {}): Promise<NymLab> {
       workDir: work.dir, removeWorkDir: work.remove, logStream, verbose: opts.verbose ?? false, keepWorkDir: opts.keepWorkDir ?? false,
     });
     if ((opts.daemon ?? 'start') === 'start') {
-      if (!(opts.bus ?? true)) throw new TypeError("daemon: 'start' needs the bus");
       await router.startDaemon(opts.daemonOptions);
       log(`nym-vpnd running, log ${router.daemonLogFile}`);
     }
