@@ -2,11 +2,13 @@
 // include discovery) under a scratch root, the kill switch applied by the same Firewall class nym-vpnd
 // uses, and every path of probes.ts checked by sending something and waiting for the echo.
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { Firewall } from '../../src/firewall/firewall.js';
 import { commandRunner } from '../../src/firewall/command.js';
+import { JsonLinesChild } from '../../src/lab/process.js';
 import { snapshotDiff, snapshotRuleset, type RulesetSnapshot } from '../../src/firewall/snapshot.js';
 import { fw4, type Fw4 } from './fw4-emulator.js';
-import { KILL_SWITCH, OPEN, TOPO_STATE, mismatches, scratchRoot, startProbes, type Probes, type ScratchRoot } from './probes.js';
+import { KILL_SWITCH, OPEN, TOPO_STATE, fixture, mismatches, scratchRoot, startProbes, type Probes, type ScratchRoot } from './probes.js';
 import { ADDR, buildTopology, type Topology } from './topology.js';
 
 let topo: Topology;
@@ -69,6 +71,23 @@ test.serial('applying the same state again changes nothing; a changed entry endp
   t.deepEqual(await mismatches(probes, KILL_SWITCH), []);
 });
 
+test.serial('never a moment without rules: a steady leak attempt from the LAN and the router while the state changes 40 times and fw4 reloads', async (t) => {
+  const before = (await probes.isp.request<{ count: number }>({ op: 'received', port: 51820 })).count;
+  const floods = Promise.all([
+    probes.lan.request({ op: 'flood', to: ADDR.web, port: 51820, count: 1500, intervalMs: 2 }, 60_000),
+    probes.router.request({ op: 'flood', to: ADDR.web, port: 51820, count: 1500, intervalMs: 2 }, 60_000),
+  ]);
+  for (let i = 0; i < 40; i++) {
+    const state = ['connecting', 'connected', 'error'][i % 3] as 'connecting';
+    await firewall.apply({ ...TOPO_STATE, state, endpoints: [{ address: ADDR.entry, port: 51820 + (i % 2) }] });
+    if (i % 10 === 0) await fw.reload();
+  }
+  await floods;
+  const after = (await probes.isp.request<{ count: number }>({ op: 'received', port: 51820 })).count;
+  t.is(after - before, 0, 'datagrams that reached the ISP');
+  await firewall.apply(TOPO_STATE);
+});
+
 test.serial('fw4 reload, restart, and flush + start keep the kill switch (it comes back from the include)', async (t) => {
   const ours = async (): Promise<string> => (await topo.router.exec('nft', ['-s', 'list', 'table', 'inet', 'nym'])).stdout;
   const loaded = await ours();
@@ -123,4 +142,17 @@ test.serial('lift, turning the setting off, and uninstall leave the ruleset exac
   await fw.reload();
   t.deepEqual(snapshotDiff(pristine, await snapshot()), [], 'after a reload too');
   t.deepEqual(await mismatches(probes, OPEN), []);
+});
+
+test.serial('a crash of the applying process leaves the kill switch in the kernel (nothing is tied to the process)', async (t) => {
+  const child = new JsonLinesChild(spawn(process.execPath, [fixture('apply-child'), scratch.root, topo.router.name, 'auto', JSON.stringify(TOPO_STATE)]));
+  t.like(await child.next((m) => m.applied !== undefined), { applied: 'kill-switch' });
+  child.child.kill('SIGKILL');
+  t.like(await child.exited(), { signal: 'SIGKILL' });
+  t.like(await firewall.status(), { killSwitch: true });
+  t.deepEqual(await mismatches(probes, KILL_SWITCH), []);
+  await fw.reload();  // and a reload after the crash puts back what the dead process decided
+  t.deepEqual(await mismatches(probes, KILL_SWITCH), []);
+  await firewall.uninstall();
+  t.deepEqual(snapshotDiff(pristine, await snapshot()), []);
 });
