@@ -67,6 +67,7 @@ put() {
 
 # Every file under SRC_DIR into DEST_DIR, keeping symlinks; the mode is 0755 when the source is
 # executable or sits where OpenWrt runs scripts from, 0600 for UCI files (INSTALL_CONF), else 0644.
+# Editor leftovers and .git* files stay out, as package-pack.mk drops such files.
 put_tree() {
 	local src_dir=$1 dest_dir=$2 rel mode
 	[ -d "$src_dir" ] || return 0
@@ -83,7 +84,7 @@ put_tree() {
 			*) if [ -x "$src_dir/$rel" ]; then mode=0755; else mode=0644; fi ;;
 		esac
 		put "$src_dir/$rel" "$dest_dir/$rel" "$mode"
-	done < <(cd "$src_dir" && find . \( -type f -o -type l \) -print0 | sort -z)
+	done < <(cd "$src_dir" && find . \( -type f -o -type l \) ! -name '*~' ! -name '.#*' ! -name '.git*' -print0 | sort -z)
 }
 
 # The packages of package-lock.json that production needs (no dev, no dev-only optional ones).
@@ -218,10 +219,18 @@ init_value() {
 	sed -n "s/^$2=\([0-9][0-9]*\)[[:space:]]*$/\1/p" "$1" | head -n 1
 }
 
-# postinst: in an image being built (IPKG_INSTROOT set) only enable the service; on a running
-# router enable and start a new install, and restart an upgraded service that is enabled.
+# The names of the uci-defaults scripts a staged package carries.
+uci_defaults_of() {
+	[ -d "$1/etc/uci-defaults" ] || return 0
+	(cd "$1/etc/uci-defaults" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ')
+}
+
+# postinst: in an image being built (IPKG_INSTROOT set) only enable the service (its uci-defaults
+# run at first boot); on a running router apply the uci-defaults, enable and start a new install,
+# and restart an upgraded service that is enabled. Arguments: START STOP UCI_DEFAULTS...
 nym_vpn_postinst() {
 	local start=$1 stop=$2
+	shift 2
 	cat <<EOF
 #!/bin/sh
 # nym-vpn postinst: enabled in an image being built; enabled and started on a running router
@@ -235,6 +244,9 @@ if [ -n "\$root" ]; then
 	ln -sf ../init.d/nym-vpn "\$root/etc/rc.d/K${stop}nym-vpn"
 	exit 0
 fi
+for f in $*; do
+	[ -f "/etc/uci-defaults/\$f" ] && ( cd /etc/uci-defaults && . "./\$f" ) && rm -f "/etc/uci-defaults/\$f"
+done
 if [ "\${PKG_UPGRADE}" = "1" ]; then
 	/etc/init.d/nym-vpn enabled && /etc/init.d/nym-vpn restart
 else
@@ -245,15 +257,20 @@ exit 0
 EOF
 }
 
-# prerm: on a running router stop the daemon (it takes its routes and firewall rules down), and
-# unless this is an upgrade ("upgrade VERSION" from opkg) drop it from boot.
+# prerm: on a running router stop the daemon (it takes its routes and firewall rules down); on
+# removal, not on an upgrade (opkg says "upgrade VERSION"), drop it from boot and take the fw3
+# include out of /etc/config/firewall, as openwrt/Makefile's prerm does.
 nym_vpn_prerm() {
 	cat <<'EOF'
 #!/bin/sh
-# nym-vpn prerm: stops the daemon on a running router; removes it from boot unless upgrading.
+# nym-vpn prerm: stops the daemon on a running router; on removal also drops it from boot and
+# takes its include out of the fw3 firewall config.
 [ -n "${IPKG_INSTROOT}" ] && exit 0
 /etc/init.d/nym-vpn stop
-[ "$1" = "upgrade" ] || [ "${PKG_UPGRADE}" = "1" ] || /etc/init.d/nym-vpn disable
+if [ "$1" != "upgrade" ] && [ "${PKG_UPGRADE}" != "1" ]; then
+	/etc/init.d/nym-vpn disable
+	uci -q delete firewall.nym_vpn && uci -q commit firewall
+fi
 exit 0
 EOF
 }
@@ -354,7 +371,9 @@ build() {
 		mk_define "$mk" "Package/$name/description" | control_description
 	} > "$ctl/control"
 	[ -s "$tmp/conffiles.$name" ] && install -m 0644 "$tmp/conffiles.$name" "$ctl/conffiles"
-	nym_vpn_postinst "$(init_value "$data/etc/init.d/nym-vpn" START)" "$(init_value "$data/etc/init.d/nym-vpn" STOP)" > "$ctl/postinst"
+	# shellcheck disable=SC2046 # the names are plain words
+	nym_vpn_postinst "$(init_value "$data/etc/init.d/nym-vpn" START)" "$(init_value "$data/etc/init.d/nym-vpn" STOP)" \
+		$(uci_defaults_of "$data") > "$ctl/postinst"
 	nym_vpn_prerm > "$ctl/prerm"
 	chmod 0644 "$ctl/control"
 	chmod 0755 "$ctl/postinst" "$ctl/prerm"
@@ -380,7 +399,7 @@ build() {
 		echo "Installed-Size: 0"
 		echo "Description: $(mk_value "$luci_mk" LUCI_TITLE)"
 	} > "$ctl/control"
-	luci_postinst "$(cd "$data" && find ./etc/uci-defaults -type f 2> /dev/null | sed 's|.*/||' | sort | tr '\n' ' ')" > "$ctl/postinst"
+	luci_postinst "$(uci_defaults_of "$data")" > "$ctl/postinst"
 	chmod 0644 "$ctl/control"
 	chmod 0755 "$ctl/postinst"
 	ipk "$data" "$ctl" "$out/${name}_${version}-$(mk_value "$luci_mk" PKG_RELEASE)_$(mk_value "$luci_mk" LUCI_PKGARCH).ipk"

@@ -52,6 +52,7 @@ info:
 	$$(file >$$(OUT)/info,PKG_NAME=$(PKG_NAME)$$(newline)PKG_VERSION=$(PKG_VERSION)$$(newline)PKG_RELEASE=$(PKG_RELEASE)$$(newline)PKG_LICENSE=$(PKG_LICENSE)$$(newline)PKG_MAINTAINER=$(PKG_MAINTAINER)$$(newline)SECTION=$(SECTION)$$(newline)CATEGORY=$(CATEGORY)$$(newline)TITLE=$(TITLE)$$(newline)DEPENDS=$(DEPENDS)$$(newline)PKGARCH=$(PKGARCH)$$(newline)PKG_BUILD_DEPENDS=$(PKG_BUILD_DEPENDS))
 	$$(file >$$(OUT)/conffiles,$$(Package/$(1)/conffiles))
 	$$(file >$$(OUT)/postinst-pkg,$$(Package/$(1)/postinst))
+	$$(file >$$(OUT)/prerm-pkg,$$(Package/$(1)/prerm))
 	$$(file >$$(OUT)/compile,$$(Build/Compile))
 prepare:
 	$(Build/Prepare)
@@ -154,7 +155,7 @@ test('openwrt/Makefile: the parts an SDK package needs, in order', (t) => {
   const at = (s: string) => text.indexOf(s);
   for (const s of ['PKG_NAME:=nym-vpn', 'PKG_VERSION:=', 'PKG_RELEASE:=', 'PKG_LICENSE:=', 'PKG_MAINTAINER:=', 'include $(INCLUDE_DIR)/package.mk',
     'define Package/nym-vpn\n', 'define Package/nym-vpn/description', 'define Package/nym-vpn/conffiles', 'define Build/Compile',
-    'define Package/nym-vpn/install', 'define Package/nym-vpn/postinst']) {
+    'define Package/nym-vpn/install', 'define Package/nym-vpn/postinst', 'define Package/nym-vpn/prerm']) {
     t.true(at(s) >= 0, s);
   }
   t.true(at('PKG_RELEASE:=') < at('include $(INCLUDE_DIR)/package.mk'), 'PKG_* before package.mk');
@@ -186,7 +187,12 @@ test('openwrt/Makefile under make: metadata as package.json and the .ipk say', (
   t.regex(compile, /CC="cc" CXX="c\+\+"/, 'the SDK compiler goes to node-gyp');
   const postinst = join(out, 'postinst-pkg');
   t.regex(readFileSync(postinst, 'utf8'), /^#!\/bin\/sh\n\[ -d "\$\{IPKG_INSTROOT\}\/etc\/nym-vpn" \] && chmod 0700/);
-  for (const shell of SHELLS) t.is(syntaxError(shell, postinst), null, shell.name);
+  const prerm = join(out, 'prerm-pkg');
+  t.regex(readFileSync(prerm, 'utf8'), /\[ "\$\{PKG_UPGRADE\}" = "1" \] \|\| \{ uci -q delete firewall\.nym_vpn && uci -q commit firewall; \}/);
+  for (const shell of SHELLS) {
+    t.is(syntaxError(shell, postinst), null, shell.name);
+    t.is(syntaxError(shell, prerm), null, shell.name);
+  }
 });
 
 test.serial('openwrt/Makefile prepare + install lays out exactly the files of the nym-vpn .ipk', (t) => {

@@ -276,7 +276,7 @@ test.serial('in an image root (IPKG_INSTROOT): postinst enables (S90/K10 links),
 });
 
 const canUnshare = spawnSync('unshare', ['-m', 'true']).status === 0;
-(canUnshare ? test.serial : test.skip)('on a running router: install enables+starts, upgrade restarts if enabled, removal stops+disables, upgrade only stops', async (t) => {
+(canUnshare ? test.serial : test.skip)('on a running router: install enables+starts, upgrade restarts if enabled, removal stops+disables+drops the fw3 include, upgrade only stops', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'nym-live-'));
   try {
     const initd = join(dir, 'init.d');
@@ -285,19 +285,26 @@ const canUnshare = spawnSync('unshare', ['-m', 'true']).status === 0;
     // Stands in for /etc/init.d/nym-vpn: records its action; `enabled` answers from $ENABLED.
     writeFileSync(join(initd, 'nym-vpn'), `#!/bin/sh\necho "$1" >> ${calls}\n[ "$1" != enabled ] || [ "$ENABLED" = 1 ]\n`);
     chmodSync(join(initd, 'nym-vpn'), 0o755);
+    // And for uci, which prerm calls on removal: records its arguments.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'uci'), `#!/bin/sh\necho "uci $*" >> ${calls}\n`);
+    chmodSync(join(bin, 'uci'), 0o755);
     const postinst = controlScript(main, 'postinst', dir);
+    t.regex(readFileSync(postinst, 'utf8'), /^for f in 50-nym-vpn-firewall; do$/m, 'the shipped uci-defaults are applied on a running router');
     const prerm = controlScript(main, 'prerm', dir);
     const live = (script: string, args: string[], env: Record<string, string>) => {
       rmSync(calls, { force: true });
       // A private mount namespace: /etc/init.d is ours only inside it.
       const r = spawnSync('unshare', ['-m', 'sh', '-c', `mount --bind ${initd} /etc/init.d && exec ${SHELLS[0]!.argv.join(' ')} "$@"`, 'sh', script, ...args],
-        { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+        { env: { PATH: `${bin}:${process.env.PATH ?? ''}`, ...env }, encoding: 'utf8' });
       return { code: r.status, calls: existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : [] };
     };
     t.deepEqual(live(postinst, ['configure'], { PKG_UPGRADE: '0' }), { code: 0, calls: ['enable', 'start'] });
     t.deepEqual(live(postinst, ['configure'], { PKG_UPGRADE: '1', ENABLED: '1' }), { code: 0, calls: ['enabled', 'restart'] });
     t.deepEqual(live(postinst, ['configure'], { PKG_UPGRADE: '1', ENABLED: '0' }), { code: 0, calls: ['enabled'] }, 'an upgrade keeps it disabled');
-    t.deepEqual(live(prerm, ['remove'], { PKG_UPGRADE: '0' }), { code: 0, calls: ['stop', 'disable'] });
+    t.deepEqual(live(prerm, ['remove'], { PKG_UPGRADE: '0' }),
+      { code: 0, calls: ['stop', 'disable', 'uci -q delete firewall.nym_vpn', 'uci -q commit firewall'] });
     t.deepEqual(live(prerm, ['upgrade', '0.2.0-1'], { PKG_UPGRADE: '1' }), { code: 0, calls: ['stop'] });
     t.deepEqual(live(postinst, [], { IPKG_NO_SCRIPT: '1' }), { code: 0, calls: [] });
   } finally {
