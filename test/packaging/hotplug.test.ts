@@ -157,6 +157,14 @@ const upstream = upstreamUbus();
       { NYM_SHIM_REAL_UBUS: upstream!.bin, ...upstream!.env });
     t.is(r.stdout, 'status 0\n', r.stderr);
     t.deepEqual(s.calls, [{ interface: 'lan', action: 'ifupdate', device: 'br-lan' }]);
+    const empty = new BusProcess();
+    await empty.start();
+    try {
+      await hotplug(SHELLS[0]!, root, empty.socket, { ACTION: 'ifup', INTERFACE: 'wan' }, { NYM_SHIM_REAL_UBUS: upstream!.bin, ...upstream!.env });
+      t.deepEqual(root.ubusArgv(), [['list', 'nym-vpn']], 'the real `ubus list nym-vpn` fails when it is absent: no call');
+    } finally {
+      await empty.close();
+    }
   } finally {
     await s.close();
     root.remove();

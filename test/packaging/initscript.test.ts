@@ -5,7 +5,8 @@
 import test from 'ava';
 import { existsSync, mkdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { BusProcess, repoRoot } from '../helpers/bus.js';
+import { BusProcess, repoRoot, waitFor } from '../helpers/bus.js';
+import { UbusClient } from '../../src/ubus/client.js';
 import { readCalls, serviceCalls, type ServiceCall } from './procd-model.js';
 import { SHELLS, SHIM_DIR, ScratchRoot, runShell, syntaxError, upstreamUbus, type Shell } from './sh.js';
 
@@ -173,16 +174,25 @@ for (const shell of SHELLS) {
 }
 
 const upstream = upstreamUbus();
-(upstream ? test.serial : test.skip)('reload through the upstream ubus CLI (when built here) reaches nym-vpnd the same way', async (t) => {
+(upstream ? test.serial : test.skip)('reload through the upstream ubus CLI (when built here): reaches nym-vpnd; exit 4 without it, then restart', async (t) => {
   const root = new ScratchRoot();
   const bus = new BusProcess();
   try {
     await bus.start();
     await bus.startDaemon(root.dir);
-    const r = await initScript(SHELLS[0]!, root, 'reload', { NYM_SHIM_UBUS_SOCKET: bus.socket, NYM_SHIM_REAL_UBUS: upstream!.bin, ...upstream!.env });
+    const real = { NYM_SHIM_UBUS_SOCKET: bus.socket, NYM_SHIM_REAL_UBUS: upstream!.bin, ...upstream!.env };
+    const r = await initScript(SHELLS[0]!, root, 'reload', real);
     t.is(r.code, 0, r.stderr);
     t.deepEqual(r.procd, []);
     t.deepEqual(root.ubusEntries().map((e) => e.exit ?? null), [null, 0]);
+    for (const c of bus.children) c.kill('SIGKILL');
+    await waitFor(async () => {
+      const c = await UbusClient.connect({ socket: bus.socket, reconnect: false });
+      try { return (await c.lookup('nym-vpn')).length === 0; } finally { c.close(); }
+    });
+    const gone = await initScript(SHELLS[0]!, root, 'reload', real);
+    t.deepEqual(root.ubusEntries().map((e) => e.exit ?? null), [null, 4], 'the real CLI exits 4 (not found)');
+    t.deepEqual(gone.procd.map((c) => c.method), ['delete', 'set'], 'so the daemon is restarted');
   } finally {
     await bus.close();
     root.remove();
