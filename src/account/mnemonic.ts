@@ -28,6 +28,7 @@ export class MnemonicError extends Error {
 export const MNEMONIC_WORD_COUNTS = [12, 24] as const;
 
 const WORDS = new Set(wordlist);
+const MAX_INPUT_CHARS = 4096;
 const REDACTED = 'Mnemonic <redacted>';
 
 export class Mnemonic {
@@ -42,6 +43,8 @@ export class Mnemonic {
   /** Parses and checks a phrase; throws MnemonicError, whose message never contains a word. */
   static parse(input: unknown): Mnemonic {
     if (typeof input !== 'string') throw new MnemonicError('NotText', 'the mnemonic must be text');
+    // 24 words of at most 8 letters fit many times over; more is not a mnemonic (and not worth scanning).
+    if (input.length > MAX_INPUT_CHARS) throw new MnemonicError('WordCount', `the mnemonic is longer than ${MAX_INPUT_CHARS} characters; it must have 12 or 24 words`);
     const words = input.normalize('NFKD').toLowerCase().split(/\s+/u).filter((w) => w !== '');
     if (!(MNEMONIC_WORD_COUNTS as readonly number[]).includes(words.length)) {
       throw new MnemonicError('WordCount', `the mnemonic has ${words.length} word${words.length === 1 ? '' : 's'}; it must have 12 or 24`);

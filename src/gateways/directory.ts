@@ -216,7 +216,14 @@ export class DirectoryClient {
 
     let failure: DirectoryError;
     try {
-      const got = await this.fetchOnce(key, url, req.signal);
+      let got: Held;
+      try {
+        got = await this.fetchOnce(key, url, req.signal);
+      } catch (error) {
+        // Joined someone else's request and they cancelled it: ask again for ourselves.
+        if (!(error instanceof FetchError && error.code === 'Aborted' && req.signal?.aborted !== true)) throw error;
+        got = await this.fetchOnce(key, url, req.signal);
+      }
       // Parse before keeping it: a body that is not a list must not replace a good one.
       const value = parse(got.body, reporter(false));
       this.memory.set(key, got);

@@ -114,3 +114,9 @@ test('device keys: random ones differ; the secret never shows in inspect, JSON o
   }
   t.throws(() => DeviceKeys.fromSecret(new Uint8Array(31)), { instanceOf: RangeError });
 });
+
+test('an absurdly long input is refused without scanning it', (t) => {
+  const e = t.throws(() => Mnemonic.parse(`${VECTOR} `.repeat(200)), { instanceOf: MnemonicError });
+  t.is(e!.problem, 'WordCount');
+  t.is(e!.message, 'the mnemonic is longer than 4096 characters; it must have 12 or 24 words');
+});

@@ -224,6 +224,20 @@ test('HTTP errors name the status and the API\'s message; a cancelled request do
   t.is(aborted!.code, 'Aborted');
 });
 
+test('a caller that joined another\'s request is not cancelled with it', async (t) => {
+  const server = await labServer();
+  t.teardown(() => server.stop());
+  const client = new DirectoryClient({ apiUrl: server.apiUrl });
+  const ac = new AbortController();
+  const first = client.gateways('vpn', { signal: ac.signal });
+  const second = client.gateways('vpn');
+  ac.abort();
+  await t.throwsAsync(first, { instanceOf: DirectoryError, message: /cancelled/ });
+  const ans = await second;
+  t.false(ans.cached);
+  t.is(ans.value.length, 4);
+});
+
 test('the mixnet minimum also filters a cached list (its query may have been another)', async (t) => {
   const server = await labServer();
   const dir = scratchDir('dircache');
