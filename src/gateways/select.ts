@@ -178,7 +178,7 @@ async function pick(
   c: Candidates,
   exclude: string | undefined,
   req: SelectionRequest,
-  out: SelectionResult,
+  out: Pick<SelectionResult, 'measurements' | 'notes'>,
 ): Promise<{ gateway: Gateway; latencyMs?: number } | undefined> {
   const random = req.random ?? defaultRandom;
   for (let t = 0; t < c.tiers.length; t++) {
@@ -221,7 +221,7 @@ export async function selectGateways(req: SelectionRequest): Promise<SelectionRe
   if (req.entry.select === 'id' && req.exit.select === 'id' && req.entry.id !== undefined && req.entry.id === req.exit.id) {
     throw new GatewaySelectionError('SameEntryAndExitGateway', `entry and exit are both gateway ${req.entry.id}; they must differ`);
   }
-  const out: SelectionResult = { entry: undefined as unknown as Gateway, exit: undefined as unknown as Gateway, measurements: [], notes: [] };
+  const log: Pick<SelectionResult, 'measurements' | 'notes'> = { measurements: [], notes: [] };
   const exitC = candidatesFor('exit', req.exit, req.exits, now);
   const entryC = candidatesFor('entry', req.entry, req.entries, now);
 
@@ -235,25 +235,18 @@ export async function selectGateways(req: SelectionRequest): Promise<SelectionRe
     if (exitC.all.some((g) => g.id !== onlyEntry)) reserve = onlyEntry;
   }
 
-  const exit = await pick('exit', req.exit, exitC, reserve, req, out);
-  if (exit === undefined) {
-    const inTier = (g: Gateway): boolean => exitC.tiers.some((t) => t.includes(g));
-    if (reserve !== undefined && exitC.all.some((g) => g.id === reserve && inTier(g)) && exitC.all.every((g) => g.id === reserve || !inTier(g))) {
-      throw new GatewaySelectionError('SameEntryAndExitGateway', `the only usable exit is ${reserve}, which is also the only possible entry`);
-    }
-    throw unavailable('exit', req.exit, exitC);
-  }
-  out.exit = exit.gateway;
-  if (exit.latencyMs !== undefined) out.exitLatencyMs = exit.latencyMs;
+  const exit = await pick('exit', req.exit, exitC, reserve, req, log);
+  if (exit === undefined) throw unavailable('exit', req.exit, exitC);
 
-  const entry = await pick('entry', req.entry, entryC, exit.gateway.id, req, out);
+  const entry = await pick('entry', req.entry, entryC, exit.gateway.id, req, log);
   if (entry === undefined) {
     if (entryC.all.length > 0 && entryC.all.every((g) => g.id === exit.gateway.id)) {
       throw new GatewaySelectionError('SameEntryAndExitGateway', `the only possible entry (${entryC.what}) is the exit ${exit.gateway.id}`);
     }
     throw unavailable('entry', req.entry, entryC);
   }
-  out.entry = entry.gateway;
-  if (entry.latencyMs !== undefined) out.entryLatencyMs = entry.latencyMs;
-  return out;
+  const result: SelectionResult = { entry: entry.gateway, exit: exit.gateway, ...log };
+  if (entry.latencyMs !== undefined) result.entryLatencyMs = entry.latencyMs;
+  if (exit.latencyMs !== undefined) result.exitLatencyMs = exit.latencyMs;
+  return result;
 }
