@@ -16,9 +16,16 @@ let counter = 0;
 /** Interfaces of this process whose sockets may still exist. */
 const ours = new Map<string, WireguardGo>();
 
-onLabExit(() => {
-  for (const name of ours.keys()) removeSocket(name);
-});
+let hooked = false;
+
+/** At exit or on a signal, remove the sockets of our instances (a SIGKILLed wireguard-go leaves its own). */
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  onLabExit(() => {
+    for (const name of ours.keys()) removeSocket(name);
+  });
+}
 
 /** Removes the sockets of our instances that no longer run (SIGKILLed ones leave theirs). */
 export function removeStoppedSockets(): void {
@@ -108,6 +115,7 @@ export class WireguardGo {
   async start(): Promise<void> {
     if (this.running) throw new Error(`${this.name} is already running`);
     ours.set(this.name, this);
+    hookExit();
     removeSocket(this.name);  // a socket left by a SIGKILLed instance is not "in use"; gone is clearer
     writeFileSync(this.logFile, `--- wireguard-go ${this.name} starting ${new Date().toISOString()}\n`, { flag: 'a' });
     const child = this.ns.spawn('wireguard-go', ['-f', this.name], {
