@@ -88,11 +88,17 @@ export class Dnsmasq {
     if (this.running) this.child!.kill('SIGHUP');
   }
 
+  private logText(): string {
+    return existsSync(this.opts.logFile) ? readFileSync(this.opts.logFile, 'utf8') : '';
+  }
+
   /** Every query dnsmasq logged so far ("query[A] lab.test from 198.51.100.2"). */
   queries(): DnsQueryLogEntry[] {
-    const out: DnsQueryLogEntry[] = [];
-    const text = existsSync(this.opts.logFile) ? readFileSync(this.opts.logFile, 'utf8') : '';
-    for (const m of text.matchAll(/query\[([A-Z0-9]+)\] (\S+) from (\S+)/g)) out.push({ type: m[1]!, name: m[2]!, from: m[3]! });
-    return out;
+    return [...this.logText().matchAll(/query\[([A-Z0-9]+)\] (\S+) from (\S+)/g)].map((m) => ({ type: m[1]!, name: m[2]!, from: m[3]! }));
+  }
+
+  /** Every query it passed upstream ("forwarded lab.test to 198.51.100.1"): which server a name went to. */
+  forwarded(): Array<{ name: string; to: string }> {
+    return [...this.logText().matchAll(/forwarded (\S+) to (\S+)/g)].map((m) => ({ name: m[1]!, to: m[2]! }));
   }
 }
