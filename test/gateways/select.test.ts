@@ -235,7 +235,7 @@ test('low latency: when no gateway answers, a random one with a note; the measur
   const start = Date.now();
   const ms = await measureLatencies(many, { probe: never, attemptTimeoutMs: 200, totalMs: 700, concurrency: 10 });
   const took = Date.now() - start;
-  t.true(took >= 650 && took < 1200, `took ${took} ms`);
+  t.true(took >= 650 && took < 1600, `took ${took} ms`);
   t.true(ms.every((m) => m.rttMs === undefined));
   t.true(ms.some((m) => m.error === 'not measured before the deadline'));
   t.true(ms.some((m) => m.error === 'no answer in time'));
