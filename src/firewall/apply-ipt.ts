@@ -90,6 +90,7 @@ export class IptApplier {
   }
 
   async removeJumps(chain: string, target: string): Promise<void> {
+    if (!(await this.chainExists(target))) return;  // no jump to a chain that is not there (and -D would fail to load it)
     for (const tag of [...JUMP_TAGS, '']) await this.deleteAll(chain, target, tag);
   }
 
