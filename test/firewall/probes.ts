@@ -52,6 +52,7 @@ export async function startProbes(topo: Topology): Promise<Probes> {
   await listen(tunnel, 'listen-udp', ADDR.tunnelResolver, 53);
   await listen(lan, 'listen-tcp', ADDR.lan, 8080);
   await listen(router, 'listen-udp', '127.0.0.1', 9999);
+  await listen(router, 'listen-tcp', ADDR.routerLan, 8080);
   return { lan, router, isp, tunnel, routerNs: topo.router };
 }
 
@@ -69,6 +70,7 @@ export function paths(p: Probes): Record<string, () => Promise<boolean>> {
     'LAN → resolver via WAN (DNS)': () => reach(p.lan, 'udp', ADDR.resolver, 53),
     'LAN → web via nym0': () => reach(p.lan, 'tcp', ADDR.tunnelWeb, 80),
     'LAN → web6 via nym0': () => reach(p.lan, 'tcp', ADDR.tunnelWeb6, 80),
+    'LAN → router (LuCI, answers go out)': () => reach(p.lan, 'tcp', ADDR.routerLan, 8080),
     'router → web via WAN': () => reach(p.router, 'tcp', ADDR.web, 80),
     'router → web via nym0': () => reach(p.router, 'tcp', ADDR.tunnelWeb, 80),
     'router → entry, marked': () => reach(p.router, 'udp', ADDR.entry, 51820, { mark: 0x14d }),
@@ -122,6 +124,13 @@ export const KILL_SWITCH: Expectation = {
   'router → resolver via WAN (tcp 53)': false,
   'router → resolver via WAN (tcp 853)': false,
   'router → DNS server 1.1.1.1:443 via WAN': false,
+};
+
+/** The boot guard alone: forwarding only via nym0, the router only answers, marked sockets go anywhere. */
+export const BOOT_GUARD: Expectation = {
+  ...KILL_SWITCH,
+  'router → elsewhere, marked': true,
+  'router → LAN host': false,
 };
 
 /** The state that fits the topology. */
