@@ -3,8 +3,9 @@
 // input and forward, lan→wan forwarding; plus a vpn zone on nym0), with the automatic includes found and
 // placed exactly as fw4.uc does (glob per position, only accessible files, so a broken symlink is skipped).
 // start/reload/restart/stop/flush do what /sbin/fw4 does with that text: one `nft -f` for start and
-// reload (the template begins with `flush table inet fw4`), delete of table fw4 for stop, every table for flush.
-import { existsSync, readdirSync } from 'node:fs';
+// reload (the template begins with `flush table inet fw4`) under fw4's lock, delete of table fw4 for stop,
+// every table for flush.
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Netns } from '../../src/lab/netns.js';
 
@@ -118,8 +119,11 @@ export interface Fw4 {
 }
 
 export function fw4(ns: Netns, root: string): Fw4 {
+  // Under /var/run/fw4.lock, like /sbin/fw4 (flock -x 1000): nym-vpnd takes the same lock.
+  const lock = join(root, 'var/run/fw4.lock');
   const load = async (args: string[]): Promise<void> => {
-    await ns.exec('nft', args, { input: renderFw4(root) });
+    mkdirSync(join(root, 'var/run'), { recursive: true });
+    await ns.exec('flock', ['-x', lock, 'nft', ...args], { input: renderFw4(root) });
   };
   const self: Fw4 = {
     print: () => renderFw4(root),

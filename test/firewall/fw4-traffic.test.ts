@@ -3,9 +3,12 @@
 // uses, and every path of probes.ts checked by sending something and waiting for the echo.
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { Firewall } from '../../src/firewall/firewall.js';
 import { commandRunner } from '../../src/firewall/command.js';
 import { JsonLinesChild } from '../../src/lab/process.js';
+import { renderKillSwitch } from '../../src/firewall/nft-kill-switch.js';
+import { killSwitchSpec } from '../../src/firewall/spec.js';
 import { snapshotDiff, snapshotRuleset, type RulesetSnapshot } from '../../src/firewall/snapshot.js';
 import { fw4, type Fw4 } from './fw4-emulator.js';
 import { KILL_SWITCH, OPEN, TOPO_STATE, fixture, mismatches, scratchRoot, startProbes, type Probes, type ScratchRoot } from './probes.js';
@@ -71,20 +74,29 @@ test.serial('applying the same state again changes nothing; a changed entry endp
   t.deepEqual(await mismatches(probes, KILL_SWITCH), []);
 });
 
-test.serial('never a moment without rules: a steady leak attempt from the LAN and the router while the state changes 40 times and fw4 reloads', async (t) => {
+test.serial('never a moment without rules: a steady leak attempt from the LAN and the router while the state changes 40 times and fw4 reloads concurrently', async (t) => {
   const before = (await probes.isp.request<{ count: number }>({ op: 'received', port: 51820 })).count;
   const floods = Promise.all([
     probes.lan.request({ op: 'flood', to: ADDR.web, port: 51820, count: 1500, intervalMs: 2 }, 60_000),
     probes.router.request({ op: 'flood', to: ADDR.web, port: 51820, count: 1500, intervalMs: 2 }, 60_000),
   ]);
+  // fw4 reloads (hotplug) race with the changes; both take fw4's lock, so the last change wins.
+  const reloads = (async () => {
+    for (let i = 0; i < 10; i++) await fw.reload();
+  })();
+  let last = TOPO_STATE;
   for (let i = 0; i < 40; i++) {
     const state = ['connecting', 'connected', 'error'][i % 3] as 'connecting';
-    await firewall.apply({ ...TOPO_STATE, state, endpoints: [{ address: ADDR.entry, port: 51820 + (i % 2) }] });
-    if (i % 10 === 0) await fw.reload();
+    last = { ...TOPO_STATE, state, endpoints: [{ address: ADDR.entry, port: 51820 + (i % 2) }] };
+    await firewall.apply(last);
   }
+  await reloads;
   await floods;
   const after = (await probes.isp.request<{ count: number }>({ op: 'received', port: 51820 })).count;
   t.is(after - before, 0, 'datagrams that reached the ISP');
+  // Whatever order the reloads and changes took, the kernel and the include's file hold the last change.
+  t.is(await readFile(scratch.paths.runtimeNft, 'utf8'), renderKillSwitch(killSwitchSpec(last)));
+  t.regex((await topo.router.exec('nft', ['list', 'chain', 'inet', 'nym', 'output'])).stdout, /udp dport 51821 accept/);
   await firewall.apply(TOPO_STATE);
 });
 
