@@ -147,3 +147,34 @@ test.serial('lift and uninstall leave iptables and ip6tables exactly as before (
   t.deepEqual(snapshotDiff(pristine, await snapshot()), []);
   t.deepEqual(await mismatches(probes, OPEN), []);
 });
+
+test.serial('the same with iptables-nft (fw3 on newer OpenWrt can use it): rules, first jumps, reloads, lift', async (t) => {
+  const ns = await topo.lab.namespace();
+  const s = await scratchRoot({ backend: 'fw3' });
+  t.teardown(() => s.cleanup());
+  const bins = { iptables: 'iptables-nft', ip6tables: 'ip6tables-nft' };
+  const emu = fw3(ns, { root: s.root, includePath: s.paths.fw3Include, ...bins });
+  const run = commandRunner(ns.name);
+  await emu.start();  // boot: the boot guard comes from the include
+  const v4 = new IptApplier(run, bins.iptables);
+  t.regex((await v4.rules('FORWARD'))[0]!, /-j nym_boot_forward$/);
+  const before = await snapshotRuleset(run, bins);
+  const fwl = await Firewall.create({ root: s.root, netns: ns.name, ...bins });
+  await fwl.apply(TOPO_STATE);
+  const save = (await ns.exec('iptables-nft-save', [])).stdout.split('\n').filter((l) => /^-A nym_/.test(l));
+  const chainOf = (l: string): string => l.split(' ')[1]!;
+  const rendered = renderIptKillSwitch(killSwitchSpec(TOPO_STATE), 4).split('\n').filter((l) => l.startsWith('-A '));
+  t.deepEqual([...save].sort((a, b) => chainOf(a).localeCompare(chainOf(b))), [...rendered].sort((a, b) => chainOf(a).localeCompare(chainOf(b))));
+  await emu.reload();
+  t.regex((await v4.rules('FORWARD'))[0]!, /-j nym_forward$/);
+  t.regex((await v4.rules('OUTPUT'))[0]!, /-j nym_output$/);
+  t.false(await v4.chainExists('nym_boot_forward'));
+  await fwl.uninstall();
+  await emu.reload();
+  const after = await snapshotRuleset(run, bins);
+  // The boot guard was there before (boot) and is gone now; apart from it, nothing changed.
+  const withoutBoot = (x: string | undefined): string => (x ?? '').split('\n').filter((l) => !l.includes('nym_boot')).join('\n');
+  t.is(withoutBoot(after.ipv4), withoutBoot(before.ipv4));
+  t.is(withoutBoot(after.ipv6), withoutBoot(before.ipv6));
+  t.notRegex(after.ipv4 ?? '', /nym_|nym-vpn/);
+});
