@@ -7,7 +7,8 @@ import type { BlobmsgValue } from '../ubus/blobmsg.js';
 import { TunnelStateMachine, type TunnelState } from '../tunnel/state.js';
 import { statusReply } from './status.js';
 import { Connection, type ConnectChoice, type ConnectionDeps } from './connection.js';
-import { resolveStaticRoute } from './static-route.js';
+import { GatewayService } from './gateways.js';
+import { AccountStore, MnemonicError } from '../account/index.js';
 import type { DaemonPaths } from './paths.js';
 import { packageVersion } from './version.js';
 import type { Logger } from './log.js';
@@ -35,6 +36,8 @@ export class NymVpnService {
   private config: NymVpnConfig;
   private configError: string | undefined;
   readonly connection: Connection;
+  readonly gateways: GatewayService;
+  readonly account: AccountStore;
   private lastChoice: ConnectChoice = { entry: {}, exit: {} };
   private readonly startedAt: number;
   private readonly now: () => number;
@@ -45,12 +48,14 @@ export class NymVpnService {
     this.config = opts.config;
     this.configError = opts.configError;
     this.machine = new TunnelStateMachine(this.startedAt);
+    this.gateways = new GatewayService(() => this.config, opts.paths, opts.log);
+    this.account = new AccountStore(opts.paths.stateDir);
     this.connection = new Connection({
       log: opts.log,
       paths: opts.paths,
       machine: this.machine,
       config: () => this.config,
-      resolveRoute: (choice) => resolveStaticRoute(choice, this.config),
+      resolveRoute: (choice, signal) => this.gateways.resolveRoute(choice, signal),
       lookupNetwork: opts.lookupNetwork ?? (async () => undefined),
       firewall: opts.firewall,
       now: this.now,
@@ -154,8 +159,21 @@ export class NymVpnService {
     return { handled: before !== this.machine.state.state || action === 'ifdown' && !online };
   }
 
-  private notYet(what: string): never {
-    throw new UbusError(Status.NOT_SUPPORTED, `${what} is not built yet`, { error: `${what} is not built yet in this version of nym-vpnd` });
+  private async accountInfo(): Promise<Record<string, unknown>> {
+    if (!(await this.account.isStored())) return { stored: false };
+    return { stored: true, id: await this.account.accountId(), device_id: await this.account.deviceId() };
+  }
+
+  /** Stores the mnemonic; a bad one is refused naming the problem, never the words. */
+  private async accountSet(mnemonic: unknown): Promise<Record<string, unknown>> {
+    try {
+      const stored = await this.account.store(mnemonic);
+      this.opts.log.info(`account ${stored.accountId} stored`);
+      return { stored: true, id: stored.accountId };
+    } catch (e) {
+      if (e instanceof MnemonicError) throw new UbusError(Status.INVALID_ARGUMENT, e.message, { error: `mnemonic: ${e.message}`, field: 'mnemonic' });
+      throw e;
+    }
   }
 
   handlers(): Record<string, Handler> {
@@ -165,11 +183,11 @@ export class NymVpnService {
       reload: () => this.reload(),
       connect: (args) => this.connect(args),
       disconnect: async () => { await this.connection.disconnect(); return this.status(); },
-      gateways: () => this.notYet('gateways: the gateway directory'),
-      countries: () => this.notYet('countries: the gateway directory'),
-      account: () => this.notYet('account: the account store'),
-      account_set: () => this.notYet('account_set: the account store'),
-      account_forget: () => this.notYet('account_forget: the account store'),
+      gateways: (a) => this.gateways.list(a.role as 'entry' | 'exit', a.country as string | undefined, a.min_performance as number | undefined),
+      countries: (a) => this.gateways.countries(a.role as 'entry' | 'exit'),
+      account: () => this.accountInfo(),
+      account_set: (a) => this.accountSet(a.mnemonic),
+      account_forget: async () => { await this.account.forget(); this.opts.log.info('account forgotten'); return { stored: false }; },
       network_event: (args) => this.networkEvent(String(args.action)),
     };
   }

@@ -36,16 +36,9 @@ export class GatewaySelectionError extends Error {
     super(message);
   }
 
-  /** The tunnel state's reason; those src/tunnel/state.ts does not have yet (newer upstream) are Internal. */
+  /** The tunnel state's reason: the same names (newer upstream added the Identity and Performant ones). */
   get tunnelReason(): ErrorReason {
-    switch (this.reason) {
-      case 'SameEntryAndExitGateway':
-      case 'InvalidEntryGatewayCountry':
-      case 'InvalidExitGatewayCountry':
-        return this.reason;
-      default:
-        return 'Internal';
-    }
+    return this.reason;
   }
 }
 

@@ -4,6 +4,8 @@
 export type ErrorReason =
   | 'Firewall' | 'Routing' | 'SetDns' | 'TunDevice' | 'TunnelProvider' | 'ResolveGatewayAddrs'
   | 'SameEntryAndExitGateway' | 'InvalidEntryGatewayCountry' | 'InvalidExitGatewayCountry'
+  | 'InvalidEntryGatewayIdentity' | 'InvalidExitGatewayIdentity'
+  | 'PerformantEntryGatewayUnavailable' | 'PerformantExitGatewayUnavailable'
   | 'SyncAccount' | 'RegisterDevice' | 'RequestZkNym' | 'DeviceTimeOutOfSync' | 'MaxDevicesReached'
   | 'BandwidthExceeded' | 'SubscriptionExpired' | 'Internal';
 

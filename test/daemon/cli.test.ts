@@ -2,7 +2,8 @@
 // exit codes a script reads, and that the CLI and `ubus call` get the same answers.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { BusProcess, bin, waitFor } from '../helpers/bus.js';
 import { UbusClient, UbusError } from '../../src/ubus/client.js';
 import { Status } from '../../src/ubus/constants.js';
@@ -13,10 +14,15 @@ const schema = loadSchema(resolve(repoRoot, 'ubus-schema/nym-vpn.json'));
 
 let bus: BusProcess;
 let client: UbusClient;
+let daemon: import('node:child_process').ChildProcess & { log?: () => string };
+const UPSTREAM_MNEMONIC = 'range mystery picture decline olympic acoustic lesson quick rebuild panda royal fold start leader egg hammer width olympic worry length crawl couch link mobile';
 test.before(async () => {
   bus = new BusProcess();
   await bus.start();
-  await bus.startDaemon();
+  // No directory here: a closed local port answers at once instead of the real API.
+  mkdirSync(join(bus.dir, 'etc/config'), { recursive: true });
+  writeFileSync(join(bus.dir, 'etc/config/nym-vpn'), "config nym-vpn 'main'\n\toption api_url 'http://127.0.0.1:9/api'\n");
+  daemon = await bus.startDaemon();
   client = await UbusClient.connect({ socket: bus.socket, reconnect: false });
 });
 test.after.always(async () => {
@@ -73,19 +79,50 @@ test('bad arguments: the daemon names the field, the CLI exits with INVALID_ARGU
   t.is(viaUbus!.data?.field, 'entry_country');
 });
 
-test('methods whose machinery is not built answer NOT_SUPPORTED (8) saying what is missing', async (t) => {
-  for (const args of [['list-entry-gateways'], ['list-exit-countries'], ['get-account-id'], ['is-account-stored'], ['forget-account']]) {
-    const r = await bus.cli(args);
-    t.is(r.code, Status.NOT_SUPPORTED, args.join(' '));
-    t.regex(r.stderr, /is not built yet .*\[NOT_SUPPORTED: Operation not supported\]/, args.join(' '));
-  }
+test('gateways and countries: with no directory and no static peers, empty lists (not errors)', async (t) => {
+  const g = await bus.cli(['--json', 'list-entry-gateways']);
+  t.is(g.code, 0, g.stderr);
+  t.deepEqual(JSON.parse(g.stdout), { gateways: [], cached: false });
+  const c = await bus.cli(['list-exit-countries']);
+  t.is(c.code, 0);
+  t.is(c.stdout, 'no countries\n');
+  const bad = await bus.cli(['list-entry-gateways', '--country', 'Atlantis']);
+  t.is(bad.code, Status.INVALID_ARGUMENT);
 });
 
-test('store-account reads the mnemonic from stdin, never from argv', async (t) => {
-  const r = await bus.cli(['store-account'], 'word '.repeat(12));
-  t.is(r.code, Status.NOT_SUPPORTED);
-  const argv = await bus.cli(['store-account', '--mnemonic', 'a b c']);
-  t.is(argv.code, 64, 'there is no --mnemonic option');
+test.serial('connect with nothing to connect to ends in Error with a reason, kill switch still reported', async (t) => {
+  const r = await bus.cli(['--json', 'connect', '--wait-until-connected', '--timeout', '10']);
+  t.is(r.code, 0);
+  const s = JSON.parse(r.stdout);
+  t.is(s.state, 'error');
+  t.truthy(s.error.reason);
+  t.true(s.kill_switch);
+  t.regex((await bus.cli(['disconnect'])).stdout, /State: +disconnected/);
+});
+
+test.serial('account: refused mnemonics change nothing; upstream\'s vector gives upstream\'s id; forget', async (t) => {
+  t.is((await bus.cli(['is-account-stored'])).stdout, 'false\n');
+  const bad = await bus.cli(['store-account'], 'range mystery picture decline olympic acoustic lesson quick rebuild panda royal fold start leader egg hammer width olympic worry length crawl couch link link');
+  t.is(bad.code, Status.INVALID_ARGUMENT);
+  t.regex(bad.stderr, /mnemonic: /);
+  t.notRegex(bad.stderr, /mystery|olympic/, 'the words are never echoed');
+  t.is((await bus.cli(['is-account-stored'])).stdout, 'false\n', 'nothing was stored');
+  const ok = await bus.cli(['store-account'], UPSTREAM_MNEMONIC + '\n');
+  t.is(ok.code, 0, ok.stderr);
+  t.is(ok.stdout, 'n1sslaag27wfydyrvyua72hg5e0vteglxrs8nw3c\n');
+  t.is((await bus.cli(['get-account-id'])).stdout, 'n1sslaag27wfydyrvyua72hg5e0vteglxrs8nw3c\n');
+  const info = JSON.parse((await bus.cli(['--json', 'get-account-id'])).stdout);
+  t.is(info.stored, true);
+  t.truthy(info.device_id);
+  const stateDir = join(bus.dir, 'etc/nym-vpn');
+  for (const f of readdirSync(stateDir)) {
+    if (statSync(join(stateDir, f)).isFile()) t.is(statSync(join(stateDir, f)).mode & 0o777, 0o600, f);
+  }
+  t.is(statSync(stateDir).mode & 0o777, 0o700);
+  t.is((await bus.cli(['forget-account'])).code, 0);
+  t.is((await bus.cli(['is-account-stored'])).stdout, 'false\n');
+  // Nothing the daemon said, and no reply, ever held the words.
+  t.notRegex(daemon.log?.() ?? '', /mystery|olympic|crawl/);
 });
 
 test('usage errors exit 64 with a clear message; help comes from the schema', async (t) => {

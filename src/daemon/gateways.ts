@@ -1,0 +1,178 @@
+// Gateways for nym-vpnd: the directory (with its disk cache), the static peers of UCI, selection
+// by id/country/random/low latency, and registration into WireGuard hops. Serves the `gateways`
+// and `countries` methods and the connection's route resolution.
+
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import {
+  DirectoryClient, GatewaySelectionError, RegistrationError, StaticRegistrar, gatewaysFromStaticPeers,
+  selectGateways, tcpConnectProbe, type Choice, type Gateway, type Registrar,
+} from '../gateways/index.js';
+import type { NymVpnConfig } from '../uci/index.js';
+import { keyToBase64, publicKeyFromPrivate } from '../wireguard/keys.js';
+import type { GatewayRef } from '../tunnel/state.js';
+import { ConnectError } from './connect-error.js';
+import type { ConnectChoice, ResolvedHop, ResolvedRoute } from './connection.js';
+import { loadOrCreateKey } from './keys.js';
+import type { Logger } from './log.js';
+import type { DaemonPaths } from './paths.js';
+import { apiUrlOf } from './settings.js';
+
+export type Role = 'entry' | 'exit';
+
+export interface Candidates {
+  gateways: Gateway[];
+  cached: boolean;
+  /** Why the directory was not used, when it was not. */
+  directoryProblem?: string;
+}
+
+// The directory changes slowly; an hour between refreshes spares the flash the cache lives on.
+const REFRESH_MS = 60 * 60 * 1000;
+
+export class GatewayService {
+  private client: DirectoryClient | null = null;
+  private clientUrl = '';
+
+  constructor(
+    private readonly config: () => NymVpnConfig,
+    private readonly paths: DaemonPaths,
+    private readonly log: Logger,
+    private readonly registrar: () => Registrar = () => new StaticRegistrar(this.config().peers),
+  ) {}
+
+  /** The directory client for the configured API (a new one when api_url changes). */
+  private directory(): DirectoryClient {
+    const url = apiUrlOf(this.config());
+    if (this.client === null || this.clientUrl !== url) {
+      this.client?.stopRefresh();
+      this.client = new DirectoryClient({
+        apiUrl: url,
+        cacheDir: join(this.paths.stateDir, 'directory-cache'),
+        onIssue: (i) => this.log.warn(`directory: gateway ${i.identity ?? `#${i.index}`} ${i.skipped ? 'skipped' : 'field ignored'}: ${i.reason}`),
+        log: (level, msg) => this.log[level](`directory: ${msg}`),
+      });
+      this.clientUrl = url;
+      this.client.startRefresh(REFRESH_MS);
+    }
+    return this.client;
+  }
+
+  stop(): void {
+    this.client?.stopRefresh();
+  }
+
+  /**
+   * Gateways this router can use for a role: the directory's that the registrar can register (with
+   * the static registrar: those with a `config peer` of that role), plus self-hosted static peers the
+   * directory does not know. Without a directory answer (and no cache) the static peers alone.
+   */
+  async candidates(role: Role, signal?: AbortSignal): Promise<Candidates> {
+    const statics = gatewaysFromStaticPeers(this.config().peers);
+    const own = role === 'entry' ? statics.entries : statics.exits;
+    const registrable = new Set(own.map((g) => g.id));
+    try {
+      const answer = await this.directory().gateways(role, { signal });
+      const known = answer.value.filter((g) => registrable.has(g.id));
+      const ids = new Set(known.map((g) => g.id));
+      return { gateways: [...known, ...own.filter((g) => !ids.has(g.id))], cached: answer.cached, ...(answer.reason ? { directoryProblem: answer.reason } : {}) };
+    } catch (e) {
+      return { gateways: own, cached: false, directoryProblem: (e as Error).message };
+    }
+  }
+
+  /** `gateways` {role, country?, min_performance?} */
+  async list(role: Role, country?: string, minPerformance?: number): Promise<Record<string, unknown>> {
+    const c = await this.candidates(role);
+    const statics = new Set(this.config().peers.filter((p) => p.role === role).map((p) => p.gatewayId ?? p.section));
+    const wanted = c.gateways
+      .filter((g) => country === undefined || g.country === country.toUpperCase())
+      .filter((g) => minPerformance === undefined || g.performance >= minPerformance);
+    return {
+      gateways: wanted.map((g) => ({
+        id: g.id,
+        ...(g.name ? { name: g.name } : {}),
+        country: g.country ?? '',
+        performance: g.performance,
+        ip_addresses: g.ipAddresses,
+        static: statics.has(g.id),
+      })),
+      cached: c.cached,
+    };
+  }
+
+  /** `countries` {role} */
+  async countries(role: Role): Promise<Record<string, unknown>> {
+    const c = await this.candidates(role);
+    const set = new Set(c.gateways.map((g) => g.country).filter((x): x is string => typeof x === 'string' && x.length === 2));
+    return { countries: [...set].sort(), cached: c.cached };
+  }
+
+  private choiceFor(role: Role, want: ConnectChoice['entry']): Choice {
+    const uci = role === 'entry' ? this.config().entry : this.config().exit;
+    const base = { minPerformance: uci.minPerformance };
+    if (want.id) return { ...base, select: 'id', id: want.id, country: undefined };
+    if (want.country) return { ...base, select: 'country', country: want.country.toUpperCase(), id: undefined };
+    if (want.lowLatency) return { ...base, select: 'low_latency', id: undefined, country: undefined };
+    if (want.random) return { ...base, select: 'random', id: undefined, country: undefined };
+    return uci;
+  }
+
+  /** Chooses both gateways and registers a WireGuard peer at each. */
+  async resolveRoute(choice: ConnectChoice, signal: AbortSignal): Promise<ResolvedRoute> {
+    const [entries, exits] = await Promise.all([this.candidates('entry', signal), this.candidates('exit', signal)]);
+    for (const c of [entries, exits]) if (c.directoryProblem) this.log.warn(`directory not used${c.cached ? ' (cache served)' : ''}: ${c.directoryProblem}`);
+    let picked;
+    try {
+      picked = await selectGateways({
+        entries: entries.gateways,
+        exits: exits.gateways,
+        entry: this.choiceFor('entry', choice.entry),
+        exit: this.choiceFor('exit', choice.exit),
+        latency: { probe: tcpConnectProbe, signal },
+      });
+    } catch (e) {
+      if (e instanceof GatewaySelectionError) throw new ConnectError(e.tunnelReason, e.message, false);
+      throw e;
+    }
+    for (const n of picked.notes) this.log.info(`selection: ${n}`);
+    const [entry, exit] = await Promise.all([this.register('entry', picked.entry, signal), this.register('exit', picked.exit, signal)]);
+    return { entry, exit };
+  }
+
+  private async register(role: Role, g: Gateway, signal: AbortSignal): Promise<ResolvedHop> {
+    const ours = keyToBase64(publicKeyFromPrivate(loadOrCreateKey(this.paths.stateDir, role)));
+    let peer;
+    try {
+      peer = await this.registrar().register({ gateway: g, role, ourPublicKey: ours }, signal);
+    } catch (e) {
+      if (e instanceof RegistrationError) {
+        const reason = e.failure === 'BandwidthExhausted' ? 'BandwidthExceeded' : e.failure === 'CredentialRejected' || e.failure === 'CredentialUnavailable' ? 'RequestZkNym' : 'TunnelProvider';
+        throw new ConnectError(reason, e.message, e.retryable);
+      }
+      throw e;
+    }
+    let host = peer.endpoint.host;
+    if (isIP(host) === 0) {
+      try {
+        host = (await lookup(host)).address;
+      } catch (e) {
+        throw new ConnectError('ResolveGatewayAddrs', `cannot resolve ${peer.endpoint.host}: ${(e as Error).message}`, true);
+      }
+    }
+    if (!peer.addresses.ipv4) throw new ConnectError('TunnelProvider', `gateway ${g.id} gave us no IPv4 address`, false);
+    const endpoint = `${isIP(host) === 6 ? `[${host}]` : host}:${peer.endpoint.port}`;
+    const gateway: GatewayRef = { id: g.id, ...(g.name ? { name: g.name } : {}), ...(g.country ? { country: g.country } : {}), endpoint, public_key: peer.publicKey };
+    return {
+      gateway,
+      hop: {
+        publicKey: peer.publicKey,
+        ...(peer.presharedKey ? { presharedKey: peer.presharedKey } : {}),
+        endpoint,
+        ipv4: peer.addresses.ipv4,
+        ...(peer.addresses.ipv6 ? { ipv6: peer.addresses.ipv6 } : {}),
+      },
+    };
+  }
+}
