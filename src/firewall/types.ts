@@ -43,7 +43,11 @@ export interface AllowedEndpoint {
   protocol?: TransportProtocol;
 }
 
-/** The LAN whose traffic must go through the tunnel: interfaces (br-lan) and/or address ranges. */
+/**
+ * The LAN whose traffic must go through the tunnel: interfaces (br-lan) and/or address ranges. Prefer
+ * interfaces: ranges must cover every source address LAN clients use, IPv6 ones included (a client's
+ * IPv6 from a prefix not listed here is not recognised as LAN traffic and not held back).
+ */
 export interface LanSources {
   interfaces?: readonly string[];
   cidrs?: readonly string[];

@@ -121,3 +121,19 @@ test('without fw4 or fw3 (a plain Linux): backend nftables, the same tables load
   const forced = await Firewall.create({ root: s.root, netns: ns.name, backend: 'fw3' });
   t.is(forced.backend, 'fw3', 'UCI firewall_backend wins over detection');
 });
+
+test('calls that overlap run one at a time in call order: the last state wins', async (t) => {
+  const ns = await fresh();
+  const s = await scratchRoot({ bootGuard: false });
+  t.teardown(() => s.cleanup());
+  const firewall = await Firewall.create({ root: s.root, netns: ns.name });
+  const states = Array.from({ length: 12 }, (_, i) => ({ ...TOPO_STATE, endpoints: [{ address: '203.0.113.10', port: 1000 + i }] }));
+  const results = await Promise.all([...states.map((st) => firewall.apply(st)), firewall.lift(), firewall.apply(states[5]!)]);
+  t.deepEqual(results.filter((r) => r !== undefined), [...states.map(() => 'kill-switch'), 'kill-switch']);
+  t.is(await readFile(s.paths.runtimeNft, 'utf8'), renderKillSwitch(killSwitchSpec(states[5]!)));
+  t.regex((await ns.exec('nft', ['list', 'chain', 'inet', 'nym', 'output'])).stdout, /udp dport 1005 accept/);
+  // A bad state is refused before anything changes: the kernel keeps the last good one.
+  await t.throwsAsync(firewall.apply({ ...TOPO_STATE, lan: { interfaces: ['bad name'] } }), { message: /lan\.interfaces\[0\]/ });
+  t.regex((await ns.exec('nft', ['list', 'chain', 'inet', 'nym', 'output'])).stdout, /udp dport 1005 accept/);
+  await firewall.uninstall();
+});
