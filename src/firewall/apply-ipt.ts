@@ -89,6 +89,12 @@ export class IptApplier {
     for (const old of counts.keys()) await this.deleteAll(chain, target, old);
   }
 
+  /** Whether chain jumps to target at all (our chain is in use, not just present). */
+  async jumpsTo(chain: string, target: string): Promise<boolean> {
+    if (!(await this.chainExists(target))) return false;
+    return (await this.jumps(chain, target)).counts.size > 0;
+  }
+
   async removeJumps(chain: string, target: string): Promise<void> {
     if (!(await this.chainExists(target))) return;  // no jump to a chain that is not there (and -D would fail to load it)
     for (const tag of [...JUMP_TAGS, '']) await this.deleteAll(chain, target, tag);

@@ -113,8 +113,8 @@ export class Firewall {
     if (this.backend === 'fw3') {
       return {
         backend: this.backend,
-        killSwitch: await this.ipt[4].chainExists(IPT_CHAINS.forward),
-        bootGuard: await this.ipt[4].chainExists(IPT_CHAINS.bootForward),
+        killSwitch: await this.ipt[4].jumpsTo('FORWARD', IPT_CHAINS.forward),
+        bootGuard: await this.ipt[4].jumpsTo('FORWARD', IPT_CHAINS.bootForward),
         bootGuardEnabled,
       };
     }
@@ -131,8 +131,7 @@ export class Firewall {
   /** Under fw4's or fw3's own lock, so that a reload running now finishes before or starts after us. */
   private async locked<T>(fn: () => Promise<T>): Promise<T> {
     if (this.backend === 'nftables') return fn();
-    const lock = `${this.paths.root.replace(/\/$/, '')}/var/run/${this.backend}.lock`;
-    return withFileLock(lock, fn);
+    return withFileLock(this.backend === 'fw4' ? this.paths.fw4Lock : this.paths.fw3Lock, fn);
   }
 
   private async unload(): Promise<void> {

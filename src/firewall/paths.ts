@@ -6,6 +6,9 @@ export interface FirewallPaths {
   root: string;
   fw4: string;
   fw3: string;
+  /** The locks /sbin/fw4 (flock) and fw3 (flock()) hold while they build and load their rules. */
+  fw4Lock: string;
+  fw3Lock: string;
   /** Static, shipped: fw4 includes it in its own transaction at every start and reload. */
   fw4Include: string;
   /** Persistent (flash): present while the owner has the kill switch on. */
@@ -34,6 +37,8 @@ export function firewallPaths(root = '/'): FirewallPaths {
     root,
     fw4: at('/sbin/fw4'),
     fw3: at('/sbin/fw3'),
+    fw4Lock: at('/var/run/fw4.lock'),
+    fw3Lock: at('/var/run/fw3.lock'),
     fw4Include: at('/usr/share/nftables.d/ruleset-post/20-nym-vpn.nft'),
     bootGuardDir,
     bootGuardNft: join(bootGuardDir, 'boot-guard.nft'),
