@@ -8,6 +8,7 @@ import { NftApplier } from '../../src/firewall/apply-nft.js';
 import { commandRunner } from '../../src/firewall/command.js';
 import { Firewall } from '../../src/firewall/firewall.js';
 import { renderBootGuard } from '../../src/firewall/nft-boot-guard.js';
+import { connectionFirewall, parseEndpoint } from '../../src/firewall/port.js';
 import { renderKillSwitch, renderLifted } from '../../src/firewall/nft-kill-switch.js';
 import { killSwitchSpec } from '../../src/firewall/spec.js';
 import { DEFAULT_BOOT_GUARD } from '../../src/firewall/types.js';
@@ -135,5 +136,29 @@ test('calls that overlap run one at a time in call order: the last state wins', 
   // A bad state is refused before anything changes: the kernel keeps the last good one.
   await t.throwsAsync(firewall.apply({ ...TOPO_STATE, lan: { interfaces: ['bad name'] } }), { message: /lan\.interfaces\[0\]/ });
   t.regex((await ns.exec('nft', ['list', 'chain', 'inet', 'nym', 'output'])).stdout, /udp dport 1005 accept/);
+  await firewall.uninstall();
+});
+
+test('the connection\'s port: steps with an entry endpoint string; lift() keeps the kill switch while always-on', async (t) => {
+  t.deepEqual(parseEndpoint('203.0.113.10:51820'), { address: '203.0.113.10', port: 51820 });
+  t.deepEqual(parseEndpoint('[2001:db8::1]:443'), { address: '2001:db8::1', port: 443 });
+  t.throws(() => parseEndpoint('2001:db8::1:443'), { message: /entryEndpoint/ });
+  const ns = await fresh();
+  const s = await scratchRoot({ bootGuard: false });
+  t.teardown(() => s.cleanup());
+  const firewall = await Firewall.create({ root: s.root, netns: ns.name });
+  let alwaysOn = false;
+  const { state: _s, endpoints: _e, ...base } = TOPO_STATE;
+  const port = connectionFirewall(firewall, () => ({ ...base, alwaysOn }));
+  await port.apply('connecting');
+  t.notRegex((await ns.exec('nft', ['list', 'chain', 'inet', 'nym', 'output'])).stdout, /entry endpoint/);
+  await port.apply('connected', '[2001:db8::1]:51820');
+  t.regex((await ns.exec('nft', ['list', 'chain', 'inet', 'nym', 'output'])).stdout, /ip6 daddr 2001:db8::1 udp dport 51820 accept/);
+  alwaysOn = true;
+  await port.lift();
+  t.like(await firewall.status(), { killSwitch: true });
+  alwaysOn = false;
+  await port.lift();
+  t.like(await firewall.status(), { killSwitch: false, bootGuardEnabled: true });
   await firewall.uninstall();
 });
