@@ -158,6 +158,7 @@ test.serial('lift, turning the setting off, and uninstall leave the ruleset exac
 
 test.serial('a crash of the applying process leaves the kill switch in the kernel (nothing is tied to the process)', async (t) => {
   const child = new JsonLinesChild(spawn(process.execPath, [fixture('apply-child'), scratch.root, topo.router.name, 'auto', JSON.stringify(TOPO_STATE)]));
+  t.teardown(() => child.child.kill('SIGKILL'));
   t.like(await child.next((m) => m.applied !== undefined), { applied: 'kill-switch' });
   child.child.kill('SIGKILL');
   t.like(await child.exited(), { signal: 'SIGKILL' });
