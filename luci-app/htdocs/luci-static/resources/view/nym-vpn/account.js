@@ -1,0 +1,106 @@
+'use strict';
+'require view';
+'require dom';
+'require ui';
+'require nymvpn.common as nymvpn';
+
+/*
+ * The NymVPN account: whether one is stored and its id; storing one from its mnemonic (typed
+ * once into a password field, sent with account_set and cleared at once; the router never shows
+ * it again) and forgetting it after a confirmation.
+ */
+
+return view.extend({
+	load: function() {
+		return nymvpn.settle(nymvpn.account());
+	},
+
+	renderAccount: function(acct) {
+		if (acct instanceof Error)
+			return E('div', { 'class': 'alert-message error', 'id': 'nym-vpn-account-error' }, [
+				_('The account could not be read: %s').format(acct.message) ]);
+		var rows = [ [ _('Account stored'), acct.stored ? _('yes') : _('no') ] ];
+		if (acct.id) rows.push([ _('Account id'), E('code', {}, [ acct.id ]) ]);
+		if (acct.device_id) rows.push([ _('Device id'), E('code', {}, [ acct.device_id ]) ]);
+		return E('table', { 'class': 'table' }, rows.map(function(r) {
+			return E('tr', { 'class': 'tr' }, [ E('td', { 'class': 'td left' }, [ r[0] ]), E('td', { 'class': 'td left' }, [ r[1] ]) ]);
+		}));
+	},
+
+	update: function(acct) {
+		this.account = acct;
+		dom.content(this.accountNode, this.renderAccount(acct));
+		this.forgetButton.disabled = !(acct && acct.stored);
+	},
+
+	refresh: function() {
+		return this.load().then(L.bind(this.update, this));
+	},
+
+	handleStore: function() {
+		var input = this.mnemonicInput, words = input.value.trim().split(/\s+/).filter(Boolean);
+		/* The secret leaves the page before anything else happens. */
+		input.value = '';
+		if (!words.length) {
+			ui.addTimeLimitedNotification(null, E('p', {}, [ _('Enter the account\'s recovery phrase (12 or 24 words) first.') ]), 5000, 'warning');
+			return Promise.resolve();
+		}
+		return nymvpn.accountSet(words.join(' ')).then(function(r) {
+			ui.addTimeLimitedNotification(null, E('p', {}, [ _('Account stored. Account id: %s').format(r.id) ]), 8000, 'success');
+		}, function(e) {
+			nymvpn.notifyError(_('The account was not stored'), e);
+		}).then(L.bind(this.refresh, this));
+	},
+
+	handleForget: function() {
+		var self = this;
+		ui.showModal(_('Forget the account?'), [
+			E('p', {}, [ _('The router forgets the account and its device keys. NymVPN cannot connect through the Nym network until an account is stored again.') ]),
+			E('div', { 'class': 'right' }, [
+				E('button', { 'class': 'btn cbi-button', 'click': ui.hideModal }, [ _('Cancel') ]), ' ',
+				E('button', { 'class': 'btn cbi-button cbi-button-negative', 'id': 'nym-vpn-account-forget-confirm',
+					'click': ui.createHandlerFn(this, function() {
+						return nymvpn.accountForget().then(function() {
+							ui.hideModal();
+							ui.addTimeLimitedNotification(null, E('p', {}, [ _('The account was forgotten.') ]), 8000, 'info');
+						}, function(e) {
+							ui.hideModal();
+							nymvpn.notifyError(_('The account was not forgotten'), e);
+						}).then(L.bind(self.refresh, self));
+					}) }, [ _('Forget') ])
+			])
+		]);
+	},
+
+	render: function(acct) {
+		this.accountNode = E('div', { 'id': 'nym-vpn-account' });
+		this.mnemonicInput = E('input', { 'type': 'password', 'id': 'nym-vpn-mnemonic', 'class': 'cbi-input-text', 'autocomplete': 'off',
+			'spellcheck': 'false', 'placeholder': _('twelve or twenty-four words'), 'style': 'min-width:360px' });
+		this.forgetButton = E('button', { 'class': 'btn cbi-button cbi-button-negative', 'id': 'nym-vpn-account-forget',
+			'click': ui.createHandlerFn(this, 'handleForget') }, [ _('Forget account…') ]);
+		this.update(acct);
+
+		return E('div', { 'class': 'cbi-map', 'id': 'cbi-nym-vpn-account' }, [
+			E('h2', {}, [ _('NymVPN account') ]),
+			E('div', { 'class': 'cbi-map-descr' }, [ _('The account pays for NymVPN. Its recovery phrase is stored on the router, readable by root only.') ]),
+			E('div', { 'class': 'cbi-section' }, [ E('h3', {}, [ _('Account') ]), this.accountNode ]),
+			E('div', { 'class': 'cbi-section' }, [
+				E('h3', {}, [ _('Store an account') ]),
+				E('div', { 'class': 'cbi-value' }, [
+					E('label', { 'class': 'cbi-value-title', 'for': 'nym-vpn-mnemonic' }, [ _('Recovery phrase') ]),
+					E('div', { 'class': 'cbi-value-field' }, [
+						this.mnemonicInput, ' ',
+						E('button', { 'class': 'btn cbi-button cbi-button-apply', 'id': 'nym-vpn-account-store',
+							'click': ui.createHandlerFn(this, 'handleStore') }, [ _('Store') ]),
+						E('div', { 'class': 'cbi-value-description' }, [ _('Replaces a stored account. The phrase is never shown again.') ])
+					])
+				])
+			]),
+			E('div', { 'class': 'cbi-section' }, [ E('h3', {}, [ _('Forget the account') ]), this.forgetButton ])
+		]);
+	},
+
+	handleSave: null,
+	handleSaveApply: null,
+	handleReset: null
+});

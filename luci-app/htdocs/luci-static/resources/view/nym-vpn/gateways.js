@@ -1,0 +1,123 @@
+'use strict';
+'require view';
+'require form';
+'require uci';
+'require ui';
+'require nymvpn.common as nymvpn';
+
+/*
+ * Entry and exit gateway choice, saved in UCI (nym-vpn.entry / nym-vpn.exit: select, country, id):
+ * by country (from the `countries` list), a specific gateway (from `gateways`), random, or the
+ * lowest latency (entry only). "Save & Connect" saves, applies, has the service re-read its
+ * configuration and connects with the same choice. When the gateway directory cannot be read the
+ * lists become text fields and a warning says why.
+ */
+
+var ROLES = [ 'entry', 'exit' ];
+
+return view.extend({
+	load: function() {
+		return Promise.all(ROLES.map(function(role) {
+			return Promise.all([ nymvpn.settle(nymvpn.countries(role)), nymvpn.settle(nymvpn.gateways(role)) ]);
+		}));
+	},
+
+	addChoice: function(m, role, countries, gateways) {
+		var s = m.section(form.NamedSection, role, 'gateway', role == 'entry' ? _('Entry gateway') : _('Exit gateway'),
+			role == 'entry' ? _('Where traffic enters the Nym network; every packet crosses it first.') : _('Where traffic leaves the Nym network for the internet.'));
+
+		var o = s.option(form.ListValue, 'select', _('Choose by'));
+		o.value('country', _('Country'));
+		o.value('id', _('A specific gateway'));
+		o.value('random', _('Random'));
+		if (role == 'entry')
+			o.value('low_latency', _('Lowest latency'));
+		o.default = (role == 'entry') ? 'low_latency' : 'random';
+		o.rmempty = false;
+
+		if (countries instanceof Error) {
+			o = s.option(form.Value, 'country', _('Country'), _('Two-letter country code, e.g. DE.'));
+			o.placeholder = 'DE';
+			o.validate = function(sid, v) { return /^[A-Za-z]{2}$/.test(v) ? true : _('Expecting: a two-letter country code'); };
+		}
+		else {
+			o = s.option(form.ListValue, 'country', _('Country'));
+			(countries.countries || []).slice().sort().forEach(function(cc) { o.value(cc, nymvpn.countryName(cc)); });
+		}
+		o.depends('select', 'country');
+		o.rmempty = false;
+
+		if (gateways instanceof Error) {
+			o = s.option(form.Value, 'id', _('Gateway'), _('The gateway\'s identity key.'));
+		}
+		else {
+			o = s.option(form.ListValue, 'id', _('Gateway'));
+			(gateways.gateways || []).forEach(function(g) {
+				o.value(g.id, '%s · %s · %d%%'.format(g.name || g.id, nymvpn.countryName(g.country), g.performance));
+			});
+		}
+		o.depends('select', 'id');
+		o.rmempty = false;
+	},
+
+	render: function(data) {
+		var m = new form.Map('nym-vpn', _('Gateways'),
+			_('NymVPN sends traffic through two gateways. Choose how each is picked; the choice is stored in /etc/config/nym-vpn and used by Connect and at boot.'));
+		var problems = [];
+		ROLES.forEach(function(role, i) {
+			this.addChoice(m, role, data[i][0], data[i][1]);
+			[ data[i][0], data[i][1] ].forEach(function(r) { if (r instanceof Error && problems.indexOf(r.message) < 0) problems.push(r.message); });
+		}, this);
+		this.map = m;
+
+		return m.render().then(function(node) {
+			if (!problems.length) return node;
+			return E([], [
+				E('div', { 'class': 'alert-message warning', 'id': 'nym-vpn-directory-error' }, [
+					E('strong', {}, [ _('The gateway directory could not be read:') ]), ' ', problems.join('; '), E('br'),
+					_('Countries and gateway ids can still be typed in.')
+				]),
+				node
+			]);
+		});
+	},
+
+	/* The connect arguments for what UCI now says (parameter order of nymvpn.connect). */
+	connectArgs: function() {
+		var args = [];
+		ROLES.forEach(function(role) {
+			var sel = uci.get('nym-vpn', role, 'select');
+			args.push(sel == 'id' ? uci.get('nym-vpn', role, 'id') : undefined);
+			args.push(sel == 'country' ? uci.get('nym-vpn', role, 'country') : undefined);
+			args.push(sel == 'random' ? true : undefined);
+			if (role == 'entry') args.push(sel == 'low_latency' ? true : undefined);
+		});
+		return args;
+	},
+
+	handleSaveConnect: function() {
+		var self = this;
+		return this.map.save().then(function() {
+			return uci.apply(90).catch(function(e) {
+				if (e === 5) return; /* nothing changed */
+				throw new Error(_('Applying the configuration failed: %s').format(typeof e == 'number' ? nymvpn.statusText(e) : e.message));
+			});
+		}).then(function() {
+			return nymvpn.reload();
+		}).then(function(r) {
+			if (r && r.reloaded === false)
+				throw new Error(_('The service kept its previous configuration: %s').format(r.error || '?'));
+			return nymvpn.connect(self.connectArgs());
+		}).catch(function(e) {
+			if (e && e.name != 'TypeError') nymvpn.notifyError(_('Could not save and connect'), e);
+		});
+	},
+
+	addFooter: function() {
+		var footer = this.super('addFooter', []);
+		var btn = E('button', { 'class': 'btn cbi-button cbi-button-positive important', 'id': 'nym-vpn-save-connect',
+			'disabled': this.map.readonly ? '' : null, 'click': ui.createHandlerFn(this, 'handleSaveConnect') }, [ _('Save & Connect') ]);
+		if (footer.nodeType == 1) footer.insertBefore(E([], [ btn, ' ' ]), footer.firstChild);
+		return footer;
+	}
+});
