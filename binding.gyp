@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "nym_vpn_native",
-      "sources": ["src/tun/addon/addon.c", "src/tun/addon/tun.c", "src/tun/addon/udp.c"],
+      "sources": ["src/tun/addon/addon.c", "src/tun/addon/tun.c", "src/tun/addon/udp.c", "src/tun/addon/marked.c"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]
     },

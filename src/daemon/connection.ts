@@ -34,10 +34,17 @@ export interface ConnectChoice {
   dns?: string[];
 }
 
+/** Where the daemon's own (marked) TCP may go while the kill switch is up: the API, probe targets. */
+export interface OwnTraffic {
+  address: string;
+  port: number;
+  protocol: 'tcp';
+}
+
 /** The kill switch, as the connection sees it (src/firewall implements it). */
 export interface FirewallPort {
-  /** Rules for the current step: the entry endpoint the daemon may reach, or none yet. */
-  apply(state: 'connecting' | 'connected' | 'error', entryEndpoint?: string): Promise<void>;
+  /** Rules for the current step: the entry endpoint the daemon may reach (none yet), and its own TCP. */
+  apply(state: 'connecting' | 'connected' | 'error', entryEndpoint?: string, extra?: readonly OwnTraffic[]): Promise<void>;
   /** Lifts the kill switch (owner disconnected and it is not always on). */
   lift(): Promise<void>;
 }
@@ -47,7 +54,8 @@ export interface ConnectionDeps {
   paths: DaemonPaths;
   machine: TunnelStateMachine;
   config: () => NymVpnConfig;
-  resolveRoute: (choice: ConnectChoice, signal: AbortSignal) => Promise<ResolvedRoute>;
+  /** Chooses and registers the gateways; `allow` opens the kill switch for the daemon's own TCP first. */
+  resolveRoute: (choice: ConnectChoice, signal: AbortSignal, allow: (own: readonly OwnTraffic[]) => Promise<void>) => Promise<ResolvedRoute>;
   lookupNetwork: (name: string) => Promise<string | undefined>;
   firewall?: FirewallPort;
   now?: () => number;
@@ -208,7 +216,7 @@ export class Connection {
   private async establish(choice: ConnectChoice, signal: AbortSignal): Promise<void> {
     const c = this.d.config();
     await this.d.firewall?.apply('connecting');
-    const route = await this.d.resolveRoute(choice, signal);
+    const route = await this.d.resolveRoute(choice, signal, async (own) => { await this.d.firewall?.apply('connecting', undefined, own); });
     if (signal.aborted) return;
     await this.d.firewall?.apply('connecting', route.entry.hop.endpoint);
     const since = this.now();

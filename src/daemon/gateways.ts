@@ -7,13 +7,14 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import {
   DirectoryClient, GatewaySelectionError, RegistrationError, StaticRegistrar, gatewaysFromStaticPeers,
-  selectGateways, tcpConnectProbe, type Choice, type Gateway, type Registrar,
+  probeTargetOf, selectGateways, tcpConnectProbeWith, type Choice, type Gateway, type Registrar,
 } from '../gateways/index.js';
+import type { SocketFactory } from '../gateways/bounded-fetch.js';
 import type { NymVpnConfig } from '../uci/index.js';
 import { keyToBase64, publicKeyFromPrivate } from '../wireguard/keys.js';
 import type { GatewayRef } from '../tunnel/state.js';
 import { ConnectError } from './connect-error.js';
-import type { ConnectChoice, ResolvedHop, ResolvedRoute } from './connection.js';
+import type { ConnectChoice, OwnTraffic, ResolvedHop, ResolvedRoute } from './connection.js';
 import { loadOrCreateKey } from './keys.js';
 import type { Logger } from './log.js';
 import type { DaemonPaths } from './paths.js';
@@ -30,6 +31,9 @@ export interface Candidates {
 
 // The directory changes slowly; an hour between refreshes spares the flash the cache lives on.
 const REFRESH_MS = 60 * 60 * 1000;
+// While connecting, a kept list this young is used as is: the next refresh goes through the tunnel
+// instead of around it.
+const CONNECT_ACCEPT_AGE_MS = 24 * 60 * 60 * 1000;
 
 export class GatewayService {
   private client: DirectoryClient | null = null;
@@ -39,6 +43,8 @@ export class GatewayService {
     private readonly config: () => NymVpnConfig,
     private readonly paths: DaemonPaths,
     private readonly log: Logger,
+    /** How the daemon's own TCP leaves: marked sockets (past the kill switch) or the system's. */
+    private readonly ownSocket: () => SocketFactory | undefined = () => undefined,
     private readonly registrar: () => Registrar = () => new StaticRegistrar(this.config().peers),
   ) {}
 
@@ -52,6 +58,7 @@ export class GatewayService {
         cacheDir: join(this.paths.stateDir, 'directory-cache'),
         onIssue: (i) => this.log.warn(`directory: gateway ${i.identity ?? `#${i.index}`} ${i.skipped ? 'skipped' : 'field ignored'}: ${i.reason}`),
         log: (level, msg) => this.log[level](`directory: ${msg}`),
+        connect: () => this.ownSocket(),
       });
       this.clientUrl = url;
       this.client.startRefresh(REFRESH_MS);
@@ -68,12 +75,12 @@ export class GatewayService {
    * the static registrar: those with a `config peer` of that role), plus self-hosted static peers the
    * directory does not know. Without a directory answer (and no cache) the static peers alone.
    */
-  async candidates(role: Role, signal?: AbortSignal): Promise<Candidates> {
+  async candidates(role: Role, signal?: AbortSignal, connecting = false): Promise<Candidates> {
     const statics = gatewaysFromStaticPeers(this.config().peers);
     const own = role === 'entry' ? statics.entries : statics.exits;
     const registrable = new Set(own.map((g) => g.id));
     try {
-      const answer = await this.directory().gateways(role, { signal });
+      const answer = await this.directory().gateways(role, { signal, ...(connecting ? { acceptAgeMs: CONNECT_ACCEPT_AGE_MS } : {}) });
       const known = answer.value.filter((g) => registrable.has(g.id));
       const ids = new Set(known.map((g) => g.id));
       return { gateways: [...known, ...own.filter((g) => !ids.has(g.id))], cached: answer.cached, ...(answer.reason ? { directoryProblem: answer.reason } : {}) };
@@ -119,18 +126,40 @@ export class GatewayService {
     return uci;
   }
 
-  /** Chooses both gateways and registers a WireGuard peer at each. */
-  async resolveRoute(choice: ConnectChoice, signal: AbortSignal): Promise<ResolvedRoute> {
-    const [entries, exits] = await Promise.all([this.candidates('entry', signal), this.candidates('exit', signal)]);
+  /** The directory API as a marked TCP destination (when its host is a literal IP or resolves). */
+  private async apiEndpoint(): Promise<OwnTraffic[]> {
+    try {
+      const u = new URL(apiUrlOf(this.config()));
+      const host = u.hostname.replace(/^\[|\]$/g, '');
+      const address = isIP(host) !== 0 ? host : (await lookup(host)).address;
+      return [{ address, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), protocol: 'tcp' }];
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Chooses both gateways and registers a WireGuard peer at each. `allow` opens the kill switch for
+   * what this needs of the daemon's own traffic: the directory API, then the latency probes.
+   */
+  async resolveRoute(choice: ConnectChoice, signal: AbortSignal, allow: (own: readonly OwnTraffic[]) => Promise<void> = async () => {}): Promise<ResolvedRoute> {
+    await allow(await this.apiEndpoint());
+    const [entries, exits] = await Promise.all([this.candidates('entry', signal, true), this.candidates('exit', signal, true)]);
+    const entryChoice = this.choiceFor('entry', choice.entry);
+    const exitChoice = this.choiceFor('exit', choice.exit);
+    if (entryChoice.select === 'low_latency' || exitChoice.select === 'low_latency') {
+      const probes = [...entries.gateways, ...exits.gateways].map((g) => probeTargetOf(g)).filter((p) => p !== undefined && isIP(p.host) !== 0);
+      await allow(probes.map((p) => ({ address: p!.host, port: p!.port, protocol: 'tcp' as const })));
+    }
     for (const c of [entries, exits]) if (c.directoryProblem) this.log.warn(`directory not used${c.cached ? ' (cache served)' : ''}: ${c.directoryProblem}`);
     let picked;
     try {
       picked = await selectGateways({
         entries: entries.gateways,
         exits: exits.gateways,
-        entry: this.choiceFor('entry', choice.entry),
-        exit: this.choiceFor('exit', choice.exit),
-        latency: { probe: tcpConnectProbe, signal },
+        entry: entryChoice,
+        exit: exitChoice,
+        latency: { probe: tcpConnectProbeWith(this.ownSocket()), signal },
       });
     } catch (e) {
       if (e instanceof GatewaySelectionError) throw new ConnectError(e.tunnelReason, e.message, false);

@@ -13,6 +13,7 @@ import { publishState, registerObject } from './ubus-object.js';
 import { defaultNymVpnConfig, readConfig } from './settings.js';
 import { OfflineMonitor } from '../monitor/offline-monitor.js';
 import { startCpuProfile } from './cpu-profile.js';
+import { createDaemonFirewall } from './firewall.js';
 
 const USAGE = `Usage: nym-vpnd [--socket PATH] [--root DIR] [--log-level error|warn|info|debug]
 
@@ -68,7 +69,14 @@ async function main(): Promise<void> {
     const st = await client.call(`network.interface.${name}`, 'status', {}, 2000);
     return typeof st?.l3_device === 'string' ? st.l3_device : typeof st?.device === 'string' ? st.device : undefined;
   };
-  const service = new NymVpnService({ log, config, configError, readConfig: () => readConfig(paths), logLevelForced: level !== undefined, paths, lookupNetwork });
+  // The firewall reads the live config through the service, which needs the firewall first.
+  let service: NymVpnService | undefined;
+  const fw = await createDaemonFirewall(paths, () => service?.currentConfig ?? config, lookupNetwork, log);
+  service = new NymVpnService({
+    log, config, configError, readConfig: () => readConfig(paths), logLevelForced: level !== undefined, paths, lookupNetwork,
+    firewall: fw.port,
+    onReloaded: () => fw.refreshSources(),
+  });
   const offline = new OfflineMonitor((online) => void service.onlineChanged(online));
   service.checkOnline = () => offline.check();
   await offline.start();

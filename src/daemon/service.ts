@@ -8,6 +8,8 @@ import { TunnelStateMachine, type TunnelState } from '../tunnel/state.js';
 import { statusReply } from './status.js';
 import { Connection, type ConnectChoice, type ConnectionDeps } from './connection.js';
 import { GatewayService } from './gateways.js';
+import { markedConnect } from '../tun/marked-socket.js';
+import { NYM_FWMARK } from '../routing/policy.js';
 import { AccountStore, MnemonicError } from '../account/index.js';
 import type { DaemonPaths } from './paths.js';
 import { packageVersion } from './version.js';
@@ -28,6 +30,8 @@ export interface ServiceOptions {
   /** netifd's device for an OpenWrt network name (ubus network.interface.NAME status). */
   lookupNetwork?: (name: string) => Promise<string | undefined>;
   firewall?: ConnectionDeps['firewall'];
+  /** Told after a good reload (the firewall re-reads its LAN sources). */
+  onReloaded?: () => Promise<void>;
   now?: () => number;
 }
 
@@ -48,14 +52,17 @@ export class NymVpnService {
     this.config = opts.config;
     this.configError = opts.configError;
     this.machine = new TunnelStateMachine(this.startedAt);
-    this.gateways = new GatewayService(() => this.config, opts.paths, opts.log);
+    // The daemon's own TCP (directory, probes) is marked to pass the kill switch unless the tunnel is up,
+    // in which case it goes through the tunnel like everything else.
+    const ownSocket = () => (this.machine.state.state === 'connected' ? undefined : (host: string, port: number) => markedConnect({ host, port, mark: NYM_FWMARK }));
+    this.gateways = new GatewayService(() => this.config, opts.paths, opts.log, ownSocket);
     this.account = new AccountStore(opts.paths.stateDir);
     this.connection = new Connection({
       log: opts.log,
       paths: opts.paths,
       machine: this.machine,
       config: () => this.config,
-      resolveRoute: (choice, signal) => this.gateways.resolveRoute(choice, signal),
+      resolveRoute: (choice, signal, allow) => this.gateways.resolveRoute(choice, signal, allow),
       lookupNetwork: opts.lookupNetwork ?? (async () => undefined),
       firewall: opts.firewall,
       now: this.now,
@@ -113,6 +120,7 @@ export class NymVpnService {
     this.config = next.config;
     this.configError = undefined;
     if (!this.opts.logLevelForced) this.opts.log.level = next.config.main.logLevel;
+    await this.opts.onReloaded?.().catch((e: Error) => this.opts.log.warn(`after reload: ${e.message}`));
     this.opts.log.info(`config reloaded${changed.length ? `: ${changed.join(', ')} changed` : ', nothing changed'}`);
     return { reloaded: true, changed, reconnect: false };
   }

@@ -16,14 +16,19 @@ export function parseEndpoint(text: string): AllowedEndpoint {
 }
 
 export interface ConnectionFirewall {
-  apply(step: 'connecting' | 'connected' | 'error', entryEndpoint?: string): Promise<void>;
+  /**
+   * Rules for a step. `entryEndpoint` is the entry gateway's "ip:port" (UDP); `extra` are other places
+   * the daemon's marked sockets may reach while connecting (the directory API, latency probes; TCP).
+   */
+  apply(step: 'connecting' | 'connected' | 'error', entryEndpoint?: string, extra?: readonly AllowedEndpoint[]): Promise<void>;
   lift(): Promise<void>;
 }
 
 export function connectionFirewall(firewall: Firewall, base: () => FirewallBase): ConnectionFirewall {
   return {
-    apply: async (step, entryEndpoint) => {
-      await firewall.apply({ ...base(), state: step, endpoints: entryEndpoint === undefined ? [] : [parseEndpoint(entryEndpoint)] });
+    apply: async (step, entryEndpoint, extra = []) => {
+      const endpoints = entryEndpoint === undefined ? [...extra] : [parseEndpoint(entryEndpoint), ...extra];
+      await firewall.apply({ ...base(), state: step, endpoints });
     },
     lift: async () => {
       await firewall.apply({ ...base(), state: 'disconnected', endpoints: [] });

@@ -13,7 +13,7 @@
 // good answer is served with `cached: true` and the reason. A background timer refreshes them.
 
 import { DirectoryCache } from './directory-cache.js';
-import { FetchError, fetchJson, type FetchFailure } from './bounded-fetch.js';
+import { FetchError, fetchJson, type FetchFailure, type SocketFactory } from './bounded-fetch.js';
 import {
   DirectoryFormatError,
   parseCountryList,
@@ -64,6 +64,8 @@ export interface DirectoryOptions {
   onIssue?: (issue: DirectoryIssue) => void;
   log?: (level: 'warn' | 'info' | 'debug', message: string) => void;
   now?: () => number;
+  /** Opens each TCP connection (nym-vpnd: fwmark-ed while its kill switch is up); default the system's. */
+  connect?: () => SocketFactory | undefined;
 }
 
 export interface DirectoryAnswer<T> {
@@ -81,6 +83,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Ask the API even if a recent answer is in memory. */
   fresh?: boolean;
+  /**
+   * Serve a kept answer (memory or disk) younger than this without asking the API. nym-vpnd uses it
+   * while connecting: the list is then refreshed through the tunnel, not around it.
+   */
+  acceptAgeMs?: number;
 }
 
 type Resource = 'gateways' | 'countries';
@@ -213,6 +220,16 @@ export class DirectoryClient {
     if (req.fresh !== true && held !== undefined && held.fromDisk !== true && this.now() - held.fetchedAt < (this.opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS)) {
       return { value: parse(held.body, () => {}), cached: false, fetchedAt: held.fetchedAt, url: held.url };
     }
+    if (req.fresh !== true && req.acceptAgeMs !== undefined) {
+      const kept = held ?? (await this.fromDisk(key, new DirectoryError('Aborted', url, 'not asked')).catch(() => undefined));
+      if (kept !== undefined && this.now() - kept.fetchedAt < req.acceptAgeMs) {
+        try {
+          return { value: parse(kept.body, () => {}), cached: kept.fromDisk === true, fetchedAt: kept.fetchedAt, url: kept.url, ...(kept.fromDisk ? { reason: 'kept copy used while connecting' } : {}) };
+        } catch {
+          // an unusable copy: ask the API below
+        }
+      }
+    }
 
     let failure: DirectoryError;
     try {
@@ -252,6 +269,7 @@ export class DirectoryClient {
       timeoutMs: this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       maxBytes: this.opts.maxBytes ?? DEFAULT_MAX_BYTES,
       signal,
+      connect: this.opts.connect?.(),
     });
     // One retry for a connection that failed outright (a kept-alive socket the server had closed,
     // a transient refusal), as upstream's get_json_with_retry does; never after a timeout.

@@ -12,7 +12,7 @@ export {
 export type { Gateway, GatewayIssue, GatewayProbe, GatewayRole, IssueReporter, ProbeOutcome } from './gateway.js';
 export { DirectoryClient, DirectoryError, GATEWAY_LIST_KINDS, MAINNET_VPN_API_URL } from './directory.js';
 export type { DirectoryAnswer, DirectoryIssue, DirectoryOptions, GatewayListKind, RequestOptions } from './directory.js';
-export { measureLatencies, probeTargetOf, tcpConnectProbe } from './latency.js';
+export { measureLatencies, probeTargetOf, tcpConnectProbe, tcpConnectProbeWith } from './latency.js';
 export type { LatencyMeasurement, LatencyProbe, MeasureOptions, ProbeTarget } from './latency.js';
 export { GatewaySelectionError, selectGateways, unfitness } from './select.js';
 export type { Choice, SelectionReason, SelectionRequest, SelectionResult } from './select.js';

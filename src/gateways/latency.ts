@@ -50,13 +50,22 @@ export interface MeasureOptions {
 class ProbeFailure extends Error {}
 
 /** The TCP connect probe (see the top of this file). */
-export const tcpConnectProbe: LatencyProbe = (target, signal) =>
+export const tcpConnectProbe: LatencyProbe = (target, signal) => tcpConnectProbeWith(undefined)(target, signal);
+
+/** The TCP connect probe over connections `open` makes (nym-vpnd's marked sockets); default the system's. */
+export const tcpConnectProbeWith = (open: ((host: string, port: number) => Socket) | undefined): LatencyProbe => (target, signal) =>
   new Promise<number>((resolve, reject) => {
     if (signal.aborted) {
       reject(new ProbeFailure('aborted'));
       return;
     }
-    const socket = new Socket();
+    let socket: Socket;
+    try {
+      socket = open ? open(target.host, target.port) : new Socket();
+    } catch (e) {
+      reject(new ProbeFailure((e as Error).message));
+      return;
+    }
     const start = performance.now();
     const done = (error: Error | undefined): void => {
       const rtt = performance.now() - start;
@@ -73,7 +82,7 @@ export const tcpConnectProbe: LatencyProbe = (target, signal) =>
       if (error.code === 'ECONNREFUSED') done(undefined);
       else done(new ProbeFailure(error.code ?? error.message));
     });
-    socket.connect({ host: target.host, port: target.port, noDelay: true });
+    if (!open) socket.connect({ host: target.host, port: target.port, noDelay: true });
   });
 
 /** What to probe for a gateway: its WireGuard endpoint (static), else an IP and the client ws port. */

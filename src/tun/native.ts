@@ -54,6 +54,8 @@ export interface NativeAddon {
   tunWrite(handle: NativeTunHandle, packets: readonly Uint8Array[]): number;
   udpOpen(options: NativeUdpOpenOptions): NativeUdpHandle;
   udpSend(handle: NativeUdpHandle, packets: readonly Uint8Array[], dests: Uint32Array): number;
+  /** A non-blocking TCP socket fd with SO_MARK set, not yet connected. */
+  markedTcpSocket(family: 4 | 6, mark: number): number;
   start(handle: NativeHandle): void;
   stop(handle: NativeHandle): void;
   ref(handle: NativeHandle, on: boolean): void;

@@ -89,6 +89,7 @@ function readMain(r: SectionReader): NymVpnMain {
   const network = r.value('network', NETWORK) ?? DEFAULT_MAIN.network;
   const apiUrl = r.value('api_url', API_URL);
   const killSwitch = r.bool('kill_switch', DEFAULT_MAIN.killSwitch);
+  const alwaysOn = r.bool('always_on', DEFAULT_MAIN.alwaysOn);
   const ipv6 = r.bool('ipv6', DEFAULT_MAIN.ipv6);
   const dns = r.listOf('dns', IP_ADDRESS);
   if (dns !== undefined && dns.length === 0) r.error('dns', undefined, 'names no server');
@@ -98,6 +99,7 @@ function readMain(r: SectionReader): NymVpnMain {
     network,
     apiUrl: apiUrl === '' ? undefined : apiUrl,
     killSwitch,
+    alwaysOn,
     ipv6,
     dns: dns !== undefined && dns.length > 0 ? dns : DEFAULT_MAIN.dns,
     interface: r.value('interface', INTERFACE) ?? DEFAULT_MAIN.interface,

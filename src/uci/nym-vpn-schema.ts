@@ -27,6 +27,8 @@ export interface NymVpnMain {
   /** undefined: the network's own API. */
   readonly apiUrl: string | undefined;
   readonly killSwitch: boolean;
+  /** The kill switch stays up while disconnected, too (otherwise the owner's disconnect lifts it). */
+  readonly alwaysOn: boolean;
   /** true: IPv6 goes through the tunnel; false: IPv6 is blocked. */
   readonly ipv6: boolean;
   readonly dns: readonly string[];
@@ -104,6 +106,7 @@ export const DEFAULT_MAIN: NymVpnMain = {
   network: 'mainnet',
   apiUrl: undefined,
   killSwitch: true,
+  alwaysOn: false,
   ipv6: true,
   dns: DEFAULT_DNS,
   interface: 'nym0',

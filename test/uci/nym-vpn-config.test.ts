@@ -42,6 +42,7 @@ test('the defaults are the documented ones', (t) => {
     network: 'mainnet',
     apiUrl: undefined,
     killSwitch: true,
+    alwaysOn: false,
     ipv6: true,
     dns: ['1.1.1.1', '1.0.0.1', '2606:4700:4700::1111', '2606:4700:4700::1001'],
     interface: 'nym0',
