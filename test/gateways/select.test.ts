@@ -172,10 +172,10 @@ test('health: a fresh probe saying an exit cannot route keeps it out; stale or a
   t.like(await reason(t, both([cannotEnter, gw('y', 'DE')], choice('id', { id: 'x' }), choice('random'))), { reason: 'InvalidEntryGatewayIdentity' });
 });
 
-test('the error carries the tunnel state\'s reason where state.ts has one', (t) => {
+test('the error carries the tunnel state\'s reason: state.ts has each of them', (t) => {
   t.is(new GatewaySelectionError('SameEntryAndExitGateway', 'm').tunnelReason, 'SameEntryAndExitGateway');
   t.is(new GatewaySelectionError('InvalidExitGatewayCountry', 'm').tunnelReason, 'InvalidExitGatewayCountry');
-  t.is(new GatewaySelectionError('PerformantEntryGatewayUnavailable', 'm').tunnelReason, 'Internal');
+  t.is(new GatewaySelectionError('PerformantEntryGatewayUnavailable', 'm').tunnelReason, 'PerformantEntryGatewayUnavailable');
   t.is(new GatewaySelectionError('InvalidEntryGatewayIdentity', 'm').name, 'GatewaySelectionError');
 });
 
