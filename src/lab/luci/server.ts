@@ -106,6 +106,8 @@ export async function startLuciDevServer(opts: LuciDevServerOptions): Promise<Lu
       return send(res, 200, f.type, f.body);
     }
     if (path === '/' || path === '/index.html') return redirect(res, `${SCRIPT_NAME}/`);
+    // Browsers ask for it on every page; an empty answer keeps their consoles clean.
+    if (path === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
     if (path === SCRIPT_NAME || path.startsWith(`${SCRIPT_NAME}/`)) return dispatch(req, res, path.slice(SCRIPT_NAME.length).replace(/^\/+|\/+$/g, ''));
     return send(res, 404, 'text/plain', 'Not Found');
   }
