@@ -80,7 +80,8 @@ return baseclass.extend({
 		if (!L.isObject(gw)) return E('em', {}, [ _('none') ]);
 		return E('span', {}, [
 			gw.country ? E('strong', {}, [ this.countryName(gw.country) ]) : '', gw.country ? ' · ' : '',
-			E('code', { 'title': gw.endpoint || '' }, [ gw.name || gw.id ])
+			gw.name ? gw.name + ' · ' : '',
+			E('code', { 'title': gw.endpoint || '' }, [ gw.id ])
 		]);
 	},
 

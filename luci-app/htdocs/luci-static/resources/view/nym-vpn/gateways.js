@@ -22,6 +22,7 @@ return view.extend({
 		}));
 	},
 
+	/* A list the directory could not give (an Error), or gave empty, becomes a text field. */
 	addChoice: function(m, role, countries, gateways) {
 		var s = m.section(form.NamedSection, role, 'gateway', role == 'entry' ? _('Entry gateway') : _('Exit gateway'),
 			role == 'entry' ? _('Where traffic enters the Nym network; every packet crosses it first.') : _('Where traffic leaves the Nym network for the internet.'));
@@ -35,7 +36,7 @@ return view.extend({
 		o.default = (role == 'entry') ? 'low_latency' : 'random';
 		o.rmempty = false;
 
-		if (countries instanceof Error) {
+		if (countries instanceof Error || !(countries.countries || []).length) {
 			o = s.option(form.Value, 'country', _('Country'), _('Two-letter country code, e.g. DE.'));
 			o.placeholder = 'DE';
 			o.validate = function(sid, v) { return /^[A-Za-z]{2}$/.test(v) ? true : _('Expecting: a two-letter country code'); };
@@ -47,7 +48,7 @@ return view.extend({
 		o.depends('select', 'country');
 		o.rmempty = false;
 
-		if (gateways instanceof Error) {
+		if (gateways instanceof Error || !(gateways.gateways || []).length) {
 			o = s.option(form.Value, 'id', _('Gateway'), _('The gateway\'s identity key.'));
 		}
 		else {
@@ -67,6 +68,8 @@ return view.extend({
 		ROLES.forEach(function(role, i) {
 			this.addChoice(m, role, data[i][0], data[i][1]);
 			[ data[i][0], data[i][1] ].forEach(function(r) { if (r instanceof Error && problems.indexOf(r.message) < 0) problems.push(r.message); });
+			if (!(data[i][0] instanceof Error) && !(data[i][0].countries || []).length)
+				problems.push(role == 'entry' ? _('the directory lists no entry gateways') : _('the directory lists no exit gateways'));
 		}, this);
 		this.map = m;
 
@@ -74,7 +77,7 @@ return view.extend({
 			if (!problems.length) return node;
 			return E([], [
 				E('div', { 'class': 'alert-message warning', 'id': 'nym-vpn-directory-error' }, [
-					E('strong', {}, [ _('The gateway directory could not be read:') ]), ' ', problems.join('; '), E('br'),
+					E('strong', {}, [ _('Gateways could not be listed:') ]), ' ', problems.join('; '), E('br'),
 					_('Countries and gateway ids can still be typed in.')
 				]),
 				node
