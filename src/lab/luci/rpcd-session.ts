@@ -29,6 +29,8 @@ export interface SessionStoreOptions {
   aclDirs: readonly string[];
   now?: () => number;
   warn?: (msg: string) => void;
+  /** A session ended (destroyed or expired): rpcd's destroy callbacks, e.g. the uci object's pending changes. */
+  onDestroy?: (id: string) => void;
 }
 
 export class SessionStore {
@@ -47,6 +49,7 @@ export class SessionStore {
     if (!s) return undefined;
     if (this.now() >= s.expiresAt) {
       this.sessions.delete(id);
+      this.opts.onDestroy?.(id);
       return undefined;
     }
     this.touch(s);
@@ -92,6 +95,7 @@ export class SessionStore {
     if (id === NULL_SESSION) throw new UbusError(Status.PERMISSION_DENIED);
     if (!this.get(id)) throw new UbusError(Status.NOT_FOUND);
     this.sessions.delete(id);
+    this.opts.onDestroy?.(id);
   }
 
   /** What session.login / session.list reply: {ubus_rpc_session, timeout, expires, acls, data}. */
@@ -118,9 +122,7 @@ export class SessionStore {
         return this.dump(await this.login(username, password, t));
       }
       case 'access': {
-        const s = sid === undefined ? undefined : this.get(sid);
-        if (sid === undefined) throw new UbusError(Status.INVALID_ARGUMENT);
-        if (!s) throw new UbusError(Status.NOT_FOUND);
+        const s = this.requireSession(sid);
         const object = str('object');
         const fn = str('function');
         if (object === undefined || fn === undefined) return s.acl.dump();

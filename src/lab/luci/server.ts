@@ -69,8 +69,15 @@ export async function startLuciDevServer(opts: LuciDevServerOptions): Promise<Lu
   const configDir = join(opts.root, 'etc/config');
 
   const client = await UbusClient.connect({ socket: opts.socket });
-  const sessions = new SessionStore({ configDir, aclDirs: [join(here, 'acl.d'), join(app, 'root/usr/share/rpcd/acl.d')], warn: log });
-  const uci = new UciObject({
+  // A session that ends (logout, expiry) takes its pending UCI changes with it, as in rpcd.
+  let uci: UciObject | undefined;
+  const sessions = new SessionStore({
+    configDir,
+    aclDirs: [join(here, 'acl.d'), join(app, 'root/usr/share/rpcd/acl.d')],
+    warn: log,
+    onDestroy: (id) => uci?.forget(id),
+  });
+  uci = new UciObject({
     configDir,
     access: (sid, config, perm) => sessions.access(sid, 'uci', config, perm),
     // procd's reload trigger: /etc/init.d/nym-vpn reload asks the daemon to re-read its config.
@@ -151,7 +158,6 @@ export async function startLuciDevServer(opts: LuciDevServerOptions): Promise<Lu
     }
     if (path === 'admin/logout') {
       if (session) sessions.destroy(session.id);
-      uci.forget(session?.id ?? '');
       res.setHeader('Set-Cookie', `sysauth_http=; expires=Thu, 01 Jan 1970 01:00:00 GMT; path=${SCRIPT_NAME}/`);
       return redirect(res, `${SCRIPT_NAME}/`);
     }
@@ -206,7 +212,7 @@ export async function startLuciDevServer(opts: LuciDevServerOptions): Promise<Lu
     users,
     sessions,
     stop: async () => {
-      uci.close();
+      uci?.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       client.close();
