@@ -309,7 +309,8 @@
 			if (this.handleReset)
 				buttons.push(E('button', { 'class': 'btn cbi-button cbi-button-reset', 'disabled': readonly ? '' : null,
 					'click': ui.createHandlerFn(this, 'handleReset') }, [ _('Reset') ]));
-			return buttons.length ? E('div', { 'class': 'cbi-page-actions' }, buttons) : E([]);
+			/* As in LuCI: a fragment, holding the actions row when there are buttons. */
+			return E([], buttons.length ? [ E('div', { 'class': 'cbi-page-actions' }, buttons) ] : []);
 		}
 	});
 

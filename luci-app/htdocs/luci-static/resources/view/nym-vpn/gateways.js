@@ -120,7 +120,10 @@ return view.extend({
 		var footer = this.super('addFooter', []);
 		var btn = E('button', { 'class': 'btn cbi-button cbi-button-positive important', 'id': 'nym-vpn-save-connect',
 			'disabled': this.map.readonly ? '' : null, 'click': ui.createHandlerFn(this, 'handleSaveConnect') }, [ _('Save & Connect') ]);
-		if (footer.nodeType == 1) footer.insertBefore(E([], [ btn, ' ' ]), footer.firstChild);
+		/* LuCI's footer is a fragment holding div.cbi-page-actions (absent when no handler is set). */
+		var actions = footer.querySelector('.cbi-page-actions');
+		if (!actions) footer.appendChild(actions = E('div', { 'class': 'cbi-page-actions' }));
+		actions.insertBefore(E([], [ btn, ' ' ]), actions.firstChild);
 		return footer;
 	}
 });
