@@ -3,10 +3,11 @@
 // object (per-session changes, apply with and without rollback, the daemon told to reload), and
 // LuCI's pages (sysauth login, the cookie, the view page's environment, static files).
 import test from 'ava';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { BusProcess, waitFor } from '../helpers/bus.js';
+import { UbusClient } from '../../src/ubus/client.js';
 import { startLuciDevServer, type LuciDevServer } from '../../src/lab/luci/server.js';
 import { NULL_SESSION } from '../../src/lab/luci/rpcd-session.js';
 import { callMsg, postUbus, repoRoot } from './helpers.js';
@@ -15,6 +16,7 @@ let bus: BusProcess;
 let daemon: ChildProcess & { log?: () => string };
 let luci: LuciDevServer;
 let base: string;
+let slow: UbusClient;
 const configFile = () => join(bus.dir, 'etc/config/nym-vpn');
 
 type Reply = { jsonrpc: string; id: unknown; result?: unknown[] | Record<string, unknown>; error?: { code: number; message: string } };
@@ -32,11 +34,17 @@ test.before(async () => {
   mkdirSync(join(bus.dir, 'etc/config'), { recursive: true });
   copyFileSync(join(repoRoot, 'files/etc/config/nym-vpn'), configFile());
   daemon = await bus.startDaemon(bus.dir);
-  luci = await startLuciDevServer({ socket: bus.socket, root: bus.dir, log: () => {} });
+  // An object that never answers, and an ACL group that lets the administrator call it.
+  slow = await UbusClient.connect({ socket: bus.socket });
+  await slow.addObject('lab.slow', { hang: { args: [], handler: () => new Promise(() => {}) } });
+  mkdirSync(join(bus.dir, 'acl.d'));
+  writeFileSync(join(bus.dir, 'acl.d/lab-test.json'), JSON.stringify({ 'lab-test': { read: { ubus: { 'lab.slow': ['*'] } } } }));
+  luci = await startLuciDevServer({ socket: bus.socket, root: bus.dir, log: () => {}, scriptTimeout: 1, extraAclDirs: [join(bus.dir, 'acl.d')] });
   base = new URL(luci.url).origin;
 });
 
 test.after.always(async () => {
+  slow?.close();
   await luci?.stop();
   await bus?.close();
 });
@@ -87,6 +95,13 @@ test('JSON-RPC errors: client-sent ubus_rpc_session, parse errors, bad frames an
   t.is((await post({ jsonrpc: '2.0', id: 7, method: 'call', params: [admin, 'nym-vpn', 'status'] })).error?.code, -32700, 'args are required');
   const unknown = await post({ jsonrpc: '2.0', id: 'x', method: 'frobnicate' });
   t.deepEqual(unknown, { jsonrpc: '2.0', id: 'x', error: { code: -32601, message: 'Method not found' } });
+});
+
+test('a call that outlives the script timeout is -32003', async (t) => {
+  const admin = await sessionOf('root', 'nym-lab-admin');
+  const started = Date.now();
+  t.deepEqual((await call(admin, 'lab.slow', 'hang')).error, { code: -32003, message: 'ubus request timed out' });
+  t.true(Date.now() - started >= 900);
 });
 
 test('a batch is answered in order, each element on its own', async (t) => {

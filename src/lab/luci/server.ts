@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UbusClient } from '../../ubus/client.js';
-import { BusBackend } from './bus-backend.js';
+import { BusBackend, SCRIPT_TIMEOUT } from './bus-backend.js';
 import { handleUbusPost, MAX_POST_SIZE, rpcError } from './jsonrpc.js';
 import { DEFAULT_LAB_USERS, writeRpcdConfig, type LabUser } from './lab-users.js';
 import { findNode, loadMenu, nodeSpec, resolveNode, visibleChildren, type MenuNode } from './menu.js';
@@ -38,6 +38,10 @@ export interface LuciDevServerOptions {
   log?: (msg: string) => void;
   /** Seconds a `uci apply` with rollback waits for `confirm` (rpcd: 30; LuCI asks for 90). */
   applyTimeout?: number;
+  /** uhttpd's script_timeout: seconds a call may take before -32003 (default 60). */
+  scriptTimeout?: number;
+  /** More acl.d directories (tests), after the lab's and the app's. */
+  extraAclDirs?: readonly string[];
 }
 
 export interface LuciDevServer {
@@ -73,7 +77,7 @@ export async function startLuciDevServer(opts: LuciDevServerOptions): Promise<Lu
   let uci: UciObject | undefined;
   const sessions = new SessionStore({
     configDir,
-    aclDirs: [join(here, 'acl.d'), join(app, 'root/usr/share/rpcd/acl.d')],
+    aclDirs: [join(here, 'acl.d'), join(app, 'root/usr/share/rpcd/acl.d'), ...(opts.extraAclDirs ?? [])],
     warn: log,
     onDestroy: (id) => uci?.forget(id),
   });
@@ -87,7 +91,7 @@ export async function startLuciDevServer(opts: LuciDevServerOptions): Promise<Lu
     },
     ...(opts.applyTimeout !== undefined ? { applyTimeout: opts.applyTimeout } : {}),
   });
-  const backend = new BusBackend(client, sessions, uci);
+  const backend = new BusBackend(client, sessions, uci, (opts.scriptTimeout ?? SCRIPT_TIMEOUT) * 1000);
   const menu = loadMenu([join(here, 'menu.d'), join(app, 'root/usr/share/luci/menu.d')]);
   const statics: StaticRoot[] = [
     { prefix: `${RESOURCE}/`, dir: join(app, 'htdocs/luci-static/resources') },
