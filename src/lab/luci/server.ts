@@ -130,8 +130,8 @@ export async function startLuciDevServer(opts: LuciDevServerOptions): Promise<Lu
     if (body === null) {
       // uhttpd stops reading and closes, so the unread rest cannot pose as the next request.
       res.setHeader('Connection', 'close');
+      res.once('finish', () => req.destroy());
       send(res, 200, 'application/json', toJsonText(rpcError(undefined, 'parse')));
-      req.destroy();
       return;
     }
     send(res, 200, 'application/json', await handleUbusPost(body, backend));
