@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { buildLab, type NymLab } from '../src/lab/topology.js';
 import { startBaselineTwoHop } from '../src/lab/baseline.js';
 import { ADDR } from '../src/lab/addresses.js';
-import { fastMonitor, nymvpnc } from '../test/e2e/helpers.js';
+import { fastMonitor, nymvpnc } from '../src/lab/control.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);

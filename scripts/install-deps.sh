@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_pkgs=(wireguard-go wireguard-tools nftables iptables iproute2 iperf3 dnsmasq-base tcpdump
-          iputils-ping procps curl python3 make g++ libjson-c-dev busybox)
+          iputils-ping procps curl python3 make g++ libjson-c-dev busybox chromium)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

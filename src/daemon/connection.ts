@@ -96,9 +96,20 @@ export class Connection {
     this.d.machine.moveTo(s, this.now());
   }
 
-  /** Starts connecting (returns at once); a connect while connected/connecting restarts with the new choice. */
+  /**
+   * Starts connecting: returns once the kill switch is up (so nothing leaves in the clear from the
+   * moment the owner asked), the rest goes on in the background. A connect while connected or
+   * connecting restarts with the new choice.
+   */
   async connect(choice: ConnectChoice): Promise<void> {
     if (this.loop) await this.stop('reconnect');
+    try {
+      await this.d.firewall?.apply('connecting');
+    } catch (e) {
+      if (this.d.machine.canMoveTo('connecting')) this.move({ state: 'connecting', retryAttempt: 0 });
+      this.move({ state: 'error', reason: 'Firewall', message: (e as Error).message });
+      return;
+    }
     const abort = (this.abort = new AbortController());
     this.loop = this.run(choice, abort.signal).finally(() => {
       if (this.abort === abort) { this.loop = null; this.abort = null; }
@@ -120,6 +131,18 @@ export class Connection {
     if (loop) await loop.catch(() => {});
     if (this.d.machine.canMoveTo('disconnecting') && this.state.state !== 'disconnecting') this.move({ state: 'disconnecting', after });
     await this.teardown();
+  }
+
+  /** Applies changed settings (DNS, kill switch options, monitor) to the tunnel as it runs. */
+  async refresh(choice: ConnectChoice): Promise<void> {
+    const i = this.installed;
+    const s = this.state.state;
+    if (s === 'connected' && i) {
+      if (i.dns) applyDns(i.dns, this.dnsServers(choice));
+      await this.d.firewall?.apply('connected', i.route.entry.hop.endpoint);
+    } else if (s === 'connecting' || s === 'error' || s === 'offline' || s === 'disconnecting') {
+      await this.d.firewall?.apply(s === 'error' ? 'error' : 'connecting', i?.route.entry.hop.endpoint);
+    }
   }
 
   /** Network gone: drop the tunnel (kill switch stays), wait Offline until it returns. */

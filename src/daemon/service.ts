@@ -121,8 +121,18 @@ export class NymVpnService {
     this.configError = undefined;
     if (!this.opts.logLevelForced) this.opts.log.level = next.config.main.logLevel;
     await this.opts.onReloaded?.().catch((e: Error) => this.opts.log.warn(`after reload: ${e.message}`));
-    this.opts.log.info(`config reloaded${changed.length ? `: ${changed.join(', ')} changed` : ', nothing changed'}`);
-    return { reloaded: true, changed, reconnect: false };
+    const active = this.machine.state.state !== 'disconnected';
+    const reconnect = active && changed.some(needsReconnect);
+    this.opts.log.info(`config reloaded${changed.length ? `: ${changed.join(', ')} changed` : ', nothing changed'}${reconnect ? '; reconnecting' : ''}`);
+    if (reconnect) {
+      // A new gateway choice in UCI replaces the one a connect call made.
+      if (changed.some((k) => k.startsWith('entry.') || k.startsWith('exit.'))) this.lastChoice = { entry: {}, exit: {}, ...(this.lastChoice.dns ? { dns: this.lastChoice.dns } : {}) };
+      await this.connection.connect(this.lastChoice);
+    } else if (active && changed.length > 0) {
+      // DNS, kill switch settings and the like apply to the running tunnel as it is.
+      await this.connection.refresh(this.lastChoice).catch((e: Error) => this.opts.log.error(`applying the reloaded config: ${e.message}`));
+    }
+    return { reloaded: true, changed, reconnect };
   }
 
   /** `connect`: arguments override UCI's choice for this connection only. */
@@ -199,6 +209,12 @@ export class NymVpnService {
       network_event: (args) => this.networkEvent(String(args.action)),
     };
   }
+}
+
+/** Settings the running tunnel is built from: changing one means building it again. */
+function needsReconnect(key: string): boolean {
+  return ['main.interface', 'main.mtu', 'main.entryMtu', 'main.ipv6', 'main.network', 'main.apiUrl', 'main.firewallBackend', 'policy.sources', 'peers'].includes(key)
+    || key.startsWith('entry.') || key.startsWith('exit.');
 }
 
 /** Names of what differs between two configs, as `section.option` (peers as a whole). */

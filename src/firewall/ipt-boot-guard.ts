@@ -17,7 +17,7 @@ export function renderIptBootGuard(g: BootGuardSpec, family: Family): string {
     `-A ${O} ${markMatch(g.fwmark)} -j RETURN`,
     ...dnsRejects(O, family, t, 'nym-vpn boot guard: DNS outside the tunnel'),
     `-A ${O} -o ${t} -j RETURN`,
-    `-A ${O} -m conntrack --ctdir REPLY -j RETURN`,
+    `-A ${O} -m conntrack --ctstate ESTABLISHED --ctdir REPLY -j RETURN`,
     ...linkEssentials(O, family),
     `-A ${O} ${comment('nym-vpn boot guard: router traffic outside the tunnel')} ${reject(family)}`,
   ];

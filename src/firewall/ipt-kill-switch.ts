@@ -50,7 +50,7 @@ export function renderIptKillSwitch(s: KillSwitchSpec, family: Family): string {
     ...(block ? [`-A ${C.output} -o ${t} ${blocked6} ${reject(family)}`] : []),
     `-A ${C.output} -o ${t} -j RETURN`,
     ...lanMatches(s, family, 'd').map((m) => `-A ${C.output} ${m} -j RETURN`),
-    `-A ${C.output} -m conntrack --ctdir REPLY -j RETURN`,
+    `-A ${C.output} -m conntrack --ctstate ESTABLISHED --ctdir REPLY -j RETURN`,
     ...linkEssentials(C.output, family),
     `-A ${C.output} ${comment('nym-vpn: router traffic outside the tunnel')} ${reject(family)}`,
   ];

@@ -24,7 +24,7 @@ export function renderBootGuard(g: BootGuardSpec): string {
     `meta mark ${hexMark(g.fwmark)} accept comment "nym-vpn: the daemon's own sockets"`,
     `${DNS_PORTS_MATCH} oifname != ${tun} counter ${REJECT} comment "nym-vpn boot guard: DNS outside the tunnel"`,
     `oifname ${tun} accept`,
-    'ct direction reply accept',
+    'ct state established ct direction reply accept',
     ...LINK_ESSENTIALS,
     `counter ${REJECT} comment "nym-vpn boot guard: router traffic outside the tunnel"`,
   ]);

@@ -70,8 +70,10 @@ function outputChain(s: KillSwitchSpec): string {
     `oifname ${tun} accept`,
     ...lanMatches(s, 'd').map((m) => `${m} accept`),
     // Answers to connections others opened (LuCI or SSH from the WAN side): the router starts none of
-    // them, so no flow of its own can continue outside the tunnel this way.
-    'ct direction reply accept',
+    // them, so no flow of its own can continue outside the tunnel this way. Established only: an ICMP
+    // error counts as a related reply, and one our own reject sends to an address the router just
+    // lost (the tunnel's, after nym0 went away) would otherwise leave by the WAN.
+    'ct state established ct direction reply accept',
     ...LINK_ESSENTIALS,
     `counter ${REJECT} comment "nym-vpn: router traffic outside the tunnel"`,
   ];
