@@ -6,7 +6,7 @@ import type { NymVpnConfig } from '../uci/index.js';
 import type { GatewayRef, TunnelState } from '../tunnel/state.js';
 import { TunnelStateMachine } from '../tunnel/state.js';
 import { TwoHopTunnel, type HopConfig } from '../tunnel/two-hop.js';
-import { applyPolicy, removePolicy, NYM_FWMARK, type RuleSet } from '../routing/policy.js';
+import { applyPolicy, removePolicy, removeStalePolicy, NYM_FWMARK, type RuleSet } from '../routing/policy.js';
 import { applyNat, removeNat } from '../routing/nat.js';
 import { resolveSources } from '../routing/devices.js';
 import { applyDns, dnsIsApplied, dnsPaths, restoreDns, type DnsPaths } from '../dns/resolv.js';
@@ -131,6 +131,18 @@ export class Connection {
     if (loop) await loop.catch(() => {});
     if (this.d.machine.canMoveTo('disconnecting') && this.state.state !== 'disconnecting') this.move({ state: 'disconnecting', after });
     await this.teardown();
+  }
+
+  /**
+   * At start: what a killed daemon left behind (policy rules, NAT, dnsmasq pointed at tunnel DNS) goes,
+   * so the router is usable again. The kill switch is not touched: if it is up, it stays up.
+   */
+  async cleanupStale(): Promise<void> {
+    const dns = dnsPaths(this.d.paths.resolvConfDir, this.d.paths.runDir);
+    try { restoreDns(dns); } catch (e) { this.d.log.warn(`stale DNS not restored: ${(e as Error).message}`); }
+    const rules = await removeStalePolicy();
+    if (rules > 0) this.d.log.info(`removed ${rules} policy rules a previous nym-vpnd left`);
+    if (!this.installed) await removeNat().catch(() => {});
   }
 
   /** Applies changed settings (DNS, kill switch options, monitor) to the tunnel as it runs. */
@@ -355,3 +367,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
   });
 }
+

@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     firewall: fw.port,
     onReloaded: () => fw.refreshSources(),
   });
+  await service.connection.cleanupStale();
   const offline = new OfflineMonitor((online) => void service.onlineChanged(online));
   service.checkOnline = () => offline.check();
   await offline.start();

@@ -8,6 +8,7 @@
 
 import { buildLab, type NymLab } from './topology.js';
 import { ADDR, IF } from './addresses.js';
+import { startLuciDevServer } from './luci/server.js';
 
 const check = process.argv.includes('--check');
 const verbose = process.argv.includes('--verbose');
@@ -56,11 +57,15 @@ async function run(): Promise<number> {
     ok = await main(lab);
     say(ok ? 'demo: OK — two hops, nothing else on the WAN' : 'demo: FAILED');
     if (!check) {
+      const luci = await startLuciDevServer({ socket: lab.socket, root: lab.root, port: Number(process.env.LUCI_PORT ?? 8080), host: '127.0.0.1', log: () => {} })
+        .catch(() => startLuciDevServer({ socket: lab.socket, root: lab.root, host: '127.0.0.1', log: () => {} }));
+      say(`\nLuCI (the router's web UI, served by a development stand-in for uhttpd + rpcd):\n  ${luci.url}\n  log in as ${luci.users.map((u) => `${u.username} / ${u.password}`).join(' or ')}`);
       say(`\nThe lab stays up. Try, as root:\n  ip netns exec ${lab.ns.router.name} node ${new URL('../cli/main.js', import.meta.url).pathname} --socket ${lab.socket} status\n  ip netns exec ${lab.ns.lan.name} curl http://${ADDR.inetWeb.v4}/\nCtrl-C tears everything down.`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
+      await luci.stop();
     }
   } finally {
     say('tearing down the lab…');

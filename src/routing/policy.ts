@@ -78,3 +78,22 @@ export async function removePolicy(r: RuleSet, target: CommandTarget = {}): Prom
   await run('ip', ['-4', '-force', '-batch', '-'], target, r.del.v4.join('\n') + '\n').catch(() => {});
   await run('ip', ['-6', '-force', '-batch', '-'], target, r.del.v6.join('\n') + '\n').catch(() => {});
 }
+
+/**
+ * Removes rules a killed daemon left: those in our priority range that point at our table, carry
+ * our mark, or are our suppress rule — never anything else — and flushes our table. Returns how many.
+ */
+export async function removeStalePolicy(target: CommandTarget = {}, fwmark = NYM_FWMARK, table = NYM_TABLE): Promise<number> {
+  let removed = 0;
+  for (const fam of ['-4', '-6']) {
+    const rules = JSON.parse(await run('ip', ['-j', fam, 'rule', 'show'], target).catch(() => '[]') || '[]') as Array<{ priority?: number; table?: string; fwmark?: string; suppress_prefixlen?: number }>;
+    const ours = rules.filter((r) => r.priority !== undefined && r.priority >= RULE_PRIORITY && r.priority < RULE_PRIORITY + 64
+      && (r.table === String(table) || r.fwmark === `0x${fwmark.toString(16)}` || r.suppress_prefixlen !== undefined));
+    if (ours.length > 0) {
+      await run('ip', [fam, '-force', '-batch', '-'], target, ours.map((r) => `rule del priority ${r.priority}`).join('\n') + '\n').catch(() => {});
+      removed += ours.length;
+    }
+    await run('ip', [fam, 'route', 'flush', 'table', String(table)], target).catch(() => {});
+  }
+  return removed;
+}
