@@ -16,7 +16,15 @@ export interface NestedBindOptions {
   remote: Endpoint;
   /** Hands wrapped packets to the entry tunnel. */
   sendToEntry: (packets: Uint8Array[]) => void;
+  /**
+   * The exit device reserves this many bytes in front of its transport messages (Device `headroom`):
+   * the headers are then written in place instead of copying each datagram. 0 = always copy.
+   */
+  deviceHeadroom?: number;
 }
+
+/** WireGuard transport messages (type 4) are the ones a Device builds with headroom in front. */
+const TRANSPORT = 4;
 
 export interface NestedBindCounters {
   wrapped: number;
@@ -61,11 +69,17 @@ export class NestedBind implements Bind {
   send(batch: Datagram[]): void {
     if (!this.open_) return;
     const out = this.outgoing;
+    const inPlace = (this.options.deviceHeadroom ?? 0) >= this.headroom;
     for (const d of batch) {
       // The exit device only ever talks to the exit endpoint; anything else would leave the design.
       if (d.endpoint.port !== this.remote.port || d.endpoint.address !== this.remoteEndpoint.address) continue;
-      const packet = new Uint8Array(this.headroom + d.data.length);
-      packet.set(d.data, this.headroom);
+      let packet: Uint8Array;
+      if (inPlace && d.data[0] === TRANSPORT && d.data.byteOffset >= this.headroom) {
+        packet = new Uint8Array(d.data.buffer, d.data.byteOffset - this.headroom, this.headroom + d.data.length);
+      } else {
+        packet = new Uint8Array(this.headroom + d.data.length);
+        packet.set(d.data, this.headroom);
+      }
       this.ipId = (this.ipId + 1) & 0xffff;
       writeUdpHeaders(packet, this.local, this.remote, d.data.length, this.ipId);
       out.push(packet);

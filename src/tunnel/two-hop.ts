@@ -12,6 +12,7 @@ import type { Peer } from '../wireguard/peer.js';
 import { TunDevice } from '../tun/tun-device.js';
 import * as link from '../tun/link.js';
 import { NestedBind } from './nested-bind.js';
+import { headerLength } from './ip-udp.js';
 
 export interface HopConfig {
   /** The gateway's WireGuard public key (base64). */
@@ -91,15 +92,18 @@ export class TwoHopTunnel {
         timers: c.timers,
         onPackets: (packets) => nested!.receiveFromEntry(packets),
       });
+      const headroom = headerLength(exitEndpoint.family);
       nested = new NestedBind({
         localAddress: innerSource,
         localPort: c.innerPort ?? 51821,
         remote: exitEndpoint,
         sendToEntry: (packets) => entry!.sendPackets(packets),
+        deviceHeadroom: headroom,
       });
       exit = new Device({
         privateKey: c.exitPrivateKey,
         bind: nested,
+        headroom,
         mtu: c.mtu,
         timers: c.timers,
         onPackets: (packets) => { tun.write(packets); },
