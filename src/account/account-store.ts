@@ -8,7 +8,7 @@ import { readdir, readFile, stat, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { base58 } from '@scure/base';
 import { accountIdFromMnemonic } from './account-id.js';
-import { ensureDir, isTempName, overwriteAndRemove, writeFileAtomic } from './atomic-file.js';
+import { ensureDir, isTempName, overwriteAndRemove, writeFileAtomic } from '../fs/atomic-file.js';
 import { DeviceKeys } from './device-keys.js';
 import { Mnemonic, MnemonicError } from './mnemonic.js';
 
@@ -66,7 +66,7 @@ export class AccountStore {
     return this.serial(async () => {
       const accountId = accountIdFromMnemonic(mnemonic);
       await this.prepareDir();
-      await writeFileAtomic(this.mnemonicPath, JSON.stringify({ format: FORMAT, mnemonic: mnemonic.reveal() }), FILE_MODE);
+      await writeFileAtomic(this.mnemonicPath, JSON.stringify({ format: FORMAT, mnemonic: mnemonic.reveal() }), { mode: FILE_MODE });
       this.cachedId = { phrase: mnemonic, id: accountId };
       const device = (await this.readDeviceKeys()) ?? (await this.writeNewDeviceKeys());
       return { accountId, deviceId: device.identity };
@@ -195,7 +195,7 @@ export class AccountStore {
     const keys = DeviceKeys.generate();
     await ensureDir(this.stateDir, DIR_MODE);
     const text = JSON.stringify({ format: FORMAT, private_key: keys.exportSecret(), public_key: keys.identity });
-    await writeFileAtomic(this.deviceKeysPath, text, FILE_MODE);
+    await writeFileAtomic(this.deviceKeysPath, text, { mode: FILE_MODE });
     return keys;
   }
 }

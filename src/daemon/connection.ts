@@ -139,7 +139,7 @@ export class Connection {
    */
   async cleanupStale(): Promise<void> {
     const dns = dnsPaths(this.d.paths.resolvConfDir, this.d.paths.runDir);
-    try { restoreDns(dns); } catch (e) { this.d.log.warn(`stale DNS not restored: ${(e as Error).message}`); }
+    await restoreDns(dns).catch((e: Error) => this.d.log.warn(`stale DNS not restored: ${e.message}`));
     const rules = await removeStalePolicy();
     if (rules > 0) this.d.log.info(`removed ${rules} policy rules a previous nym-vpnd left`);
     if (!this.installed) await removeNat().catch(() => {});
@@ -150,7 +150,7 @@ export class Connection {
     const i = this.installed;
     const s = this.state.state;
     if (s === 'connected' && i) {
-      if (i.dns) applyDns(i.dns, this.dnsServers(choice));
+      if (i.dns) await applyDns(i.dns, this.dnsServers(choice));
       await this.d.firewall?.apply('connected', i.route.entry.hop.endpoint);
     } else if (s === 'connecting' || s === 'error' || s === 'offline' || s === 'disconnecting') {
       await this.d.firewall?.apply(s === 'error' ? 'error' : 'connecting', i?.route.entry.hop.endpoint);
@@ -222,7 +222,7 @@ export class Connection {
       const mon = this.installed?.monitor;
       if (!mon) { signal.addEventListener('abort', () => resolve('stopped'), { once: true }); return; }
       signal.addEventListener('abort', () => { mon.stop(); resolve('stopped'); }, { once: true });
-      const watchDns = setInterval(() => this.keepDns(), 2000);
+      const watchDns = setInterval(() => void this.keepDns(), 2000);
       mon.onDead = (reason) => {
         clearInterval(watchDns);
         this.d.log.warn(`tunnel lost: ${reason}; reconnecting`);
@@ -234,10 +234,10 @@ export class Connection {
   }
 
   /** netifd may rewrite dnsmasq's resolv file on a WAN renewal: put ours back. */
-  private keepDns(): void {
+  private async keepDns(): Promise<void> {
     const i = this.installed;
-    if (i?.dns && !dnsIsApplied(i.dns)) {
-      applyDns(i.dns, this.dnsServers());
+    if (i?.dns && !(await dnsIsApplied(i.dns))) {
+      await applyDns(i.dns, this.dnsServers());
       this.d.log.info('DNS servers re-applied (the resolv file had been rewritten)');
     }
   }
@@ -261,8 +261,8 @@ export class Connection {
         interfaceName: c.main.interface,
         mtu: c.main.mtu,
         entryMtu: c.main.entryMtu,
-        entryPrivateKey: loadOrCreateKey(this.d.paths.stateDir, 'entry'),
-        exitPrivateKey: loadOrCreateKey(this.d.paths.stateDir, 'exit'),
+        entryPrivateKey: await loadOrCreateKey(this.d.paths.stateDir, 'entry'),
+        exitPrivateKey: await loadOrCreateKey(this.d.paths.stateDir, 'exit'),
         entry: route.entry.hop,
         exit: route.exit.hop,
         fwmark: NYM_FWMARK,
@@ -301,7 +301,7 @@ export class Connection {
     }
     try {
       inst.dns = dnsPaths(this.d.paths.resolvConfDir, this.d.paths.runDir);
-      applyDns(inst.dns, this.dnsServers(choice));
+      await applyDns(inst.dns, this.dnsServers(choice));
     } catch (e) {
       throw new ConnectError('SetDns', (e as Error).message, false);
     }
@@ -342,7 +342,7 @@ export class Connection {
     this.installed = null;
     if (!i) return;
     i.monitor?.stop();
-    try { if (i.dns) restoreDns(i.dns); } catch (e) { this.d.log.error(`DNS not restored: ${(e as Error).message}`); }
+    if (i.dns) await restoreDns(i.dns).catch((e: Error) => this.d.log.error(`DNS not restored: ${e.message}`));
     if (i.nat) await removeNat().catch((e: Error) => this.d.log.error(`NAT not removed: ${e.message}`));
     if (i.policy) await removePolicy(i.policy);
     await i.tunnel.close().catch((e: Error) => this.d.log.error(`tunnel not closed: ${e.message}`));

@@ -171,7 +171,7 @@ export class GatewayService {
   }
 
   private async register(role: Role, g: Gateway, signal: AbortSignal): Promise<ResolvedHop> {
-    const ours = keyToBase64(publicKeyFromPrivate(loadOrCreateKey(this.paths.stateDir, role)));
+    const ours = keyToBase64(publicKeyFromPrivate(await loadOrCreateKey(this.paths.stateDir, role)));
     let peer;
     try {
       peer = await this.registrar().register({ gateway: g, role, ourPublicKey: ours }, signal);

@@ -3,11 +3,14 @@
 // by rewriting the resolv file it reads (OpenWrt: /tmp/resolv.conf.d/resolv.conf.auto; dnsmasq
 // re-reads it when it changes), after saving what was there; disconnect puts the saved file back.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { readIfExists, removeIfExists, writeFileAtomic } from '../fs/atomic-file.js';
 
 export const RESOLV_FILE = 'resolv.conf.auto';
 const MARK = '# written by nym-vpn';
+// First line of the backup: whether dnsmasq's resolv file existed before we wrote ours.
+const PRESENT = 'present\n';
+const ABSENT = 'absent\n';
 
 export interface DnsPaths {
   /** The resolv file dnsmasq reads. */
@@ -24,36 +27,26 @@ export function renderResolv(servers: readonly string[]): string {
   return `${MARK}; the original comes back on disconnect\n${servers.map((s) => `nameserver ${s}`).join('\n')}\n`;
 }
 
-function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.nym-vpn.tmp`;
-  writeFileSync(tmp, text, { mode: 0o644 });
-  renameSync(tmp, path);
-}
-
 /** Points dnsmasq at `servers`. The first call saves the original; later calls only rewrite. */
-export function applyDns(p: DnsPaths, servers: readonly string[]): void {
-  const current = existsSync(p.resolvFile) ? readFileSync(p.resolvFile, 'utf8') : null;
-  if (!existsSync(p.backupFile) && (current === null || !current.startsWith(MARK))) {
-    writeAtomic(p.backupFile, current === null ? '' : current);
-    if (current === null) writeFileSync(`${p.backupFile}.absent`, '');
+export async function applyDns(p: DnsPaths, servers: readonly string[]): Promise<void> {
+  const current = await readIfExists(p.resolvFile);
+  if ((await readIfExists(p.backupFile)) === undefined && (current === undefined || !current.startsWith(MARK))) {
+    // The backup says whether there was a file at all, so that restoring can remove ours.
+    await writeFileAtomic(p.backupFile, current === undefined ? ABSENT : `${PRESENT}${current}`);
   }
-  writeAtomic(p.resolvFile, renderResolv(servers));
+  await writeFileAtomic(p.resolvFile, renderResolv(servers));
 }
 
 /** True when the resolv file is ours (netifd may rewrite it on a WAN renewal). */
-export function dnsIsApplied(p: DnsPaths): boolean {
-  return existsSync(p.resolvFile) && readFileSync(p.resolvFile, 'utf8').startsWith(MARK);
+export async function dnsIsApplied(p: DnsPaths): Promise<boolean> {
+  return (await readIfExists(p.resolvFile))?.startsWith(MARK) ?? false;
 }
 
 /** Puts the original resolv file back exactly as it was (or removes ours if there was none). */
-export function restoreDns(p: DnsPaths): void {
-  if (!existsSync(p.backupFile)) return;
-  if (existsSync(`${p.backupFile}.absent`)) {
-    rmSync(p.resolvFile, { force: true });
-    rmSync(`${p.backupFile}.absent`, { force: true });
-  } else {
-    writeAtomic(p.resolvFile, readFileSync(p.backupFile, 'utf8'));
-  }
-  rmSync(p.backupFile, { force: true });
+export async function restoreDns(p: DnsPaths): Promise<void> {
+  const backup = await readIfExists(p.backupFile);
+  if (backup === undefined) return;
+  if (backup.startsWith(PRESENT)) await writeFileAtomic(p.resolvFile, backup.slice(PRESENT.length));
+  else await removeIfExists(p.resolvFile);
+  await removeIfExists(p.backupFile);
 }

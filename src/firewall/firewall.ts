@@ -9,7 +9,7 @@
 //             changes happen under fw4's lock so a concurrent reload cannot put back older rules.
 //   nftables  the same tables without fw4 (a plain Linux, the Debian lab).
 //   fw3       the same policy as iptables/ip6tables chains; the fw3 include script re-applies the files.
-import { readIfExists, removeIfExists, writeFileAtomic } from './atomic-file.js';
+import { readIfExists, removeIfExists, writeFileAtomic } from '../fs/atomic-file.js';
 import { NftApplier } from './apply-nft.js';
 import { IptApplier } from './apply-ipt.js';
 import { detectBackend, type Backend, type BackendChoice } from './backend.js';

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../account/atomic-file.js';
+import { writeFileAtomic } from '../fs/atomic-file.js';
 
 export interface CacheRecord {
   url: string;
@@ -69,7 +69,7 @@ export class DirectoryCache {
     if (prev !== undefined && prev.hash === hash && record.fetchedAt - prev.fetchedAt < this.rewriteAfterMs) return false;
     await mkdir(this.dir, { recursive: true, mode: 0o755 });  // an existing dir keeps its mode
     const text = JSON.stringify({ format: FORMAT, url: record.url, fetchedAt: record.fetchedAt, body: record.body });
-    await writeFileAtomic(this.pathOf(key), text, 0o644);
+    await writeFileAtomic(this.pathOf(key), text, { mode: 0o644 });
     this.written.set(key, { hash, fetchedAt: record.fetchedAt });
     return true;
   }

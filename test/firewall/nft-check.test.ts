@@ -102,7 +102,7 @@ test('a file that fails nft -c never replaces the one fw4 loads; the kernel keep
   const good = renderKillSwitch(killSwitchSpec(TOPO_STATE));
   await nft.writeAndLoad(s.paths.runtimeNft, good);
   const bad = good.replace('policy drop;', 'policy dorp;');
-  await t.throwsAsync(nft.writeAndLoad(s.paths.runtimeNft, bad), { message: /nft -c -f .*ruleset\.nft\.\d+\.tmp: .*dorp/s });
+  await t.throwsAsync(nft.writeAndLoad(s.paths.runtimeNft, bad), { message: /nft -c -f .*\.ruleset\.nft\.[0-9a-f]{12}\.tmp: .*dorp/s });
   t.is(await readFile(s.paths.runtimeNft, 'utf8'), good);
   t.deepEqual(await nft.inetTables(), ['nym']);
   await t.notThrowsAsync(fw4(ns, s.root).check());

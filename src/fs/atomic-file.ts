@@ -1,9 +1,10 @@
-// Durable, all-or-nothing file writes: a temp file in the same directory, fsync, rename over the
-// target, fsync the directory. Readers (and a crash at any point) see the old file or the new one,
-// never a part. Used for the account secrets and for the gateway directory cache.
+// Durable, all-or-nothing file writes: a temp file in the same directory, fsync, an optional check of
+// the temp file, rename over the target, fsync the directory. Readers (fw4 loading an include at any
+// moment, or a crash at any point) see the old file or the new one, never a part. Used for secrets,
+// the firewall's include files and the gateway directory cache.
 
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Makes `dir` (and parents) if missing and gives it exactly `mode` (0700 for secrets). */
@@ -28,33 +29,65 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Temp names start with a dot and end in `.tmp`, so that a leftover one is recognisable. */
+/**
+ * Temp names start with a dot and end in `.tmp`: recognisable when left over, hidden from globs
+ * such as fw4's `*.nft` includes.
+ */
 export function isTempName(name: string): boolean {
   return /^\..+\.[0-9a-f]{12}\.tmp$/.test(name);
 }
 
+export interface AtomicWriteOptions {
+  /** The file's exact mode (default 0644). */
+  mode?: number;
+  /** Mode of directories created on the way (default 0755; existing ones are left alone). */
+  dirMode?: number;
+  /** Runs on the temp file before it replaces the target (nft -c -f, …); a throw keeps the old file. */
+  check?: (tempPath: string) => Promise<void>;
+}
+
 /**
- * Replaces `path` with `data` atomically, the file getting exactly `mode`. On any failure the
- * temp file is removed and the old file (if any) is untouched.
+ * Replaces `path` with `data` atomically. On any failure the temp file is removed and the old file
+ * (if any) is untouched.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode: number): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(path);
+  const mode = opts.mode ?? 0o644;
+  await mkdir(dir, { recursive: true, mode: opts.dirMode ?? 0o755 });
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', mode);
   let renamed = false;
   try {
     try {
-      await handle.chmod(mode);  // the umask may have narrowed it; never wider than asked
+      await handle.chmod(mode); // the umask may have narrowed it; never wider than asked
       await handle.writeFile(data);
-      await handle.sync();
+      await handle.sync(); // on flash a rename must not reach the disk before the data
     } finally {
       await handle.close();
     }
+    if (opts.check) await opts.check(temp);
     await rename(temp, path);
     renamed = true;
     await syncDir(dir);
   } finally {
     if (!renamed) await unlink(temp).catch(() => {});
+  }
+}
+
+export async function readIfExists(path: string): Promise<string | undefined> {
+  return readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+}
+
+export async function removeIfExists(path: string): Promise<boolean> {
+  try {
+    await rm(path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
   }
 }
 
