@@ -5,7 +5,7 @@
 // Moving a jump to the top without a moment where it is missing and without deleting by rule number
 // (racy while fw3 reloads): jumps carry one of two comments; we insert the one not in use at position 1,
 // then delete every jump of the other kind by its spec. The fw3 include script does the same.
-import { CommandError, type CommandRunner } from './command.js';
+import { CommandError, type CommandRunner } from '../system/command.js';
 
 export const JUMP_TAGS = ['nym-vpn:a', 'nym-vpn:b'] as const;
 

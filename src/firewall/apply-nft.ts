@@ -1,7 +1,7 @@
 // The nftables edge: check a file with `nft -c -f`, load it with `nft -f` (our files replace their tables
 // in one transaction), and ask which of our tables the kernel holds.
 import { writeFileAtomic } from '../fs/atomic-file.js';
-import type { CommandRunner } from './command.js';
+import type { CommandRunner } from '../system/command.js';
 
 export class NftApplier {
   constructor(

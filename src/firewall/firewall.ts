@@ -13,7 +13,7 @@ import { readIfExists, removeIfExists, writeFileAtomic } from '../fs/atomic-file
 import { NftApplier } from './apply-nft.js';
 import { IptApplier } from './apply-ipt.js';
 import { detectBackend, type Backend, type BackendChoice } from './backend.js';
-import { commandRunner, isMissingCommand, type CommandRunner } from './command.js';
+import { commandRunner, isMissingCommand, type CommandRunner } from '../system/command.js';
 import { BOOT_GUARD_CHAINS, renderIptBootGuard } from './ipt-boot-guard.js';
 import { KILL_SWITCH_CHAINS, renderIptKillSwitch } from './ipt-kill-switch.js';
 import type { Family } from './ipt-text.js';

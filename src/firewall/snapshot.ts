@@ -1,6 +1,6 @@
 // The kernel's whole firewall as text, without what changes by itself (counters, save dates), so that
 // "before" and "after" can be compared: lifting and uninstalling must leave exactly what was there.
-import { isMissingCommand, type CommandRunner } from './command.js';
+import { isMissingCommand, type CommandRunner } from '../system/command.js';
 
 export interface RulesetSnapshot {
   /** `nft -s list ruleset` (stateless: no counter values); undefined without nft. */

@@ -3,7 +3,7 @@
 // Firewall class and re-applied by the shipped include script on fw3 start/reload.
 import test from 'ava';
 import { IptApplier, JUMP_TAGS } from '../../src/firewall/apply-ipt.js';
-import { commandRunner } from '../../src/firewall/command.js';
+import { commandRunner } from '../../src/system/command.js';
 import { Firewall } from '../../src/firewall/firewall.js';
 import { renderIptKillSwitch } from '../../src/firewall/ipt-kill-switch.js';
 import { snapshotDiff, snapshotRuleset, type RulesetSnapshot } from '../../src/firewall/snapshot.js';

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { NftApplier } from '../../src/firewall/apply-nft.js';
-import { commandRunner } from '../../src/firewall/command.js';
+import { commandRunner } from '../../src/system/command.js';
 import { Firewall } from '../../src/firewall/firewall.js';
 import { renderBootGuard } from '../../src/firewall/nft-boot-guard.js';
 import { connectionFirewall, parseEndpoint } from '../../src/firewall/port.js';

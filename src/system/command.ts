@@ -1,4 +1,4 @@
-// Runs nft, iptables and friends with execFile (never a shell), optionally inside a network namespace
+// Runs ip, nft, iptables and friends with execFile (never a shell), optionally inside a network namespace
 // (`ip netns exec NS …`), so the tests, the lab and the router go through the same code.
 import { execFile } from 'node:child_process';
 
