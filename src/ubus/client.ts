@@ -306,8 +306,9 @@ export class UbusClient extends EventEmitter {
     const finish = (status: number, data?: Record<string, unknown>) => {
       if (!reply || this.conn.isClosed) return;
       const objId = obj?.id ?? 0;
-      if (data) this.conn.send(proto.replyData(h.seq, h.peer, objId, data));
-      this.conn.send(proto.replyStatus(h.seq, h.peer, objId, status));
+      const end = proto.replyStatus(h.seq, h.peer, objId, status);
+      // DATA and STATUS in one write: one wake-up of the broker instead of two.
+      this.conn.send(data ? Buffer.concat([proto.replyData(h.seq, h.peer, objId, data), end]) : end);
     };
     if (!obj) return finish(Status.NOT_FOUND);
     if (a.method === undefined) return finish(Status.INVALID_ARGUMENT);
