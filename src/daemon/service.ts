@@ -1,5 +1,6 @@
-// nym-vpnd's behaviour behind the ubus methods: the tunnel state, status and info, connect and
-// disconnect; methods whose machinery arrives later answer NOT_SUPPORTED saying what is missing.
+// nym-vpnd's behaviour behind the ubus methods: status and info, connect and disconnect (through
+// Connection), gateways and countries (GatewayService), the account, config reloads and the WAN
+// events hotplug reports. The ubus side (argument checks, notifications) is in ubus-object.ts.
 
 import { Status } from '../ubus/constants.js';
 import { UbusError } from '../ubus/errors.js';
