@@ -220,16 +220,19 @@ export class Connection {
   private watch(signal: AbortSignal): Promise<string> {
     return new Promise((resolve) => {
       const mon = this.installed?.monitor;
-      if (!mon) { signal.addEventListener('abort', () => resolve('stopped'), { once: true }); return; }
-      signal.addEventListener('abort', () => { mon.stop(); resolve('stopped'); }, { once: true });
-      const watchDns = setInterval(() => void this.keepDns(), 2000);
-      mon.onDead = (reason) => {
-        clearInterval(watchDns);
-        this.d.log.warn(`tunnel lost: ${reason}; reconnecting`);
+      const keepDns = setInterval(() => void this.keepDns(), 2000);
+      const done = (reason: string) => {
+        clearInterval(keepDns);
+        mon?.stop();
         resolve(reason);
       };
+      signal.addEventListener('abort', () => done('stopped'), { once: true });
+      if (!mon) return;
+      mon.onDead = (reason) => {
+        this.d.log.warn(`tunnel lost: ${reason}; reconnecting`);
+        done(reason);
+      };
       mon.start();
-      signal.addEventListener('abort', () => clearInterval(watchDns), { once: true });
     });
   }
 
