@@ -104,7 +104,8 @@ function runMain(args: string[], env: Record<string, string> = {}) {
   });
   let err = '';
   child.stderr!.on('data', (d) => { err += d; });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': only then has all of its stderr been read.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, exited, stderr: () => err };
 }
 
