@@ -287,7 +287,7 @@ test('the background refresh asks again on its interval, and its timer does not 
       child.kill();
       resolve(-1);
     }, 10_000);
-    child.on('exit', (c) => {
+    child.on('close', (c) => { // close, not exit: its stdout has been read by then
       clearTimeout(timer);
       resolve(c);
     });

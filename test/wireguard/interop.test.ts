@@ -79,7 +79,7 @@ test.serial('keepalives: our 32-byte persistent keepalives seen by tcpdump; wire
     const dump = x.theirs.spawn('tcpdump', ['-l', '-n', '-i', 'any', '-c', '3', `udp and src host ${OUTER.ours} and udp[4:2] = 40`]);
     let lines = '';
     dump.stdout!.on('data', (d: Buffer) => { lines += d.toString(); });
-    const done = new Promise<void>((resolve) => dump.on('exit', () => resolve()));
+    const done = new Promise<void>((resolve) => dump.on('close', () => resolve())); // close: its stdout is all read
     await Promise.race([done, new Promise((r) => setTimeout(r, 15_000))]);
     dump.kill();
     const seen = lines.split('\n').filter((l) => /UDP, length 32/.test(l));
