@@ -1,7 +1,8 @@
 // A UDP socket that receives with recvmmsg and sends with sendmmsg (the native addon), for the tunnel's
 // outer packets. One callback per received batch; sources come in the numeric form of ./ip-address.ts.
 import { UdpEndpoint } from './ip-address.js';
-import { errnoError, loadNative, type HandleStats, type NativeAddon, type NativeUdpHandle } from './native.js';
+import { loadNative, type HandleStats, type NativeAddon, type NativeUdpHandle } from './native.js';
+import { BatchReader } from './batch-reader.js';
 import { UdpPacketBatch } from './packet-batch.js';
 
 export { UdpEndpoint } from './ip-address.js';
@@ -35,13 +36,7 @@ export type UdpStats = HandleStats;
 const META_STRIDE = 8;
 const DEST_STRIDE = 6;
 
-export class UdpBatchSocket {
-  private readonly native: NativeAddon;
-  private readonly handle: NativeUdpHandle;
-  private readonly batch: UdpPacketBatch;
-  private packetsCb: ((batch: UdpPacketBatch) => void) | undefined;
-  private errorCb: ((err: Error) => void) | undefined;
-  private isClosed = false;
+export class UdpBatchSocket extends BatchReader<UdpPacketBatch, NativeUdpHandle> {
   // Reused by send() so that sending allocates nothing once warmed up.
   private dests = new Uint32Array(128 * DEST_STRIDE);
   private readonly datas: Uint8Array[] = [];
@@ -53,8 +48,7 @@ export class UdpBatchSocket {
     if (!Number.isInteger(maxPacket) || maxPacket < 576 || maxPacket > 65535) throw new TypeError('maxPacketSize must be an integer 576-65535');
     const slab = new ArrayBuffer(batchSize * maxPacket);
     const meta = new Uint32Array(batchSize * META_STRIDE);
-    this.native = native;
-    this.batch = new UdpPacketBatch(Buffer.from(slab), meta, META_STRIDE);
+    super(native, new UdpPacketBatch(Buffer.from(slab), meta, META_STRIDE), () => 'recvmmsg');
     this.handle = native.udpOpen({
       address: opts.address,
       port: opts.port,
@@ -70,7 +64,8 @@ export class UdpBatchSocket {
   }
 
   /** Opens and binds a socket (non-blocking, close-on-exec); throws an Error with the errno code on failure. */
-  static bind(opts: UdpBindOptions): UdpBatchSocket {
+  // `override`: every class inherits Function.prototype.bind; this static is the socket factory.
+  static override bind(opts: UdpBindOptions): UdpBatchSocket {
     if (typeof opts !== 'object' || opts === null) throw new TypeError('options must be an object');
     return new UdpBatchSocket(loadNative(), opts);
   }
@@ -88,38 +83,6 @@ export class UdpBatchSocket {
   /** 4 for an IPv4 socket, 6 for an IPv6 (dual-stack) one. */
   get family(): 4 | 6 {
     return this.handle.family;
-  }
-
-  /** True once close() was called. */
-  get closed(): boolean {
-    return this.isClosed;
-  }
-
-  /** Sets the batch callback and starts receiving; the batch and its packets are valid only during the call. */
-  onPackets(cb: (batch: UdpPacketBatch) => void): this {
-    if (typeof cb !== 'function') throw new TypeError('callback must be a function');
-    this.packetsCb = cb;
-    if (!this.isClosed) this.native.start(this.handle);
-    return this;
-  }
-
-  /** Sets the handler for an error that stopped receiving (without one, such an error is thrown as uncaught). */
-  onError(cb: (err: Error) => void): this {
-    if (typeof cb !== 'function') throw new TypeError('callback must be a function');
-    this.errorCb = cb;
-    return this;
-  }
-
-  /** Stops receiving until resume(); the socket buffer fills meanwhile. */
-  pause(): this {
-    if (!this.isClosed) this.native.stop(this.handle);
-    return this;
-  }
-
-  /** Resumes receiving after pause() (a no-op before onPackets). */
-  resume(): this {
-    if (!this.isClosed && this.packetsCb !== undefined) this.native.start(this.handle);
-    return this;
   }
 
   /** Sends each datagram to its endpoint with sendmmsg; returns how many went out (a full buffer drops the rest). */
@@ -164,29 +127,6 @@ export class UdpBatchSocket {
     return this.native.udpSend(this.handle, packets, dests);
   }
 
-  /** Counters kept by the addon (packets, bytes, drops, errors). */
-  stats(): UdpStats {
-    return this.native.stats(this.handle);
-  }
-
-  /** Lets the open socket keep the process alive (the default). */
-  ref(): this {
-    this.native.ref(this.handle, true);
-    return this;
-  }
-
-  /** Lets the process exit even while the socket is open and receiving. */
-  unref(): this {
-    this.native.ref(this.handle, false);
-    return this;
-  }
-
-  /** Stops receiving and closes the socket; safe to call twice. */
-  close(): void {
-    this.isClosed = true;
-    this.native.close(this.handle);
-  }
-
   private destsFor(n: number): Uint32Array {
     if (this.dests.length < n * DEST_STRIDE) this.dests = new Uint32Array(n * DEST_STRIDE);
     return this.dests;
@@ -204,16 +144,4 @@ export class UdpBatchSocket {
   private closedError(): Error {
     return Object.assign(new Error('UDP socket is closed'), { code: 'ERR_CLOSED' });
   }
-
-  private readonly onNative = (count: number, errno: number): void => {
-    if (count > 0 && this.packetsCb !== undefined) {
-      this.batch.count = count;
-      this.packetsCb(this.batch);
-    }
-    if (errno !== 0) {
-      const err = errnoError(errno, 'recvmmsg');
-      if (this.errorCb === undefined) throw err;
-      this.errorCb(err);
-    }
-  };
 }
