@@ -322,7 +322,8 @@ export class Lab {
 /** The same thing under the name the plans used. */
 export { Lab as NetnsSet };
 
-async function waitOperUp(ns: Netns, dev: string, timeoutMs = 5000): Promise<void> {
+/** Waits until `dev` in `ns` is operationally up (a veth end, a link set up again). */
+export async function waitOperUp(ns: Netns, dev: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const links = JSON.parse((await ns.ip(['-json', 'link', 'show', 'dev', dev])).stdout) as Array<{ operstate: string }>;

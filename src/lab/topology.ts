@@ -15,7 +15,7 @@ import { makeWorkDir, sweepWorkDirs } from './cleanup.js';
 import type { Dnsmasq } from './dnsmasq.js';
 import { Gateway, makeKeyPair } from './gateway.js';
 import { startInetServices, startIspResolver, type InetServices } from './inet-services.js';
-import { Lab, sweepStale, type Netns } from './netns.js';
+import { Lab, sweepStale, waitOperUp, type Netns } from './netns.js';
 import type { ExecOptions, ExecResult } from './process.js';
 import { writeRouterFiles, type OurKeys, type RouterFiles } from './router-config.js';
 import { RouterProcesses, setupRouterNetwork, type DaemonStartOptions } from './router.js';
@@ -252,16 +252,6 @@ export class NymLab {
     this.log(`destroyed in ${Date.now() - t0} ms`);
     await new Promise((r) => this.parts.logStream.end(r));
     if (!this.parts.keepWorkDir) this.parts.removeWorkDir();
-  }
-}
-
-async function waitOperUp(ns: Netns, dev: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const links = JSON.parse((await ns.ip(['-json', 'link', 'show', 'dev', dev])).stdout) as Array<{ operstate: string }>;
-    if (links[0]?.operstate === 'UP') return;
-    if (Date.now() > deadline) throw new Error(`${dev} in ${ns.name} is not up after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
