@@ -13,7 +13,7 @@ test: build
 	@node scripts/test-report.mjs
 
 demo: build
-	@node dist/src/lab/demo.js $(ARGS)
+	@node dist/tools/lab/demo.js $(ARGS)
 
 bench: build
 	@node scripts/bench.mjs

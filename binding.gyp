@@ -1,7 +1,7 @@
 # nym-vpn's native addons, plain Node-API in C, Linux only. `npm ci` / `npm install` build them (npm runs
 # `node-gyp rebuild` when this file exists; `npm rebuild` does it again by hand) into build/Release/:
 #   nym_vpn_native.node  TUN device + batched UDP socket (src/tun/addon), loaded by src/tun/native.ts
-#   nym_peercred.node    SO_PEERCRED for the ubus broker (src/ubus/addon)
+#   nym_peercred.node    SO_PEERCRED for the ubus broker (tools/ubusd/addon; the lab bus only)
 {
   "targets": [
     {
@@ -12,7 +12,7 @@
     },
     {
       "target_name": "nym_peercred",
-      "sources": ["src/ubus/addon/peercred.c"],
+      "sources": ["tools/ubusd/addon/peercred.c"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]
     }

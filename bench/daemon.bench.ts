@@ -19,7 +19,7 @@ function rssMb(pid: number): number {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'nym-bench-'));
   const socket = join(dir, 'ubus.sock');
-  const broker = spawn(process.execPath, [join(dist, 'ubus/broker-main.js'), '-s', socket], { stdio: 'ignore' });
+  const broker = spawn(process.execPath, [join(dist, '../tools/ubusd/broker-main.js'), '-s', socket], { stdio: 'ignore' });
   let daemon: ReturnType<typeof spawn> | undefined;
   try {
     for (let i = 0; ; i++) {

@@ -4,8 +4,8 @@
 // role (sender, receiver, TUN reader/writer), two processes at a time, so each side has its own core.
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { Lab, type Netns } from '../src/lab/netns.js';
-import { JsonLinesChild, jsonLinesStdio } from '../src/lab/process.js';
+import { Lab, type Netns } from '../tools/lab/netns.js';
+import { JsonLinesChild, jsonLinesStdio } from '../tools/lab/process.js';
 import * as link from '../src/tun/link.js';
 import { TunDevice } from '../src/tun/tun-device.js';
 import { UdpBatchSocket, UdpEndpoint } from '../src/tun/udp-batch-socket.js';

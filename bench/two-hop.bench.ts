@@ -4,10 +4,10 @@
 // BENCH_SECONDS per iperf3 run (default 5), BENCH_PROFILE=1 also profiles nym-vpnd's CPU.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildLab, type NymLab } from '../src/lab/topology.js';
-import { startBaselineTwoHop } from '../src/lab/baseline.js';
-import { ADDR } from '../src/lab/addresses.js';
-import { fastMonitor, nymvpnc } from '../src/lab/control.js';
+import { buildLab, type NymLab } from '../tools/lab/topology.js';
+import { startBaselineTwoHop } from '../tools/lab/baseline.js';
+import { ADDR } from '../tools/lab/addresses.js';
+import { fastMonitor, nymvpnc } from '../tools/lab/control.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);

@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   if (role === 'owner') return owner(sock!);
   if (role === 'callers') { await callers(sock!, Number(n)); process.exit(0); }
   console.log(`bench.noop answering {} — ${SECONDS} s per row; bus, owner and callers in separate processes`);
-  await measureBus('nym-ubusd', (s) => spawn(process.execPath, [join(root, 'dist/src/ubus/broker-main.js'), '-s', s, '-A', join(s, '..', 'acl')], { stdio: 'ignore' }));
+  await measureBus('nym-ubusd', (s) => spawn(process.execPath, [join(root, 'dist/tools/ubusd/broker-main.js'), '-s', s, '-A', join(s, '..', 'acl')], { stdio: 'ignore' }));
   const ubusd = join(UPSTREAM, 'sbin/ubusd');
   if (existsSync(ubusd)) {
     await measureBus('real ubusd', (s) => spawn(ubusd, ['-s', s, '-A', join(s, '..', 'acl')], { stdio: 'ignore', env: { ...process.env, LD_LIBRARY_PATH: join(UPSTREAM, 'lib') } }));

@@ -4,13 +4,13 @@
 // Run: node scripts/bench.mjs wireguard   (the iperf part needs root for network namespaces)
 import { nobleBackend, nodeBackend, defaultBackend, type CryptoBackend } from '../src/wireguard/crypto/index.js';
 import type { Bind, Datagram } from '../src/wireguard/bind.js';
-import { MemoryNetwork } from '../src/wireguard/bind-memory.js';
+import { MemoryNetwork } from '../tools/wireguard-lab/bind-memory.js';
 import { Device } from '../src/wireguard/device.js';
 import { Handshake, openInitiation } from '../src/wireguard/handshake.js';
 import { generatePrivateKey, publicKeyFromPrivate } from '../src/wireguard/keys.js';
 import { tai64n } from '../src/wireguard/tai64n.js';
-import { iperf, startTunnel, type Impl } from '../test/wireguard/lab/tunnel-lab.js';
-import { ipv4Packet } from '../test/wireguard/helpers.js';
+import { iperf, startTunnel, type Impl } from '../tools/wireguard-lab/tunnel-lab.js';
+import { ipv4Packet } from '../tools/wireguard-lab/packets.js';
 
 const PACKET = 1420 - 20; // an inner IPv4 packet that fills the 1420 MTU
 const BATCH = 64;

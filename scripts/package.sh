@@ -103,14 +103,14 @@ stage_data() {
 	[ -f "$src/dist/src/daemon/main.js" ] || die "$src/dist is not built: run make build first"
 	install -d -m 0755 "$dest" "$lib"
 
-	# The compiled code of every source file, so that stale output of a deleted source never ships;
-	# src/lab (namespaces, wireguard-go gateways: the test lab) stays out.
+	# The compiled code of every source file, so that stale output of a deleted source never ships.
+	# src/ holds only what a router runs; the development tools (tools/: lab, bus, uci CLI) never ship.
 	while IFS= read -r -d '' rel; do
 		rel=${rel#./}
 		js=dist/src/${rel%.ts}.js
 		[ -f "$src/$js" ] || die "$js is missing: run make build first"
 		put "$src/$js" "$lib/$js" 0644
-	done < <(cd "$src/src" && find . -path ./lab -prune -o -type f -name '*.ts' ! -name '*.d.ts' -print0 | sort -z)
+	done < <(cd "$src/src" && find . -type f -name '*.ts' ! -name '*.d.ts' -print0 | sort -z)
 
 	# package.json: "type": "module" makes node load dist/ as ES modules; the daemon reads its version.
 	put "$src/package.json" "$lib/package.json" 0644
@@ -119,9 +119,8 @@ stage_data() {
 	done
 
 	[ -f "$src/build/Release/nym_vpn_native.node" ] || die "build/Release/nym_vpn_native.node is missing: run make build first"
-	for f in "$src"/build/Release/*.node; do
-		put "$f" "$lib/build/Release/${f##*/}" 0755
-	done
+	# Only the router's addon: nym_peercred.node serves the lab's bus (tools/ubusd).
+	put "$src/build/Release/nym_vpn_native.node" "$lib/build/Release/nym_vpn_native.node" 0755
 
 	# Runtime dependencies only; their TypeScript sources and maps are of no use on a router.
 	while IFS= read -r -d '' mod; do

@@ -2,8 +2,8 @@
 // two entries (DE, NL) and two exits (CH, SE), each a real wireguard-go in its own namespace; the
 // static peers in UCI register them. The internet host tells which exit we really left through.
 import test from 'ava';
-import { ADDR, MULTI_GATEWAYS } from '../../src/lab/addresses.js';
-import type { NymLab } from '../../src/lab/topology.js';
+import { ADDR, MULTI_GATEWAYS } from '../../tools/lab/addresses.js';
+import type { NymLab } from '../../tools/lab/topology.js';
 import { nymvpnc, status, testLab } from './helpers.js';
 
 let lab: NymLab;

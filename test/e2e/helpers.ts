@@ -1,9 +1,9 @@
 // Shared by the end-to-end tests: a lab with monitor timings short enough for tests, and nym-vpnc
 // run inside the router namespace.
-import { buildLab, type NymLab, type NymLabOptions } from '../../src/lab/topology.js';
-import { fastMonitor } from '../../src/lab/control.js';
+import { buildLab, type NymLab, type NymLabOptions } from '../../tools/lab/topology.js';
+import { fastMonitor } from '../../tools/lab/control.js';
 
-export { fastMonitor, nymvpnc, status, waitState } from '../../src/lab/control.js';
+export { fastMonitor, nymvpnc, status, waitState } from '../../tools/lab/control.js';
 
 export async function testLab(prefix: string, opts: NymLabOptions = {}): Promise<NymLab> {
   return buildLab({ prefix, ...opts, editConfig: (pkg) => { fastMonitor(pkg); opts.editConfig?.(pkg); } });

@@ -1,7 +1,7 @@
 // `npm run leaks` as a test: every leak scenario on both firewall backends must leak 0 packets and
 // let LAN traffic through the exit again afterwards. The per-scenario lines are in the log.
 import test from 'ava';
-import { runLeaks, type LeakBackend } from '../../src/lab/leaks.js';
+import { runLeaks, type LeakBackend } from '../../tools/lab/leaks.js';
 
 for (const backend of ['nftables', 'fw3'] as LeakBackend[]) {
   test(`kill switch (${backend}): 8 scenarios, 0 packets leaked, traffic back after each`, async (t) => {

@@ -3,8 +3,8 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { ADDR, MULTI_GATEWAYS } from '../../src/lab/addresses.js';
-import type { NymLab } from '../../src/lab/topology.js';
+import { ADDR, MULTI_GATEWAYS } from '../../tools/lab/addresses.js';
+import type { NymLab } from '../../tools/lab/topology.js';
 import { findSection, setListValues, setOption, updateUciConfig } from '../../src/uci/index.js';
 import { nymvpnc, status, testLab, waitState } from './helpers.js';
 

@@ -2,9 +2,9 @@
 // then the exit gateway, nested, through nym-vpnd's one TUN; DNS goes through the tunnel; a dead
 // gateway is noticed and the tunnel comes back; disconnect leaves the router as it was.
 import test from 'ava';
-import { labBytesSha256 } from '../../src/lab/lab-bytes.js';
-import { ADDR, IF } from '../../src/lab/addresses.js';
-import type { NymLab } from '../../src/lab/topology.js';
+import { labBytesSha256 } from '../../tools/lab/lab-bytes.js';
+import { ADDR, IF } from '../../tools/lab/addresses.js';
+import type { NymLab } from '../../tools/lab/topology.js';
 import { nymvpnc, routerSnapshot, status, testLab, waitState } from './helpers.js';
 
 let lab: NymLab;

@@ -8,7 +8,7 @@
 //           includes that have `reload 1`: one iptables-restore per family, so one commit each;
 //   flush   (fw3 flush / firewall stop) empties and deletes everything, policies ACCEPT.
 // The include runs as fw3 runs it: `sh -c 'config() {…}; . PATH'` (busybox sh, as on the router).
-import type { Netns } from '../../src/lab/netns.js';
+import type { Netns } from '../../tools/lab/netns.js';
 import type { Family } from '../../src/firewall/ipt-text.js';
 
 export interface Fw3Options {

@@ -7,7 +7,7 @@
 // every table for flush.
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Netns } from '../../src/lab/netns.js';
+import type { Netns } from '../../tools/lab/netns.js';
 
 const POSITIONS = ['ruleset-pre', 'ruleset-post', 'table-pre', 'table-post', 'chain-pre', 'chain-post'] as const;
 type Position = (typeof POSITIONS)[number];

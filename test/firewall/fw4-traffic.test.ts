@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { Firewall } from '../../src/firewall/firewall.js';
 import { commandRunner } from '../../src/system/command.js';
-import { JsonLinesChild } from '../../src/lab/process.js';
+import { JsonLinesChild } from '../../tools/lab/process.js';
 import { renderKillSwitch } from '../../src/firewall/nft-kill-switch.js';
 import { killSwitchSpec } from '../../src/firewall/spec.js';
 import { snapshotDiff, snapshotRuleset, type RulesetSnapshot } from '../../src/firewall/snapshot.js';

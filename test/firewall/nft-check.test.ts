@@ -12,7 +12,7 @@ import { connectionFirewall, parseEndpoint } from '../../src/firewall/port.js';
 import { renderKillSwitch, renderLifted } from '../../src/firewall/nft-kill-switch.js';
 import { killSwitchSpec } from '../../src/firewall/spec.js';
 import { DEFAULT_BOOT_GUARD } from '../../src/firewall/types.js';
-import { Lab, type Netns } from '../../src/lab/netns.js';
+import { Lab, type Netns } from '../../tools/lab/netns.js';
 import { fw4 } from './fw4-emulator.js';
 import { TOPO_STATE, scratchRoot } from './probes.js';
 import { REPRESENTATIVE } from './states.js';

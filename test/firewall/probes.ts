@@ -4,8 +4,8 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Netns } from '../../src/lab/netns.js';
-import { JsonLinesChild } from '../../src/lab/process.js';
+import type { Netns } from '../../tools/lab/netns.js';
+import { JsonLinesChild } from '../../tools/lab/process.js';
 import { renderFw4Include } from '../../src/firewall/fw4-include.js';
 import { renderIptBootGuard } from '../../src/firewall/ipt-boot-guard.js';
 import { renderBootGuard } from '../../src/firewall/nft-boot-guard.js';

@@ -11,7 +11,7 @@
 // router's routes decide where a packet would go (default via the ISP, 10.99.0.0/16 and fd99::/16 via
 // nym0), and the firewall decides whether it may: whatever reaches the isp namespace left outside the
 // tunnel. No NAT, so every listener sees the real source.
-import { Lab, type Netns } from '../../src/lab/netns.js';
+import { Lab, type Netns } from '../../tools/lab/netns.js';
 
 export const ADDR = {
   lan: '192.168.50.2', lan6: 'fd50::2',

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseGatewayList } from '../../src/gateways/index.js';
-import { JsonLinesChild } from '../../src/lab/process.js';
-import { LabDirectoryServer, gatewayJson, labIdentity, validateLabGateways, type LabGateway } from '../../src/lab/directory-server.js';
+import { JsonLinesChild } from '../../tools/lab/process.js';
+import { LabDirectoryServer, gatewayJson, labIdentity, validateLabGateways, type LabGateway } from '../../tools/lab/directory-server.js';
 import { repoRoot, scratchDir } from './helpers.js';
 
 const GWS: LabGateway[] = [
@@ -86,7 +86,7 @@ test('CLI: --listen/--gateways, a ready line, SIGHUP reloads, SIGTERM stops; bad
   const dir = scratchDir('dirsrv');
   const file = join(dir, 'gateways.json');
   writeFileSync(file, JSON.stringify(GWS.slice(0, 2)));
-  const script = join(repoRoot, 'dist/src/lab/directory-server.js');
+  const script = join(repoRoot, 'dist/tools/lab/directory-server.js');
   const child = new JsonLinesChild(spawn(process.execPath, [script, '--listen', '127.0.0.1:0', '--gateways', file, '--base-path', '/api'], { stdio: ['ignore', 'pipe', 'pipe'] }));
   t.teardown(() => child.child.kill('SIGKILL'));
   const ready = await child.next<{ listening: string; gateways: number }>((m) => 'listening' in m);

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DirectoryClient, DirectoryError, type DirectoryIssue } from '../../src/gateways/index.js';
-import { LabDirectoryServer, labIdentity, type LabGateway } from '../../src/lab/directory-server.js';
+import { LabDirectoryServer, labIdentity, type LabGateway } from '../../tools/lab/directory-server.js';
 import { readFixture, repoRoot, scratchDir, silentServer } from './helpers.js';
 
 const LAB: LabGateway[] = [

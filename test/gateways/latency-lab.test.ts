@@ -5,8 +5,8 @@
 
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
-import { Lab } from '../../src/lab/netns.js';
-import { JsonLinesChild } from '../../src/lab/process.js';
+import { Lab } from '../../tools/lab/netns.js';
+import { JsonLinesChild } from '../../tools/lab/process.js';
 
 let lab: Lab;
 let child: JsonLinesChild;

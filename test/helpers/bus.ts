@@ -7,7 +7,7 @@ import { UbusClient } from '../../src/ubus/client.js';
 
 export const repoRoot = resolve(new URL('.', import.meta.url).pathname, '../../..');
 export const bin = {
-  broker: join(repoRoot, 'dist/src/ubus/broker-main.js'),
+  broker: join(repoRoot, 'dist/tools/ubusd/broker-main.js'),
   daemon: join(repoRoot, 'dist/src/daemon/main.js'),
   cli: join(repoRoot, 'dist/src/cli/main.js'),
 };

@@ -4,8 +4,8 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Lab, listNamespaces, namespaceOwner, pidAlive, sweepStale } from '../../src/lab/netns.js';
-import { ExecError, JsonLinesChild, run } from '../../src/lab/process.js';
+import { Lab, listNamespaces, namespaceOwner, pidAlive, sweepStale } from '../../tools/lab/netns.js';
+import { ExecError, JsonLinesChild, run } from '../../tools/lab/process.js';
 
 const PREFIX = 'nvl';        // this file's own labs
 const CHILD_PREFIX = 'nvc';  // labs of lab-child processes (so our own sweeps never race with them)

@@ -1,16 +1,16 @@
 // The lab's pure parts: the address plan, pcap summaries and the leak filter, the byte stream, the DNS
 // codec, `wg show dump` parsing, the router's UCI files.
 import test from 'ava';
-import { DEFAULT_GATEWAYS, MULTI_GATEWAYS, firstOfRole, planGateways } from '../../src/lab/addresses.js';
-import { labIdentity } from '../../src/lab/directory-server.js';
-import { decodeAnswer, encodeQuery } from '../../src/lab/dns-query.js';
-import { directoryGateways } from '../../src/lab/inet-services.js';
-import { BLOCK_SIZE, labBytes, labBytesSha256 } from '../../src/lab/lab-bytes.js';
-import { formatPacket, isLinkControl, outsideTunnel, parsePcap } from '../../src/lab/pcap.js';
-import { labNetworkConfig, labNymVpnConfig } from '../../src/lab/router-config.js';
-import { parseWgDump } from '../../src/lab/wireguard-go.js';
+import { DEFAULT_GATEWAYS, MULTI_GATEWAYS, firstOfRole, planGateways } from '../../tools/lab/addresses.js';
+import { labIdentity } from '../../tools/lab/directory-server.js';
+import { decodeAnswer, encodeQuery } from '../../tools/lab/dns-query.js';
+import { directoryGateways } from '../../tools/lab/inet-services.js';
+import { BLOCK_SIZE, labBytes, labBytesSha256 } from '../../tools/lab/lab-bytes.js';
+import { formatPacket, isLinkControl, outsideTunnel, parsePcap } from '../../tools/lab/pcap.js';
+import { labNetworkConfig, labNymVpnConfig } from '../../tools/lab/router-config.js';
+import { parseWgDump } from '../../tools/lab/wireguard-go.js';
 import { exportPackage, parseUci, validateNymVpnConfig } from '../../src/uci/index.js';
-import { validateLabGateways } from '../../src/lab/directory-server.js';
+import { validateLabGateways } from '../../tools/lab/directory-server.js';
 
 test('planGateways derives identities, public and tunnel addresses per role', (t) => {
   const plans = planGateways(MULTI_GATEWAYS);

@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { listNamespaces, pidAlive } from '../../src/lab/netns.js';
-import { JsonLinesChild } from '../../src/lab/process.js';
-import { buildLab, sweepStaleLabs } from '../../src/lab/topology.js';
-import { WG_SOCKET_DIR } from '../../src/lab/wireguard-go.js';
+import { listNamespaces, pidAlive } from '../../tools/lab/netns.js';
+import { JsonLinesChild } from '../../tools/lab/process.js';
+import { buildLab, sweepStaleLabs } from '../../tools/lab/topology.js';
+import { WG_SOCKET_DIR } from '../../tools/lab/wireguard-go.js';
 
 interface Made {
   namespaces: string[];

@@ -5,14 +5,14 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { ADDR, MULTI_GATEWAYS } from '../../src/lab/addresses.js';
-import { startBaselineTwoHop, BASELINE_TABLE } from '../../src/lab/baseline.js';
-import { labBytesSha256 } from '../../src/lab/lab-bytes.js';
-import { listNamespaces } from '../../src/lab/netns.js';
-import { run } from '../../src/lab/process.js';
-import { CLI_JS } from '../../src/lab/router.js';
-import { buildLab, type NymLab } from '../../src/lab/topology.js';
-import { socketPath } from '../../src/lab/wireguard-go.js';
+import { ADDR, MULTI_GATEWAYS } from '../../tools/lab/addresses.js';
+import { startBaselineTwoHop, BASELINE_TABLE } from '../../tools/lab/baseline.js';
+import { labBytesSha256 } from '../../tools/lab/lab-bytes.js';
+import { listNamespaces } from '../../tools/lab/netns.js';
+import { run } from '../../tools/lab/process.js';
+import { CLI_JS } from '../../tools/lab/router.js';
+import { buildLab, type NymLab } from '../../tools/lab/topology.js';
+import { socketPath } from '../../tools/lab/wireguard-go.js';
 import { parseUci, validateNymVpnConfig } from '../../src/uci/index.js';
 import { keyFromBase64, keyToBase64, publicKeyFromPrivate } from '../../src/wireguard/keys.js';
 

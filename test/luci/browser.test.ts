@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { generateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
-import { MULTI_GATEWAYS } from '../../src/lab/addresses.js';
-import type { NymLab } from '../../src/lab/topology.js';
-import { startLuciDevServer, type LuciDevServer } from '../../src/lab/luci/server.js';
+import { MULTI_GATEWAYS } from '../../tools/lab/addresses.js';
+import type { NymLab } from '../../tools/lab/topology.js';
+import { startLuciDevServer, type LuciDevServer } from '../../tools/luci-dev/server.js';
 import { testLab } from '../e2e/helpers.js';
 import { collectErrors, launchBrowser, login, screenshot, type Browser } from './helpers.js';
 

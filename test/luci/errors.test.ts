@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { BusProcess } from '../helpers/bus.js';
-import { startLuciDevServer, type LuciDevServer } from '../../src/lab/luci/server.js';
+import { startLuciDevServer, type LuciDevServer } from '../../tools/luci-dev/server.js';
 import { collectErrors, launchBrowser, login, repoRoot, screenshot, type Browser } from './helpers.js';
 
 let bus: BusProcess;

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { BusProcess, waitFor } from '../helpers/bus.js';
 import { UbusClient } from '../../src/ubus/client.js';
-import { startLuciDevServer, type LuciDevServer } from '../../src/lab/luci/server.js';
-import { NULL_SESSION } from '../../src/lab/luci/rpcd-session.js';
+import { startLuciDevServer, type LuciDevServer } from '../../tools/luci-dev/server.js';
+import { NULL_SESSION } from '../../tools/luci-dev/rpcd-session.js';
 import { callMsg, postUbus, repoRoot } from './helpers.js';
 
 let bus: BusProcess;

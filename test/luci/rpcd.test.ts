@@ -5,12 +5,12 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fnmatch } from '../../src/lab/luci/fnmatch.js';
-import { hashPassword, shaCrypt, verifyPassword } from '../../src/lab/luci/sha-crypt.js';
-import { grantsFor, loginHasPermission, SessionAcl, type AclFile } from '../../src/lab/luci/rpcd-acl.js';
-import { NULL_SESSION, SessionStore } from '../../src/lab/luci/rpcd-session.js';
-import { writeRpcdConfig } from '../../src/lab/luci/lab-users.js';
-import { findNode, loadMenu, nodeSpec, resolveNode } from '../../src/lab/luci/menu.js';
+import { fnmatch } from '../../tools/luci-dev/fnmatch.js';
+import { hashPassword, shaCrypt, verifyPassword } from '../../tools/luci-dev/sha-crypt.js';
+import { grantsFor, loginHasPermission, SessionAcl, type AclFile } from '../../tools/luci-dev/rpcd-acl.js';
+import { NULL_SESSION, SessionStore } from '../../tools/luci-dev/rpcd-session.js';
+import { writeRpcdConfig } from '../../tools/luci-dev/lab-users.js';
+import { findNode, loadMenu, nodeSpec, resolveNode } from '../../tools/luci-dev/menu.js';
 import { Status } from '../../src/ubus/constants.js';
 import type { UciSection } from '../../src/uci/index.js';
 import { repoRoot } from './helpers.js';
@@ -142,7 +142,7 @@ test('sessions: expire after their timeout unless used; each use renews it; time
 });
 
 test('menu: firstchild resolves to the first visible child; depends.acl hides or makes read-only; children inherit', (t) => {
-  const menu = loadMenu([join(repoRoot, 'src/lab/luci/menu.d'), join(repoRoot, 'luci-app/root/usr/share/luci/menu.d')]);
+  const menu = loadMenu([join(repoRoot, 'tools/luci-dev/menu.d'), join(repoRoot, 'luci-app/root/usr/share/luci/menu.d')]);
   const files: AclFile[] = [{ 'luci-app-nym-vpn': { read: { uci: ['nym-vpn'] }, write: { uci: ['nym-vpn'] } } }];
   const admin = new SessionAcl(grantsFor(login(['*'], ['*']), files));
   const viewer = new SessionAcl(grantsFor(login(['luci-app-nym-vpn']), files));

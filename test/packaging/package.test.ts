@@ -149,15 +149,18 @@ test('data: every file of files/, the compiled code of every source file (no lab
   }
   for (const rel of filesUnder(join(repoRoot, 'src')).filter((r) => r.endsWith('.ts') && !r.endsWith('.d.ts'))) {
     const js = `/usr/lib/nym-vpn/dist/src/${rel.replace(/\.ts$/, '.js')}`;
-    t.is(main.data.has(js), !rel.startsWith('lab/'), js);
+    t.true(main.data.has(js), js);
   }
+  // The router's code and nothing else: no development tool (tools/: lab, bus, uci CLI), test or bench.
+  const code = [...main.data.keys()].filter((p) => p.startsWith('/usr/lib/nym-vpn/dist/'));
+  t.deepEqual(code.filter((p) => !p.startsWith('/usr/lib/nym-vpn/dist/src/')), []);
   t.true(main.data.has('/usr/lib/nym-vpn/ubus-schema/nym-vpn.json'));
   t.true(main.data.has('/usr/lib/nym-vpn/package.json'));
   t.true(main.data.has('/usr/lib/nym-vpn/build/Release/nym_vpn_native.node'));
-  t.true(main.data.has('/usr/lib/nym-vpn/build/Release/nym_peercred.node'));
+  t.false(main.data.has('/usr/lib/nym-vpn/build/Release/nym_peercred.node'), 'the lab bus\'s addon stays out');
 });
 
-test('data: production node_modules only (@noble/*, @scure/*), without TypeScript sources or maps', (t) => {
+test('data: production node_modules only (@noble/*, @scure/*, upstream\'s @nymproject WASM, ws, fake-indexeddb), without TypeScript sources or maps', (t) => {
   const prod = Object.entries(lock.packages).filter(([p, v]) => p !== '' && !v.dev && !v.devOptional).map(([p]) => p).sort();
   const shipped = new Set<string>();
   for (const [p, e] of main.data) {
@@ -165,11 +168,11 @@ test('data: production node_modules only (@noble/*, @scure/*), without TypeScrip
     if (m) shipped.add(m[1]!);
   }
   t.deepEqual([...shipped].sort(), prod);
-  t.true(prod.every((p) => /^node_modules\/@(noble|scure)\//.test(p)), prod.join(' '));
+  t.true(prod.every((p) => /^node_modules\/(@(noble|scure|nymproject)\/|ws$|fake-indexeddb$)/.test(p)), prod.join(' '));
   const paths = [...main.data.keys()];
   t.deepEqual(paths.filter((p) => /\.(ts|map)$/.test(p)), []);
   t.deepEqual(paths.filter((p) => /\/(ava|typescript|playwright-core|@types)\b|\/test\/|\/bench\//.test(p) && !p.includes('/node_modules/@')), []);
-  t.false(paths.some((p) => p.includes('/dist/src/lab/')));
+  t.false(paths.some((p) => p.includes('/dist/tools/')));
 });
 
 test('luci-app: luci-app/htdocs under /www and luci-app/root under /, whatever they hold now', (t) => {

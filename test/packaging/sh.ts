@@ -8,7 +8,7 @@ import { repoRoot } from '../helpers/bus.js';
 
 export const SHIM_DIR = join(repoRoot, 'test/packaging/shim');
 export const SHIPPED_CONFIG = join(repoRoot, 'files/etc/config/nym-vpn');
-export const UCI_CLI = join(repoRoot, 'dist/src/uci/cli.js');
+export const UCI_CLI = join(repoRoot, 'dist/tools/uci/cli.js');
 
 export interface Shell { name: string; argv: string[] }
 

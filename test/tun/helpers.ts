@@ -1,8 +1,8 @@
 // Test-side plumbing: start a fixture script (compiled next to the tests) inside a lab namespace and talk
 // to it in JSON lines.
 import { fileURLToPath } from 'node:url';
-import type { Netns } from '../../src/lab/netns.js';
-import { JsonLinesChild } from '../../src/lab/process.js';
+import type { Netns } from '../../tools/lab/netns.js';
+import { JsonLinesChild } from '../../tools/lab/process.js';
 
 export function fixture(name: string): string {
   return fileURLToPath(new URL(`./fixtures/${name}.js`, import.meta.url));

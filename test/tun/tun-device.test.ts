@@ -1,8 +1,8 @@
 // TunDevice against a real TUN in a fresh network namespace (the code under test runs in a child process
 // inside it): pings answered by hand-made replies, batch reads, batch writes, close, bad arguments, exit.
 import test from 'ava';
-import { Lab, type Netns } from '../../src/lab/netns.js';
-import type { JsonLinesChild } from '../../src/lab/process.js';
+import { Lab, type Netns } from '../../tools/lab/netns.js';
+import type { JsonLinesChild } from '../../tools/lab/process.js';
 import { echoReply, isEchoRequestTo, parsePacket } from './fixtures/packets.js';
 import { startFixture } from './helpers.js';
 

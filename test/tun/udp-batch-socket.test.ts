@@ -1,7 +1,7 @@
 // UdpBatchSocket with real sockets in lab namespaces: exchanges with node:dgram over loopback and across
 // a veth, sources as reported, fwmark and SO_BINDTODEVICE steering, and the odd cases.
 import test from 'ava';
-import { Lab, type Netns } from '../../src/lab/netns.js';
+import { Lab, type Netns } from '../../tools/lab/netns.js';
 import { startFixture } from './helpers.js';
 
 const MARK = 0x14d;

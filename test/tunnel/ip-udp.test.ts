@@ -2,7 +2,7 @@
 // verdict on the packets we build (real TUN, real sockets, in a namespace).
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
-import { Lab } from '../../src/lab/netns.js';
+import { Lab } from '../../tools/lab/netns.js';
 import { checksum } from '../../src/tunnel/checksum.js';
 import { IPV4_HEADER, headerLength, parseUdp, writeUdpHeaders } from '../../src/tunnel/ip-udp.js';
 import { parseIp } from '../../src/wireguard/ip-address.js';

@@ -8,7 +8,7 @@ import type { RawClient } from './fixtures-broker/raw-client.js';
 import * as proto from '../../src/ubus/proto.js';
 import { decodeTable } from '../../src/ubus/blobmsg.js';
 import { MsgType, Status } from '../../src/ubus/constants.js';
-import { loadPeerCred } from '../../src/ubus/broker-credentials.js';
+import { loadPeerCred } from '../../tools/ubusd/broker-credentials.js';
 
 const m = (...names: string[]): proto.MethodSignature[] => names.map((name) => ({ name, args: [] }));
 

@@ -99,7 +99,7 @@ test('a LOOKUP of many big objects is paced behind a slow reader and arrives who
 });
 
 function runMain(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [join(repoRoot, 'dist/src/ubus/broker-main.js'), ...args], {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist/tools/ubusd/broker-main.js'), ...args], {
     env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';

@@ -8,7 +8,7 @@ import { startBroker, type Harness } from './fixtures-broker/harness.js';
 import { attr, be32, cat, cstr, hex, rawFrame, captured } from './fixtures-broker/bytes.js';
 import type { RawClient } from './fixtures-broker/raw-client.js';
 import * as proto from '../../src/ubus/proto.js';
-import { FrameSplitter } from '../../src/ubus/broker-wire.js';
+import { FrameSplitter } from '../../tools/ubusd/broker-wire.js';
 import { Attr, BlobmsgType, MsgType, Status } from '../../src/ubus/constants.js';
 
 const SEED = Number(process.env.NYM_FUZZ_SEED ?? 0x5eed1234);

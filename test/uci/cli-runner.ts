@@ -1,4 +1,4 @@
-// Runs the real `uci` CLI (dist/src/uci/cli.js) as a child process, a few at a time so that a
+// Runs the real `uci` CLI (dist/tools/uci/cli.js) as a child process, a few at a time so that a
 // few hundred runs stay fast, and gives back raw stdout/stderr bytes (as latin1) and exit code.
 
 import { spawn } from 'node:child_process';

@@ -1,39 +1,11 @@
-// Shared test fixtures: IP packet builders and a pair of devices on an in-memory network.
-import { MemoryNetwork } from '../../src/wireguard/bind-memory.js';
+// Shared test fixtures: IP packet builders (tools/wireguard-lab) and a pair of devices on an in-memory network.
+import { MemoryNetwork } from '../../tools/wireguard-lab/bind-memory.js';
 import { ManualClock } from '../../src/wireguard/clock.js';
 import { Device, type DeviceOptions } from '../../src/wireguard/device.js';
-import { parseIp } from '../../src/wireguard/ip-address.js';
 import { generatePrivateKey, keyToBase64 } from '../../src/wireguard/keys.js';
 import type { Peer } from '../../src/wireguard/peer.js';
 
-/** A minimal IPv4/UDP-ish packet: valid IPv4 header (protocol 17) + payload. */
-export function ipv4Packet(src: string, dst: string, payload: Uint8Array | number): Uint8Array {
-  const body = typeof payload === 'number' ? new Uint8Array(payload).map((_, i) => i & 0xff) : payload;
-  const p = new Uint8Array(20 + body.length);
-  p[0] = 0x45;
-  p[2] = p.length >> 8;
-  p[3] = p.length & 0xff;
-  p[8] = 64;
-  p[9] = 17;
-  p.set(parseIp(src), 12);
-  p.set(parseIp(dst), 16);
-  p.set(body, 20);
-  return p;
-}
-
-export function ipv6Packet(src: string, dst: string, payload: Uint8Array | number): Uint8Array {
-  const body = typeof payload === 'number' ? new Uint8Array(payload).map((_, i) => (i * 7) & 0xff) : payload;
-  const p = new Uint8Array(40 + body.length);
-  p[0] = 0x60;
-  p[4] = body.length >> 8;
-  p[5] = body.length & 0xff;
-  p[6] = 17;
-  p[7] = 64;
-  p.set(parseIp(src), 8);
-  p.set(parseIp(dst), 24);
-  p.set(body, 40);
-  return p;
-}
+export { ipv4Packet, ipv6Packet } from '../../tools/wireguard-lab/packets.js';
 
 export interface Pair {
   net: MemoryNetwork;

@@ -6,8 +6,8 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JsonLinesChild } from '../../src/lab/process.js';
-import { INNER, OUR_PORT, OUTER, startInterop } from './lab/interop-lab.js';
+import { JsonLinesChild } from '../../tools/lab/process.js';
+import { INNER, OUR_PORT, OUTER, startInterop } from '../../tools/wireguard-lab/interop-lab.js';
 
 const COUNT = Number(process.env.WG_FUZZ_COUNT ?? 1_000_000);
 
@@ -27,7 +27,7 @@ test.serial(`fuzz: ${COUNT} random and mutated datagrams at a live device`, asyn
 
     const heapBefore = await x.child.request<{ heapUsed: number; gc: boolean }>({ cmd: 'heap' });
     const before = await x.child.request<{ snapshot: unknown; counters: Record<string, number> }>({ cmd: 'snapshot' });
-    const fuzzer = new JsonLinesChild(x.theirs.spawn(process.execPath, [fileURLToPath(new URL('./lab/fuzzer.js', import.meta.url)),
+    const fuzzer = new JsonLinesChild(x.theirs.spawn(process.execPath, [fileURLToPath(new URL('../../tools/wireguard-lab/fuzzer.js', import.meta.url)),
       OUTER.ours, String(OUR_PORT), String(COUNT), '12345', corpusFile]));
     const report = await fuzzer.next<{ sent: number; kinds: Record<string, number>; ms: number }>((m) => m.sent !== undefined, 580_000);
     t.is(report.sent, COUNT);

@@ -3,8 +3,8 @@
 // keepalives on the wire, and the cookie exchange when our responder is under load.
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
-import { JsonLinesChild } from '../../src/lab/process.js';
-import { INNER, OUTER, THEIR_PORT, startInterop, tcpTransfer, type Interop } from './lab/interop-lab.js';
+import { JsonLinesChild } from '../../tools/lab/process.js';
+import { INNER, OUTER, THEIR_PORT, startInterop, tcpTransfer, type Interop } from '../../tools/wireguard-lab/interop-lab.js';
 
 const MB100 = 100 * 1000 * 1000;
 
@@ -109,7 +109,7 @@ test.serial('cookie, other way: wireguard-go flooded until under load sends our 
   await withLab(t, { timers: { rekeyTimeout: 1000 } }, async (x) => {
     const floodSource = '10.200.0.3';
     await x.ours.addAddress(x.ourVeth, `${floodSource}/24`);
-    const flood = new JsonLinesChild(x.ours.spawn(process.execPath, [fileURLToPath(new URL('./lab/flood.js', import.meta.url)),
+    const flood = new JsonLinesChild(x.ours.spawn(process.execPath, [fileURLToPath(new URL('../../tools/wireguard-lab/flood.js', import.meta.url)),
       floodSource, OUTER.theirs, String(THEIR_PORT), x.theirPublicKey, '20']));
     await flood.next((m) => m.started === true, 10_000);
     await new Promise((r) => setTimeout(r, 1500)); // let its handshake queue fill

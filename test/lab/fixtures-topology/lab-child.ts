@@ -3,7 +3,7 @@
 //   exit:  process.exit(0)        -> the exit hooks must
 //   crash: SIGKILLs itself        -> nothing runs; sweepStaleLabs() must clean up later
 import { readdirSync } from 'node:fs';
-import { buildLab } from '../../../src/lab/topology.js';
+import { buildLab } from '../../../tools/lab/topology.js';
 
 const [prefix, mode] = process.argv.slice(2) as [string, string];
 const lab = await buildLab({ prefix, daemon: 'none' });

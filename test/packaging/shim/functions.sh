@@ -1,7 +1,7 @@
 # Test stand-in for the parts of OpenWrt's /lib/functions.sh that init scripts use to read UCI.
 #
 # Like the real config_load it runs `uci export` and evaluates the output, whose `config`, `option`
-# and `list` lines call the functions below; the uci here is ours (node dist/src/uci/cli.js), which
+# and `list` lines call the functions below; the uci here is ours (node dist/tools/uci/cli.js), which
 # quotes values the way `uci export` does ('…', with ' written as '\''), so eval is safe.
 # Environment: UCI_CONFIG_DIR (default /etc/config), NYM_SHIM_NODE (node), NYM_SHIM_UCI (the CLI).
 

@@ -4,7 +4,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UbusBroker, type BrokerOptions } from '../../../src/ubus/broker.js';
+import { UbusBroker, type BrokerOptions } from '../../../tools/ubusd/broker.js';
 import { RawClient } from './raw-client.js';
 
 export interface Harness {

@@ -6,7 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { decodeMessage, parseMsgAttrs, type MsgAttrs } from '../../../src/ubus/message.js';
-import { FrameSplitter } from '../../../src/ubus/broker-wire.js';
+import { FrameSplitter } from '../../../tools/ubusd/broker-wire.js';
 import { MsgType } from '../../../src/ubus/constants.js';
 
 export interface Msg {
