@@ -8,7 +8,7 @@ import { Lab, type Netns } from '../tools/lab/netns.js';
 import { JsonLinesChild, jsonLinesStdio } from '../tools/lab/process.js';
 import * as link from '../src/tun/link.js';
 import { TunDevice } from '../src/tun/tun-device.js';
-import { UdpBatchSocket, UdpEndpoint } from '../src/tun/udp-batch-socket.js';
+import { UdpBatchSocket, UdpEndpoint } from '../src/sockets/udp-batch-socket.js';
 
 const SIZE = 1420;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);

@@ -31,7 +31,7 @@ fi
 # The native addons: rebuilt when missing (after `make clean`) or older than their sources.
 addons=(build/Release/nym_vpn_native.node build/Release/nym_peercred.node)
 for a in "${addons[@]}"; do
-  if [ ! -f "$a" ] || [ -n "$(find binding.gyp src/tun/addon tools/ubusd/addon -newer "$a" -print -quit)" ]; then
+  if [ ! -f "$a" ] || [ -n "$(find binding.gyp src/native/addon tools/ubusd/addon -newer "$a" -print -quit)" ]; then
     if ! out=$(npm rebuild --foreground-scripts 2>&1); then echo "$out" >&2; exit 1; fi
     break
   fi

@@ -1,4 +1,4 @@
-import type { ErrorReason } from '../tunnel/state.js';
+import type { ErrorReason } from './tunnel-state.js';
 
 /**
  * Why a connection attempt failed, in upstream's words (ErrorReason). `retryable` failures keep the

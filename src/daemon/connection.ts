@@ -2,9 +2,9 @@
 // for leaks: the firewall goes up first and comes down last; the tunnel exists before routes
 // point at it; DNS moves into the tunnel only once routes do. Every step is undone in reverse.
 
-import type { NymVpnConfig } from '../uci/index.js';
-import type { GatewayRef, TunnelState } from '../tunnel/state.js';
-import { TunnelStateMachine } from '../tunnel/state.js';
+import type { NymVpnConfig } from '../config/nym-vpn-config.js';
+import type { GatewayRef, TunnelState } from './tunnel-state.js';
+import { TunnelStateMachine } from './tunnel-state.js';
 import { TwoHopTunnel, type HopConfig } from '../tunnel/two-hop.js';
 import { applyPolicy, removePolicy, removeStalePolicy, NYM_FWMARK, type RuleSet } from '../routing/policy.js';
 import { applyNat, removeNat } from '../routing/nat.js';

@@ -10,9 +10,9 @@ import {
   probeTargetOf, selectGateways, tcpConnectProbeWith, type Choice, type Gateway, type Registrar,
 } from '../gateways/index.js';
 import type { SocketFactory } from '../gateways/bounded-fetch.js';
-import type { NymVpnConfig } from '../uci/index.js';
+import type { NymVpnConfig } from '../config/nym-vpn-config.js';
 import { keyToBase64, publicKeyFromPrivate } from '../wireguard/keys.js';
-import type { GatewayRef } from '../tunnel/state.js';
+import type { GatewayRef } from './tunnel-state.js';
 import { ConnectError } from './connect-error.js';
 import type { ConnectChoice, OwnTraffic, ResolvedHop, ResolvedRoute } from './connection.js';
 import { loadOrCreateKey } from './keys.js';

@@ -5,11 +5,11 @@
 import { Status } from '../ubus/constants.js';
 import { UbusError } from '../ubus/errors.js';
 import type { BlobmsgValue } from '../ubus/blobmsg.js';
-import { TunnelStateMachine, type TunnelState } from '../tunnel/state.js';
+import { TunnelStateMachine, type TunnelState } from './tunnel-state.js';
 import { statusReply } from './status.js';
 import { Connection, type ConnectChoice, type ConnectionDeps } from './connection.js';
 import { GatewayService } from './gateways.js';
-import { markedConnect } from '../tun/marked-socket.js';
+import { markedConnect } from '../sockets/marked-tcp.js';
 import { NYM_FWMARK } from '../routing/policy.js';
 import { AccountStore, MnemonicError } from '../account/index.js';
 import type { DaemonPaths } from './paths.js';

@@ -1,7 +1,7 @@
 // The daemon's configuration: /etc/config/nym-vpn through src/uci, typed and validated there.
 // A file that does not validate never replaces a good configuration (see service.reload).
 
-import { ConfigError, defaultNymVpnConfig, loadNymVpnConfig, type NymVpnConfig, type ConfigIssue } from '../uci/index.js';
+import { ConfigError, defaultNymVpnConfig, loadNymVpnConfig, type NymVpnConfig, type ConfigIssue } from '../config/nym-vpn-config.js';
 import type { DaemonPaths } from './paths.js';
 
 /** The directory API of each network when api_url is not set (nym.md). */

@@ -1,7 +1,7 @@
 // The `status` reply (and the `state` notification) built from the tunnel state: the shape in
 // ubus-schema/nym-vpn.json's "status" definition.
 
-import type { TunnelState } from '../tunnel/state.js';
+import type { TunnelState } from './tunnel-state.js';
 
 export interface TrafficStats {
   rx_bytes: number;

@@ -1,7 +1,7 @@
 // Addresses, prefixes, ports and interface names as the rules need them: checked, in one canonical
 // text form (so golden tests and `nft list` agree), host bits of a prefix cleared (nft refuses them).
 // Everything that reaches rule text passes through here: no quote or space can get into a rule.
-import { formatIp, parseIp, type IpFamily } from '../tun/ip-address.js';
+import { formatIp, parseIp, type IpFamily } from '../net/ip-words.js';
 import { FirewallConfigError } from './types.js';
 
 // Linux IFNAMSIZ allows 15 bytes; this set is what OpenWrt's device names use and what needs no quoting.

@@ -6,8 +6,8 @@
 // gateways and the lab.
 
 import { isIP } from 'node:net';
-import type { PeerRole, StaticPeer } from '../uci/index.js';
-import type { ErrorReason } from '../tunnel/state.js';
+import type { PeerRole, StaticPeer } from '../config/nym-vpn-config.js';
+import type { ErrorReason } from '../daemon/tunnel-state.js';
 import { keyFromBase64 } from '../wireguard/keys.js';
 import type { Gateway } from './gateway.js';
 

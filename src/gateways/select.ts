@@ -15,8 +15,8 @@
 // SameEntryAndExitGateway only happens when there is truly no other choice.
 
 import { randomInt } from 'node:crypto';
-import type { GatewayChoice } from '../uci/index.js';
-import type { ErrorReason } from '../tunnel/state.js';
+import type { GatewayChoice } from '../config/nym-vpn-config.js';
+import type { ErrorReason } from '../daemon/tunnel-state.js';
 import type { Gateway } from './gateway.js';
 import { measureLatencies, type LatencyMeasurement, type MeasureOptions } from './latency.js';
 

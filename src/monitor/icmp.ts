@@ -1,8 +1,8 @@
 // ICMP/ICMPv6 echo requests and replies, built and recognised without sockets: the connection
 // monitor injects them into the tunnel and picks the replies out before they reach the TUN. Pure.
 
-import { finish, sumWords } from '../tunnel/checksum.js';
-import { parseIp } from '../wireguard/ip-address.js';
+import { finish, sumWords } from '../net/checksum.js';
+import { parseIp } from '../net/ip-address.js';
 
 const ICMP = 1;
 const ICMPV6 = 58;

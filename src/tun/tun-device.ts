@@ -1,9 +1,9 @@
 // A Linux TUN device (IFF_TUN | IFF_NO_PI: one IP packet per read/write) driven by the native addon:
 // the fd is polled by libuv, readable => up to batchSize packets are read and handed over in one callback.
 // Addresses, MTU and up/down are set with ./link.ts.
-import { loadNative, type HandleStats, type NativeAddon, type NativeTunHandle } from './native.js';
-import { BatchReader } from './batch-reader.js';
-import { PacketBatch } from './packet-batch.js';
+import { loadNative, type HandleStats, type NativeAddon, type NativeTunHandle } from '../native/native.js';
+import { BatchReader } from '../native/batch-reader.js';
+import { PacketBatch } from '../native/packet-batch.js';
 
 export interface TunOptions {
   /** Most packets per callback (1-1024, default 128). */

@@ -4,8 +4,8 @@
 // handed back. This is how the exit tunnel travels inside the entry tunnel on one TUN.
 
 import type { Bind, Datagram, Endpoint } from '../wireguard/bind.js';
-import { parseIp } from '../wireguard/ip-address.js';
-import { bytesEqual, headerLength, parseUdp, writeUdpHeaders, type UdpAddress } from './ip-udp.js';
+import { parseIp } from '../net/ip-address.js';
+import { bytesEqual, headerLength, parseUdp, writeUdpHeaders, type UdpAddress } from '../net/ip-udp.js';
 
 export interface NestedBindOptions {
   /** Our address inside the entry tunnel (the source of the wrapped packets). */

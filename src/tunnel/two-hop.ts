@@ -6,13 +6,13 @@
 import { Device } from '../wireguard/device.js';
 import type { Endpoint } from '../wireguard/bind.js';
 import { parseEndpoint } from '../wireguard/bind.js';
-import { UdpBatchBind } from '../wireguard/bind-udp-batch.js';
+import { UdpBatchBind } from '../sockets/bind-udp-batch.js';
 import type { TimerConfig } from '../wireguard/timers.js';
 import type { Peer } from '../wireguard/peer.js';
 import { TunDevice } from '../tun/tun-device.js';
 import * as link from '../tun/link.js';
 import { NestedBind } from './nested-bind.js';
-import { headerLength } from './ip-udp.js';
+import { headerLength } from '../net/ip-udp.js';
 
 export interface HopConfig {
   /** The gateway's WireGuard public key (base64). */

@@ -30,4 +30,3 @@ export {
   writeUciConfig,
   writeUciFile,
 } from './file.js';
-export * from './nym-vpn-config.js';

@@ -1,6 +1,6 @@
 // Cryptokey routing table: longest-prefix match from an IP address to a peer, one binary trie
 // per address family. Lookups read the address straight out of a packet, without copying.
-import { formatCidr, maskAddress, parseCidr, type Cidr } from './ip-address.js';
+import { formatCidr, maskAddress, parseCidr, type Cidr } from '../net/ip-address.js';
 
 class TrieNode<T> {
   zero: TrieNode<T> | null = null;

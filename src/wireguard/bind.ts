@@ -1,6 +1,6 @@
 // The UDP side of a device, kept behind a small interface so the protocol code never touches a
 // socket: node:dgram (bind-dgram.ts), the recvmmsg/sendmmsg addon, or an in-memory pair in tests.
-import { formatIp, parseIp } from './ip-address.js';
+import { formatIp, parseIp } from '../net/ip-address.js';
 
 /** A UDP peer address. `family` is 4 or 6. */
 export interface Endpoint {

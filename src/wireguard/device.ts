@@ -4,7 +4,7 @@
 import { MAX_PEERS, UNDER_LOAD_AFTER_TIME, UNDER_LOAD_QUEUE_SIZE } from './constants.js';
 import { AllowedIps } from './allowed-ips.js';
 import { parseEndpoint, type Bind, type Datagram, type Endpoint } from './bind.js';
-import { DgramBind } from './bind-dgram.js';
+import { DgramBind } from '../sockets/bind-dgram.js';
 import { systemClock, type Clock } from './clock.js';
 import { CookieChecker } from './cookie.js';
 import { defaultBackend, type CryptoBackend } from './crypto/index.js';

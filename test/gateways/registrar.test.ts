@@ -9,8 +9,9 @@ import {
   selectGateways,
   type RegistrationFailure,
 } from '../../src/gateways/index.js';
-import { parseUci, validateNymVpnConfig, type StaticPeer } from '../../src/uci/index.js';
-import type { ErrorReason } from '../../src/tunnel/state.js';
+import { parseUci } from '../../src/uci/index.js';
+import { validateNymVpnConfig, type StaticPeer } from '../../src/config/nym-vpn-config.js';
+import type { ErrorReason } from '../../src/daemon/tunnel-state.js';
 
 const GW_KEY_1 = 'yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=';
 const GW_KEY_2 = 'HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=';

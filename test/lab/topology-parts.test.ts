@@ -9,7 +9,8 @@ import { BLOCK_SIZE, labBytes, labBytesSha256 } from '../../tools/lab/lab-bytes.
 import { formatPacket, isLinkControl, outsideTunnel, parsePcap } from '../../tools/lab/pcap.js';
 import { labNetworkConfig, labNymVpnConfig } from '../../tools/lab/router-config.js';
 import { parseWgDump } from '../../tools/lab/wireguard-go.js';
-import { exportPackage, parseUci, validateNymVpnConfig } from '../../src/uci/index.js';
+import { exportPackage, parseUci } from '../../src/uci/index.js';
+import { validateNymVpnConfig } from '../../src/config/nym-vpn-config.js';
 import { validateLabGateways } from '../../tools/lab/directory-server.js';
 
 test('planGateways derives identities, public and tunnel addresses per role', (t) => {

@@ -13,7 +13,8 @@ import { run } from '../../tools/lab/process.js';
 import { CLI_JS } from '../../tools/lab/router.js';
 import { buildLab, type NymLab } from '../../tools/lab/topology.js';
 import { socketPath } from '../../tools/lab/wireguard-go.js';
-import { parseUci, validateNymVpnConfig } from '../../src/uci/index.js';
+import { parseUci } from '../../src/uci/index.js';
+import { validateNymVpnConfig } from '../../src/config/nym-vpn-config.js';
 import { keyFromBase64, keyToBase64, publicKeyFromPrivate } from '../../src/wireguard/keys.js';
 
 let lab: NymLab;

@@ -3,9 +3,9 @@
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../../tools/lab/netns.js';
-import { checksum } from '../../src/tunnel/checksum.js';
-import { IPV4_HEADER, headerLength, parseUdp, writeUdpHeaders } from '../../src/tunnel/ip-udp.js';
-import { parseIp } from '../../src/wireguard/ip-address.js';
+import { checksum } from '../../src/net/checksum.js';
+import { IPV4_HEADER, headerLength, parseUdp, writeUdpHeaders } from '../../src/net/ip-udp.js';
+import { parseIp } from '../../src/net/ip-address.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 

@@ -2,9 +2,9 @@
 // device left headroom, copied otherwise), unwrapped on the way back, anything else dropped.
 import test from 'ava';
 import { NestedBind } from '../../src/tunnel/nested-bind.js';
-import { headerLength, parseUdp, writeUdpHeaders } from '../../src/tunnel/ip-udp.js';
+import { headerLength, parseUdp, writeUdpHeaders } from '../../src/net/ip-udp.js';
 import { parseEndpoint, type Datagram } from '../../src/wireguard/bind.js';
-import { parseIp } from '../../src/wireguard/ip-address.js';
+import { parseIp } from '../../src/net/ip-address.js';
 
 const exit = parseEndpoint('203.0.113.20:51820');
 

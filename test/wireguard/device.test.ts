@@ -193,8 +193,8 @@ test('keys are zeroed after 3 × RejectAfterTime without a new handshake', async
 
 for (const [kind, family] of [['dgram', 4], ['batch', 4], ['dgram', 6], ['batch', 6]] as const) {
   test(`two devices over real loopback UDP/IPv${family} (${kind} bind): 2000 packets in batches arrive intact and in order`, async (t) => {
-    const { DgramBind } = await import('../../src/wireguard/bind-dgram.js');
-    const { UdpBatchBind } = await import('../../src/wireguard/bind-udp-batch.js');
+    const { DgramBind } = await import('../../src/sockets/bind-dgram.js');
+    const { UdpBatchBind } = await import('../../src/sockets/bind-udp-batch.js');
     const { Device } = await import('../../src/wireguard/device.js');
     const { generatePrivateKey } = await import('../../src/wireguard/keys.js');
     const loopback = family === 4 ? '127.0.0.1' : '::1';

@@ -1,7 +1,7 @@
 // Replay window edge cases, timers driven by an injected clock, allowed-IPs and the rate limiter.
 import test from 'ava';
 import { AllowedIps } from '../../src/wireguard/allowed-ips.js';
-import { formatIp, parseCidr, parseIp } from '../../src/wireguard/ip-address.js';
+import { formatIp, parseCidr, parseIp } from '../../src/net/ip-address.js';
 import { RateLimiter } from '../../src/wireguard/rate-limiter.js';
 import { ReplayWindow } from '../../src/wireguard/replay-window.js';
 import {

@@ -6,7 +6,7 @@ import { createSocket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { formatIp } from '../../src/wireguard/ip-address.js';
+import { formatIp } from '../../src/net/ip-address.js';
 
 export const QTYPE = { A: 1, AAAA: 28, TXT: 16 } as const;
 export type QueryType = keyof typeof QTYPE;

@@ -1,7 +1,7 @@
 // Reads a classic pcap file (what `tcpdump -w` writes) into one summary per packet: family, protocol,
 // addresses, ports, ICMP type. Pure: bytes in, summaries out. Link types: Ethernet (veths, bridges),
 // raw IP (TUN devices), Linux cooked v1/v2 (`-i any`).
-import { formatIp } from '../../src/wireguard/ip-address.js';
+import { formatIp } from '../../src/net/ip-address.js';
 
 export type PacketProto = 'tcp' | 'udp' | 'icmp' | 'icmp6' | 'arp' | 'other';
 

@@ -2,7 +2,7 @@
 // a Diffie-Hellman) until it declares itself under load: `flood.js SRC DST PORT PUBKEY SECONDS`.
 // Uses sendmmsg so that one JS thread outpaces a multi-core responder.
 import { randomBytes } from 'node:crypto';
-import { UdpBatchSocket, UdpEndpoint } from '../../src/tun/udp-batch-socket.js';
+import { UdpBatchSocket, UdpEndpoint } from '../../src/sockets/udp-batch-socket.js';
 import { CookieGenerator } from '../../src/wireguard/cookie.js';
 import { defaultBackend } from '../../src/wireguard/crypto/index.js';
 import { keyFromBase64 } from '../../src/wireguard/keys.js';

@@ -1,5 +1,5 @@
 // IP packet builders for tests and benches: a valid IPv4/IPv6 header (protocol 17) and a payload.
-import { parseIp } from '../../src/wireguard/ip-address.js';
+import { parseIp } from '../../src/net/ip-address.js';
 
 /** A minimal IPv4/UDP-ish packet: valid IPv4 header (protocol 17) + payload. */
 export function ipv4Packet(src: string, dst: string, payload: Uint8Array | number): Uint8Array {

@@ -4,8 +4,8 @@
 import { jsonLinesStdio } from '../lab/process.js';
 import { setUp } from '../../src/tun/link.js';
 import { TunDevice } from '../../src/tun/tun-device.js';
-import { DgramBind } from '../../src/wireguard/bind-dgram.js';
-import { UdpBatchBind } from '../../src/wireguard/bind-udp-batch.js';
+import { DgramBind } from '../../src/sockets/bind-dgram.js';
+import { UdpBatchBind } from '../../src/sockets/bind-udp-batch.js';
 import type { Bind, Datagram } from '../../src/wireguard/bind.js';
 import { backends } from '../../src/wireguard/crypto/index.js';
 import { Device } from '../../src/wireguard/device.js';

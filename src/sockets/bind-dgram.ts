@@ -1,7 +1,7 @@
 // Bind on node:dgram: one IPv4 and one IPv6 socket on the same port (like wireguard-go's
 // StdNetBind). Datagrams that arrive in one event-loop turn are handed over as one batch.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import type { Bind, Datagram, Endpoint } from './bind.js';
+import type { Bind, Datagram, Endpoint } from '../wireguard/bind.js';
 
 export interface DgramBindOptions {
   /** Address to bind the IPv4 socket to (default all). */

@@ -4,15 +4,10 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ConfigError,
-  defaultNymVpnConfig,
-  loadNymVpnConfig,
-  parseUci,
-  validateNymVpnConfig,
-} from '../../src/uci/index.js';
-import type { NymVpnValidation } from '../../src/uci/index.js';
-import { makeConfigDir, repoRoot } from './cli-runner.js';
+import { parseUci } from '../../src/uci/index.js';
+import { ConfigError, defaultNymVpnConfig, loadNymVpnConfig, validateNymVpnConfig } from '../../src/config/nym-vpn-config.js';
+import type { NymVpnValidation } from '../../src/config/nym-vpn-config.js';
+import { makeConfigDir, repoRoot } from '../uci/cli-runner.js';
 
 const KEY_A = 'yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=';
 const KEY_B = 'HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=';

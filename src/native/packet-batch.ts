@@ -1,7 +1,7 @@
 // The batch handed to onPackets callbacks. One object per device, reused for every batch: the addon reads
 // packets into a JS-owned slab and writes [offset, length, ...] per packet into meta, then calls JS once.
 // Packets are views into the slab, so they are valid only until the callback returns: copy what you keep.
-import { formatIp, UdpEndpoint, type IpFamily } from './ip-address.js';
+import { formatIp, UdpEndpoint, type IpFamily } from '../net/ip-words.js';
 
 export class PacketBatch {
   /** Packets in this batch. */

@@ -1,12 +1,12 @@
 // A UDP socket that receives with recvmmsg and sends with sendmmsg (the native addon), for the tunnel's
 // outer packets. One callback per received batch; sources come in the numeric form of ./ip-address.ts.
-import { UdpEndpoint } from './ip-address.js';
-import { loadNative, type HandleStats, type NativeAddon, type NativeUdpHandle } from './native.js';
-import { BatchReader } from './batch-reader.js';
-import { UdpPacketBatch } from './packet-batch.js';
+import { UdpEndpoint } from '../net/ip-words.js';
+import { loadNative, type HandleStats, type NativeAddon, type NativeUdpHandle } from '../native/native.js';
+import { BatchReader } from '../native/batch-reader.js';
+import { UdpPacketBatch } from '../native/packet-batch.js';
 
-export { UdpEndpoint } from './ip-address.js';
-export { UdpPacketBatch } from './packet-batch.js';
+export { UdpEndpoint } from '../net/ip-words.js';
+export { UdpPacketBatch } from '../native/packet-batch.js';
 
 export interface UdpBindOptions {
   /** Local address: '0.0.0.0' (IPv4 only), '::' (dual-stack: IPv4 and IPv6), or a specific address. */

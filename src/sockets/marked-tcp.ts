@@ -3,7 +3,7 @@
 // UDP. The addon makes the socket and sets SO_MARK before connect(); Node adopts the fd.
 import { Socket } from 'node:net';
 import { isIP } from 'node:net';
-import { loadNative } from './native.js';
+import { loadNative } from '../native/native.js';
 
 export interface MarkedConnectOptions {
   /** A literal IP address (no name resolution here). */

@@ -2,8 +2,8 @@
 // value, unknown options and sections as warnings, and the loader the daemon calls. What to do
 // with an invalid config (keep the last good one) is the daemon's business.
 
-import { ConfigError, IssueCollector, makeIssue } from './config-issues.js';
-import type { ConfigIssue } from './config-issues.js';
+import { ConfigError, IssueCollector, makeIssue } from '../uci/config-issues.js';
+import type { ConfigIssue } from '../uci/config-issues.js';
 import {
   isHttpUrl,
   isIpAddress,
@@ -12,10 +12,10 @@ import {
   parseCountryCode,
   parseEndpoint,
   parseIpPrefix,
-} from './config-values.js';
-import { UciError } from './errors.js';
-import { DEFAULT_CONFIG_DIR, loadUciConfig } from './file.js';
-import type { UciPackage, UciSection } from './model.js';
+} from '../uci/config-values.js';
+import { UciError } from '../uci/errors.js';
+import { DEFAULT_CONFIG_DIR, loadUciConfig } from '../uci/file.js';
+import type { UciPackage, UciSection } from '../uci/model.js';
 import {
   DEFAULT_ENTRY,
   DEFAULT_EXIT,
@@ -41,11 +41,11 @@ import type {
   StaticPeer,
   TrafficPolicy,
 } from './nym-vpn-schema.js';
-import { SectionReader, intBetween } from './section-reader.js';
-import type { ValueKind } from './section-reader.js';
+import { SectionReader, intBetween } from '../uci/section-reader.js';
+import type { ValueKind } from '../uci/section-reader.js';
 
-export type { ConfigIssue } from './config-issues.js';
-export { ConfigError } from './config-issues.js';
+export type { ConfigIssue } from '../uci/config-issues.js';
+export { ConfigError } from '../uci/config-issues.js';
 export * from './nym-vpn-schema.js';
 
 export interface NymVpnValidation {

@@ -1,4 +1,4 @@
-// Loads the native addon (build/Release/nym_vpn_native.node, built from src/tun/addon by `npm ci` through
+// Loads the native addon (build/Release/nym_vpn_native.node, built from src/native/addon by `npm ci` through
 // binding.gyp) and types its functions. Loading is lazy so that importing a wrapper's types never fails.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

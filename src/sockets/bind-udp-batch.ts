@@ -1,8 +1,8 @@
 // Bind on the native UdpBatchSocket (recvmmsg/sendmmsg, SO_MARK) from src/tun. Received datagrams
 // are views into the socket's slab, valid only while the device handles the batch, which it does
 // synchronously; sends go out in one sendmmsg call per batch.
-import { UdpBatchSocket, UdpEndpoint, type UdpDatagram, type UdpPacketBatch } from '../tun/udp-batch-socket.js';
-import type { Bind, Datagram, Endpoint } from './bind.js';
+import { UdpBatchSocket, UdpEndpoint, type UdpDatagram, type UdpPacketBatch } from './udp-batch-socket.js';
+import type { Bind, Datagram, Endpoint } from '../wireguard/bind.js';
 
 export interface UdpBatchBindOptions {
   /** '::' (dual-stack, default) or '0.0.0.0' or a specific address. */

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { IllegalTransition, TunnelStateMachine, type TunnelState } from '../../src/tunnel/state.js';
+import { IllegalTransition, TunnelStateMachine, type TunnelState } from '../../src/daemon/tunnel-state.js';
 
 test('starts Disconnected; every change is timed and heard', (t) => {
   const m = new TunnelStateMachine(1000);
