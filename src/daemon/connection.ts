@@ -1,342 +1,437 @@
-// Connecting, staying connected, and disconnecting: the tunnel's life in nym-vpnd. Order matters
-// for leaks: the firewall goes up first and comes down last; the tunnel exists before routes
-// point at it; DNS moves into the tunnel only once routes do. Every step is undone in reverse.
+// The connection coordinator: the one owner of the tunnel's life in nym-vpnd. It holds no sockets and
+// runs no commands itself; it orders the ports (connection-ports.ts) so that nothing leaks:
+//   connect:   kill switch up → gateways chosen (the kill switch opened only for the daemon's own TCP)
+//              → the entry endpoint allowed → tunnel → handshakes → first probe → routes + NAT → DNS
+//              → connected (the kill switch narrowed to the connected rules)
+//   teardown:  the same in reverse (DNS, routes, monitor, tunnel); the kill switch stays up.
+//   disconnect: teardown, then the kill switch lifted unless always-on.
+// Commands (connect, disconnect, reload, offline/online, start, shutdown) run one at a time in call
+// order; each first stops and awaits the running attempt, so there is never more than one loop, one
+// tunnel and one kill-switch owner, however callers interleave. A transition the state machine does not
+// allow is logged as a bug, never thrown.
 
 import type { NymVpnConfig } from '../config/nym-vpn-config.js';
-import type { GatewayRef, TunnelState } from './tunnel-state.js';
-import { TunnelStateMachine } from './tunnel-state.js';
-import { TwoHopTunnel, type HopConfig } from '../tunnel/two-hop.js';
-import { applyPolicy, removePolicy, removeStalePolicy, NYM_FWMARK, type RuleSet } from '../routing/policy.js';
-import { applyNat, removeNat } from '../routing/nat.js';
-import { resolveSources } from '../routing/devices.js';
-import { applyDns, dnsIsApplied, dnsPaths, restoreDns, type DnsPaths } from '../dns/resolv.js';
-import { ConnectionMonitor, type MonitorTimings } from '../monitor/connection-monitor.js';
-import { echoReply, echoRequest } from '../monitor/icmp.js';
 import { ConnectError } from './connect-error.js';
-import { loadOrCreateKey } from './keys.js';
-import type { DaemonPaths } from './paths.js';
+import type {
+  Clock, ConnectChoice, DnsPort, FirewallPort, InstalledRouting, KeyStore, KillSwitchReading, MonitorFactory,
+  MonitorHandle, OwnTraffic, ResolvedRoute, RouteResolver, RoutingPort, TunnelFactory, TunnelHandle,
+} from './connection-ports.js';
 import type { Logger } from './log.js';
+import type { AfterDisconnect, TunnelState, TunnelStateMachine } from './tunnel-state.js';
 
-export interface ResolvedHop {
-  gateway: GatewayRef;
-  hop: HopConfig;
+export type { ConnectChoice, OwnTraffic, ResolvedHop, ResolvedRoute } from './connection-ports.js';
+
+/** The choice a connection was asked for, kept across a daemon restart (RAM only: gone at boot). */
+export interface IntentStore {
+  load(): Promise<ConnectChoice | undefined>;
+  save(choice: ConnectChoice): Promise<void>;
+  clear(): Promise<void>;
 }
 
-export interface ResolvedRoute {
-  entry: ResolvedHop;
-  exit: ResolvedHop;
-}
-
-/** What a connect call asks for; undefined fields fall back to UCI's choice. */
-export interface ConnectChoice {
-  entry: { id?: string; country?: string; random?: boolean; lowLatency?: boolean };
-  exit: { id?: string; country?: string; random?: boolean };
-  dns?: string[];
-}
-
-/** Where the daemon's own (marked) TCP may go while the kill switch is up: the API, probe targets. */
-export interface OwnTraffic {
-  address: string;
-  port: number;
-  protocol: 'tcp';
-}
-
-/** The kill switch, as the connection sees it (src/firewall implements it). */
-export interface FirewallPort {
-  /** Rules for the current step: the entry endpoint the daemon may reach (none yet), and its own TCP. */
-  apply(state: 'connecting' | 'connected' | 'error', entryEndpoint?: string, extra?: readonly OwnTraffic[]): Promise<void>;
-  /** Lifts the kill switch (owner disconnected and it is not always on). */
-  lift(): Promise<void>;
-}
-
-export interface ConnectionDeps {
+export interface ConnectionPorts<T extends TunnelHandle> {
   log: Logger;
-  paths: DaemonPaths;
-  machine: TunnelStateMachine;
   config: () => NymVpnConfig;
-  /** Chooses and registers the gateways; `allow` opens the kill switch for the daemon's own TCP first. */
-  resolveRoute: (choice: ConnectChoice, signal: AbortSignal, allow: (own: readonly OwnTraffic[]) => Promise<void>) => Promise<ResolvedRoute>;
-  lookupNetwork: (name: string) => Promise<string | undefined>;
-  firewall?: FirewallPort;
-  now?: () => number;
+  clock: Clock;
+  firewall: FirewallPort;
+  route: RouteResolver;
+  keys: KeyStore;
+  tunnels: TunnelFactory<T>;
+  routing: RoutingPort;
+  dns: DnsPort;
+  monitors: MonitorFactory<T>;
+  intent?: IntentStore;
 }
 
-interface Installed {
-  tunnel: TwoHopTunnel;
-  policy: RuleSet | null;
-  nat: boolean;
-  dns: DnsPaths | null;
-  monitor: ConnectionMonitor | null;
+interface Installed<T> {
   route: ResolvedRoute;
+  tunnel: T | null;
+  monitor: MonitorHandle | null;
+  routing: InstalledRouting | null;
+  dns: boolean;
 }
 
-const ICMP_ID = 0x4e59; // 'NY': our echoes, told apart from the LAN's own pings
+/** An attempt stopped by a command (not a failure). */
+class Aborted extends Error {
+  override name = 'Aborted';
+}
 
-export class Connection {
-  private installed: Installed | null = null;
+/** How long the kill switch reading from the kernel is reused (status is polled by LuCI). */
+const KILL_SWITCH_READ_TTL_MS = 1000;
+const DNS_CHECK_INTERVAL_MS = 2000;
+
+export class Connection<T extends TunnelHandle> {
+  private commands: Promise<unknown> = Promise.resolve();
   private loop: Promise<void> | null = null;
   private abort: AbortController | null = null;
+  private installed: Installed<T> | null = null;
+  /** What the owner asked for last (connect or UCI), used to reconnect after offline or a reload. */
+  private choice: ConnectChoice | null = null;
   reconnects = 0;
   lastReconnectReason: string | undefined;
-  private readonly now: () => number;
+  /** Why the kill switch is not what was asked for (it failed closed), until an apply succeeds. */
+  killSwitchError: string | undefined;
+  private reading: { value: KillSwitchReading; at: number } | undefined;
+  private readingInFlight: Promise<KillSwitchReading> | undefined;
 
-  constructor(private readonly d: ConnectionDeps) {
-    this.now = d.now ?? Date.now;
-  }
+  constructor(
+    private readonly p: ConnectionPorts<T>,
+    private readonly machine: TunnelStateMachine,
+  ) {}
 
   get state(): TunnelState {
-    return this.d.machine.state;
+    return this.machine.state;
   }
 
-  get tunnel(): TwoHopTunnel | null {
+  /** The choice of the current (or last) connection; undefined while disconnected. */
+  get currentChoice(): ConnectChoice | undefined {
+    return this.choice ?? undefined;
+  }
+
+  /** The tunnel while one exists (status, tests). */
+  get tunnel(): T | null {
     return this.installed?.tunnel ?? null;
   }
 
-  private move(s: TunnelState): void {
-    this.d.machine.moveTo(s, this.now());
+  /** True while an attempt or a connected tunnel is being looked after (for tests and status). */
+  get running(): boolean {
+    return this.loop !== null;
   }
 
+  /** Resolves once no attempt runs (after an error, the loop finishes its teardown a moment later). */
+  async whenIdle(): Promise<void> {
+    while (this.loop) await this.loop;
+  }
+
+  // ---- commands ----------------------------------------------------------------------------------
+
   /**
-   * Starts connecting: returns once the kill switch is up (so nothing leaves in the clear from the
-   * moment the owner asked), the rest goes on in the background. A connect while connected or
-   * connecting restarts with the new choice.
+   * Starts connecting with `choice`: returns once the kill switch is up (nothing leaves in the clear
+   * from the moment the owner asked); the rest goes on in the background. A connect while connected or
+   * connecting starts again with the new choice.
    */
-  async connect(choice: ConnectChoice): Promise<void> {
-    if (this.loop) await this.stop('reconnect');
-    try {
-      await this.d.firewall?.apply('connecting');
-    } catch (e) {
-      if (this.d.machine.canMoveTo('connecting')) this.move({ state: 'connecting', retryAttempt: 0 });
-      this.move({ state: 'error', reason: 'Firewall', message: (e as Error).message });
-      return;
-    }
-    const abort = (this.abort = new AbortController());
-    this.loop = this.run(choice, abort.signal).finally(() => {
-      if (this.abort === abort) { this.loop = null; this.abort = null; }
+  connect(choice: ConnectChoice): Promise<void> {
+    return this.serial(async () => {
+      await this.stopLoop('reconnect');
+      this.choice = choice;
+      await this.p.intent?.save(choice).catch((e: Error) => this.p.log.warn(`connection intent not kept: ${e.message}`));
+      this.startLoop(choice);
+      // The loop's first step; awaited here so that the caller's answer comes with the kill switch up.
+      await this.firstStep;
     });
   }
 
-  /** The owner's disconnect: everything undone, kill switch lifted unless always on. */
-  async disconnect(): Promise<void> {
-    if (this.state.state === 'disconnected') return;
-    await this.stop('nothing');
-    if (this.d.machine.state.state !== 'disconnected') this.move({ state: 'disconnected' });
-    await this.d.firewall?.lift();
+  /** The owner's disconnect: everything undone, the kill switch lifted unless always on. */
+  disconnect(): Promise<void> {
+    return this.serial(async () => {
+      await this.stopLoop('nothing');
+      this.choice = null;
+      await this.p.intent?.clear().catch((e: Error) => this.p.log.warn(`connection intent not cleared: ${e.message}`));
+      this.move({ state: 'disconnected' });
+      await this.liftKillSwitch();
+    });
   }
 
-  /** Stops the loop and tears down; the state becomes Disconnecting{after}. */
-  private async stop(after: 'nothing' | 'reconnect' | 'offline'): Promise<void> {
-    this.abort?.abort();
-    const loop = this.loop;
-    if (loop) await loop.catch(() => {});
-    if (this.d.machine.canMoveTo('disconnecting') && this.state.state !== 'disconnecting') this.move({ state: 'disconnecting', after });
-    await this.teardown();
-  }
-
-  /**
-   * At start: what a killed daemon left behind (policy rules, NAT, dnsmasq pointed at tunnel DNS) goes,
-   * so the router is usable again. The kill switch is not touched: if it is up, it stays up.
-   */
-  async cleanupStale(): Promise<void> {
-    const dns = dnsPaths(this.d.paths.resolvConfDir, this.d.paths.runDir);
-    await restoreDns(dns).catch((e: Error) => this.d.log.warn(`stale DNS not restored: ${e.message}`));
-    const rules = await removeStalePolicy();
-    if (rules > 0) this.d.log.info(`removed ${rules} policy rules a previous nym-vpnd left`);
-    if (!this.installed) await removeNat().catch(() => {});
-  }
-
-  /** Applies changed settings (DNS, kill switch options, monitor) to the tunnel as it runs. */
-  async refresh(choice: ConnectChoice): Promise<void> {
-    const i = this.installed;
-    const s = this.state.state;
-    if (s === 'connected' && i) {
-      if (i.dns) await applyDns(i.dns, this.dnsServers(choice));
-      await this.d.firewall?.apply('connected', i.route.entry.hop.endpoint);
-    } else if (s === 'connecting' || s === 'error' || s === 'offline' || s === 'disconnecting') {
-      await this.d.firewall?.apply(s === 'error' ? 'error' : 'connecting', i?.route.entry.hop.endpoint);
-    }
-  }
-
-  /** Network gone: drop the tunnel (kill switch stays), wait Offline until it returns. */
-  async goOffline(): Promise<void> {
-    if (this.state.state === 'disconnected' || this.state.state === 'offline') return;
-    await this.stop('offline');
-    this.move({ state: 'offline', reconnect: true });
-  }
-
-  /** Waits until the current attempt settles (connected or error), or `timeoutMs`. */
-  async settled(timeoutMs: number): Promise<void> {
-    const end = this.now() + timeoutMs;
-    while (this.now() < end) {
+  /** The WAN went away: drop the tunnel (the kill switch stays), Offline until it returns. */
+  setOnline(online: boolean): Promise<void> {
+    return this.serial(async () => {
       const s = this.state.state;
-      if (s === 'connected' || s === 'error' || s === 'disconnected') return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  private async run(choice: ConnectChoice, signal: AbortSignal): Promise<void> {
-    let attempt = 0;
-    while (!signal.aborted) {
-      this.move({ state: 'connecting', retryAttempt: attempt });
-      let deadReason: string;
-      try {
-        await this.establish(choice, signal);
-        if (signal.aborted) return;
-        const i = this.installed!;
-        this.move({
-          state: 'connected',
-          connectedSince: this.now(),
-          entry: i.route.entry.gateway,
-          exit: i.route.exit.gateway,
-          addresses: { ipv4: i.route.exit.hop.ipv4, ...(i.route.exit.hop.ipv6 && this.d.config().main.ipv6 ? { ipv6: i.route.exit.hop.ipv6 } : {}) },
-        });
-        await this.d.firewall?.apply('connected', i.route.entry.hop.endpoint);
-        attempt = 0;
-        deadReason = await this.watch(signal);
-        if (signal.aborted) return;
-        this.reconnects++;
-      } catch (e) {
-        if (signal.aborted) return;
-        await this.teardown();
-        const err = e instanceof ConnectError ? e : new ConnectError('Internal', (e as Error).message, true);
-        this.d.log.warn(`connect attempt ${attempt} failed: ${err.reason}: ${err.message}`);
-        if (!err.retryable) {
-          this.move({ state: 'error', reason: err.reason, message: err.message });
-          await this.d.firewall?.apply('error');
-          return;
-        }
-        deadReason = err.message;
+      if (!online && s !== 'disconnected' && s !== 'offline') {
+        this.p.log.warn('no default route: offline until the network returns');
+        await this.stopLoop('offline');
+        this.move({ state: 'offline', reconnect: true });
+      } else if (online && s === 'offline' && this.choice) {
+        this.p.log.info('network back: reconnecting');
+        this.startLoop(this.choice);
+        await this.firstStep;
       }
-      this.lastReconnectReason = deadReason;
-      if (this.state.state === 'connected') this.move({ state: 'disconnecting', after: 'reconnect' });
-      await this.teardown();
-      attempt++;
-      // A short pause: the attempt itself already waited for handshakes.
-      await sleep(Math.min(250 * attempt, 2000), signal);
-    }
-  }
-
-  /** Until the monitor declares the tunnel dead (its reason), or the loop is aborted. */
-  private watch(signal: AbortSignal): Promise<string> {
-    return new Promise((resolve) => {
-      const mon = this.installed?.monitor;
-      const keepDns = setInterval(() => void this.keepDns(), 2000);
-      const done = (reason: string) => {
-        clearInterval(keepDns);
-        mon?.stop();
-        resolve(reason);
-      };
-      signal.addEventListener('abort', () => done('stopped'), { once: true });
-      if (!mon) return;
-      mon.onDead = (reason) => {
-        this.d.log.warn(`tunnel lost: ${reason}; reconnecting`);
-        done(reason);
-      };
-      mon.start();
     });
   }
 
-  /** netifd may rewrite dnsmasq's resolv file on a WAN renewal: put ours back. */
-  private async keepDns(): Promise<void> {
-    const i = this.installed;
-    if (i?.dns && !(await dnsIsApplied(i.dns))) {
-      await applyDns(i.dns, this.dnsServers());
-      this.d.log.info('DNS servers re-applied (the resolv file had been rewritten)');
+  /**
+   * After a config reload. `reconnect`: the tunnel is rebuilt (with UCI's gateways when `resetGateways`);
+   * otherwise the running tunnel takes the new DNS servers and the kill switch its new settings.
+   */
+  reload(opts: { reconnect: boolean; resetGateways: boolean }): Promise<void> {
+    return this.serial(async () => {
+      const s = this.state.state;
+      if (opts.reconnect && this.choice && s !== 'disconnected') {
+        if (opts.resetGateways) this.choice = { entry: {}, exit: {}, ...(this.choice.dns ? { dns: this.choice.dns } : {}) };
+        await this.stopLoop('reconnect');
+        if (this.state.state === 'offline') return;
+        this.startLoop(this.choice);
+        await this.firstStep;
+        return;
+      }
+      await this.refreshInPlace();
+    });
+  }
+
+  /**
+   * At start: what a killed daemon left (routes, NAT, dnsmasq pointed at tunnel DNS) goes; the kill switch
+   * it left is adopted when the owner still wants a connection (the intent survives in RAM, or autoconnect),
+   * and lifted otherwise (unless always on). Returns the choice to reconnect with, if any.
+   */
+  start(autoconnect: boolean): Promise<ConnectChoice | undefined> {
+    return this.serial(async () => {
+      await this.p.dns.restore().catch((e: Error) => this.p.log.warn(`stale DNS not restored: ${e.message}`));
+      const removed = await this.p.routing.removeStale().catch((e: Error) => {
+        this.p.log.warn(`stale routes not removed: ${e.message}`);
+        return 0;
+      });
+      if (removed > 0) this.p.log.info(`removed ${removed} routing pieces a previous nym-vpnd left`);
+      const intent = await this.p.intent?.load().catch(() => undefined);
+      const found = await this.readKillSwitch(true).catch(() => undefined);
+      if (intent) {
+        this.p.log.info('a previous nym-vpnd was connecting or connected: taking over its kill switch and reconnecting');
+        return intent;
+      }
+      if (found?.active && !autoconnect) {
+        const c = this.p.config().main;
+        this.p.log.info(c.alwaysOn && c.killSwitch ? 'kill switch found in the kernel: kept (always on)' : 'kill switch found in the kernel with no connection wanted: lifting it');
+        await this.liftKillSwitch();
+      }
+      return undefined;
+    });
+  }
+
+  /** SIGTERM: leave the router as on disconnect (but keep the intent: procd restarts us on upgrades). */
+  shutdown(): Promise<void> {
+    return this.serial(async () => {
+      const wanted = this.choice !== null;
+      await this.stopLoop('nothing');
+      if (this.state.state !== 'disconnected') this.move({ state: 'disconnected' });
+      if (!wanted) await this.liftKillSwitch();
+    });
+  }
+
+  /** Resolves when the current attempt settles (connected, error or disconnected), or after `timeoutMs`. */
+  settled(timeoutMs: number): Promise<void> {
+    const done = (s: TunnelState) => s.state === 'connected' || s.state === 'error' || s.state === 'disconnected';
+    if (done(this.state)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = new AbortController();
+      const off = this.machine.onChange((s) => {
+        if (!done(s)) return;
+        off();
+        timer.abort();
+        resolve();
+      });
+      void this.p.clock.sleep(timeoutMs, timer.signal).then(() => {
+        off();
+        resolve();
+      });
+    });
+  }
+
+  // ---- what status shows --------------------------------------------------------------------------
+
+  stats(): { rx_bytes: number; tx_bytes: number; rx_packets: number; tx_packets: number } {
+    const t = this.installed?.tunnel?.stats();
+    return { rx_bytes: t?.rxBytes ?? 0, tx_bytes: t?.txBytes ?? 0, rx_packets: t?.rxPackets ?? 0, tx_packets: t?.txPackets ?? 0 };
+  }
+
+  /** Seconds since each hop's last handshake. */
+  handshakeAge(): { entry?: number; exit?: number } | undefined {
+    const t = this.installed?.tunnel;
+    if (!t) return undefined;
+    const h = t.handshakes();
+    const now = this.p.clock.monotonic();
+    const age = (ms: number) => (ms > 0 ? Math.max(0, Math.floor((now - ms) / 1000)) : undefined);
+    return { entry: age(h.entry), exit: age(h.exit) };
+  }
+
+  /** The kill switch as the kernel holds it (read at most once a second, one read at a time). */
+  readKillSwitch(fresh = false): Promise<KillSwitchReading> {
+    const r = this.reading;
+    if (!fresh && r && this.p.clock.monotonic() - r.at < KILL_SWITCH_READ_TTL_MS) return Promise.resolve(r.value);
+    this.readingInFlight ??= this.p.firewall.read().then(
+      (value) => {
+        this.reading = { value, at: this.p.clock.monotonic() };
+        this.readingInFlight = undefined;
+        return value;
+      },
+      (e: unknown) => {
+        this.readingInFlight = undefined;
+        throw e;
+      },
+    );
+    return this.readingInFlight;
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------------
+
+  /** Set by startLoop: settles once the loop's first kill switch step is done (or failed closed). */
+  private firstStep: Promise<void> = Promise.resolve();
+
+  private startLoop(choice: ConnectChoice): void {
+    const abort = new AbortController();
+    this.abort = abort;
+    let firstDone!: () => void;
+    this.firstStep = new Promise((r) => (firstDone = r));
+    const loop = this.run(choice, abort.signal, firstDone)
+      .catch((e: Error) => this.p.log.error(`bug: the connection loop ended with ${e.stack ?? e.message}`))
+      .finally(() => firstDone());
+    this.loop = loop.finally(() => {
+      if (this.loop === tracked) this.loop = null;
+    });
+    const tracked = this.loop;
+  }
+
+  /** Stops the running attempt and waits until it has undone everything; the state shows Disconnecting. */
+  private async stopLoop(after: AfterDisconnect): Promise<void> {
+    const loop = this.loop;
+    if (!loop) return;
+    this.abort?.abort();
+    const s = this.state.state;
+    if (s === 'connecting' || s === 'connected' || s === 'error') this.move({ state: 'disconnecting', after });
+    await loop;
+    this.abort = null;
+  }
+
+  private async run(choice: ConnectChoice, signal: AbortSignal, firstDone: () => void): Promise<void> {
+    let attempt = 0;
+    try {
+      this.moveUnless(signal, { state: 'connecting', retryAttempt: 0 });
+      const up = await this.applyKillSwitch('connecting');
+      firstDone();
+      if (!up) {
+        this.moveUnless(signal, { state: 'error', reason: 'Firewall', message: this.killSwitchError ?? 'the kill switch could not be applied' });
+        return;
+      }
+      while (!signal.aborted) {
+        if (attempt > 0) this.moveUnless(signal, { state: 'connecting', retryAttempt: attempt });
+        let reason: string;
+        try {
+          const i = await this.establish(choice, signal);
+          if (!(await this.applyKillSwitch('connected', i.route))) throw new ConnectError('Firewall', this.killSwitchError ?? 'the kill switch could not be applied', false);
+          if (signal.aborted) return;
+          this.moveUnless(signal, {
+            state: 'connected',
+            connectedSince: this.p.clock.wall(),
+            entry: i.route.entry.gateway,
+            exit: i.route.exit.gateway,
+            addresses: { ipv4: i.route.exit.hop.ipv4, ...(i.route.exit.hop.ipv6 && this.p.config().main.ipv6 ? { ipv6: i.route.exit.hop.ipv6 } : {}) },
+          });
+          attempt = 0;
+          reason = await this.watch(i, signal);
+          if (signal.aborted) return;
+          this.reconnects++;
+          this.moveUnless(signal, { state: 'disconnecting', after: 'reconnect' });
+        } catch (e) {
+          if (signal.aborted || e instanceof Aborted) return;
+          const err = e instanceof ConnectError ? e : new ConnectError('Internal', (e as Error).message, true);
+          this.p.log.warn(`connect attempt ${attempt} failed: ${err.reason}: ${err.message}`);
+          await this.teardown();
+          if (!err.retryable) {
+            this.moveUnless(signal, { state: 'error', reason: err.reason, message: err.message });
+            if (err.reason !== 'Firewall') await this.applyKillSwitch('error');
+            return;
+          }
+          reason = err.message;
+        }
+        await this.teardown();
+        this.lastReconnectReason = reason;
+        attempt++;
+        // A short pause: the attempt itself already waited for handshakes.
+        await this.p.clock.sleep(Math.min(250 * attempt, 2000), signal);
+      }
+    } finally {
+      await this.teardown();
     }
   }
 
-  private dnsServers(choice?: ConnectChoice): string[] {
-    const c = this.d.config();
-    const servers = choice?.dns && choice.dns.length > 0 ? choice.dns : [...c.main.dns];
-    return c.main.ipv6 ? servers : servers.filter((s) => !s.includes(':'));
-  }
-
-  private async establish(choice: ConnectChoice, signal: AbortSignal): Promise<void> {
-    const c = this.d.config();
-    await this.d.firewall?.apply('connecting');
-    const route = await this.d.resolveRoute(choice, signal, async (own) => { await this.d.firewall?.apply('connecting', undefined, own); });
-    if (signal.aborted) return;
-    await this.d.firewall?.apply('connecting', route.entry.hop.endpoint);
-    const since = this.now();
-    let tunnel: TwoHopTunnel;
+  /** Builds the tunnel step by step; each piece is recorded as soon as it exists, so teardown finds it. */
+  private async establish(choice: ConnectChoice, signal: AbortSignal): Promise<Installed<T>> {
+    const c = this.p.config();
+    const check = () => {
+      if (signal.aborted) throw new Aborted();
+    };
+    const route = await abortable(
+      this.p.route.resolve(choice, signal, async (own) => {
+        check();
+        if (!(await this.applyKillSwitch('connecting', undefined, own))) throw new ConnectError('Firewall', this.killSwitchError ?? 'the kill switch could not be applied', false);
+      }),
+      signal,
+    );
+    check();
+    if (!(await this.applyKillSwitch('connecting', route))) throw new ConnectError('Firewall', this.killSwitchError ?? 'the kill switch could not be applied', false);
+    check();
+    const inst: Installed<T> = { route, tunnel: null, monitor: null, routing: null, dns: false };
+    this.installed = inst;
+    const [entryPrivateKey, exitPrivateKey] = await Promise.all([this.p.keys.privateKey('entry'), this.p.keys.privateKey('exit')]);
+    check();
     try {
-      tunnel = await TwoHopTunnel.open({
-        interfaceName: c.main.interface,
-        mtu: c.main.mtu,
-        entryMtu: c.main.entryMtu,
-        entryPrivateKey: await loadOrCreateKey(this.d.paths.stateDir, 'entry'),
-        exitPrivateKey: await loadOrCreateKey(this.d.paths.stateDir, 'exit'),
-        entry: route.entry.hop,
-        exit: route.exit.hop,
-        fwmark: NYM_FWMARK,
-        ipv6: c.main.ipv6,
-      });
+      inst.tunnel = await this.p.tunnels.open({ config: c, route, entryPrivateKey, exitPrivateKey });
     } catch (e) {
       throw new ConnectError('TunDevice', `cannot create ${c.main.interface}: ${(e as Error).message}`, false);
     }
-    const inst: Installed = { tunnel, policy: null, nat: false, dns: null, monitor: null, route };
-    this.installed = inst;
+    check();
     try {
-      await tunnel.waitConnected(since, c.monitor.handshakeTimeout * 1000, signal);
+      await inst.tunnel.waitConnected(c.monitor.handshakeTimeout * 1000, signal);
     } catch (e) {
+      check();
       throw new ConnectError('TunnelProvider', (e as Error).message, true);
     }
-    if (signal.aborted) return;
-    const monitor = this.makeMonitor(tunnel, c);
-    inst.monitor = monitor;
-    const first = await monitor.initialCheck();
+    check();
+    inst.monitor = this.p.monitors.create(inst.tunnel, route, c);
+    const first = await abortable(inst.monitor.initialCheck(), signal);
+    check();
     if (!first.ok) throw new ConnectError('TunnelProvider', first.reason, true);
-    this.d.log.info(`tunnel up through ${route.entry.gateway.id} → ${route.exit.gateway.id} (probe ${first.rttMs} ms)`);
+    this.p.log.info(`tunnel up through ${route.entry.gateway.id} → ${route.exit.gateway.id} (probe ${first.rttMs} ms)`);
     try {
-      const sources = await resolveSources(c.policy.sources, this.d.lookupNetwork);
-      if (sources.unresolved.length > 0) this.d.log.warn(`policy sources not found: ${sources.unresolved.join(', ')}`);
-      inst.policy = await applyPolicy({
-        interfaceName: tunnel.interfaceName,
-        sourceDevices: sources.devices,
-        sourceCidrs: sources.cidrs,
-        routerTraffic: true,
-        ipv6: c.main.ipv6 && route.exit.hop.ipv6 ? 'tunnel' : 'block',
-      });
-      await applyNat(tunnel.interfaceName, c.main.mtu);
-      inst.nat = true;
+      inst.routing = await this.p.routing.install(inst.tunnel.interfaceName, c, c.main.ipv6 && route.exit.hop.ipv6 !== undefined);
     } catch (e) {
       throw new ConnectError('Routing', (e as Error).message, false);
     }
+    check();
     try {
-      inst.dns = dnsPaths(this.d.paths.resolvConfDir, this.d.paths.runDir);
-      await applyDns(inst.dns, this.dnsServers(choice));
+      inst.dns = true;
+      await this.p.dns.apply(this.dnsServers(choice));
     } catch (e) {
       throw new ConnectError('SetDns', (e as Error).message, false);
     }
+    check();
+    return inst;
   }
 
-  private makeMonitor(tunnel: TwoHopTunnel, c: NymVpnConfig): ConnectionMonitor {
-    const hop = tunnel.config.exit;
-    const target = c.monitor.targets.find((t) => !t.includes(':')) ?? c.monitor.targets[0]!;
-    const source = target.includes(':') ? hop.ipv6 ?? hop.ipv4 : hop.ipv4;
-    const timings: MonitorTimings = {
-      initialTimeout: Math.min(3000, c.monitor.timeout * 1000),
-      initialTries: 3,
-      interval: c.monitor.interval * 1000,
-      timeout: c.monitor.timeout * 1000,
-      tries: c.monitor.tries,
-      maxHandshakeAge: 190_000,
-    };
-    const mon = new ConnectionMonitor(
-      {
-        sendEcho: (seq) => tunnel.inject([echoRequest(source, target, { id: ICMP_ID, seq })]),
-        handshakes: () => ({ entry: tunnel.entryPeer.stats.lastHandshake, exit: tunnel.exitPeer.stats.lastHandshake }),
-      },
-      target,
-      timings,
-    );
-    tunnel.tapDelivered((p) => {
-      const r = echoReply(p);
-      if (r === null || r.id !== ICMP_ID) return true;
-      mon.onEchoReply(r.seq);
-      return false;
+  /** Until the monitor declares the tunnel dead (its reason), or the attempt is stopped. */
+  private async watch(i: Installed<T>, signal: AbortSignal): Promise<string> {
+    const stop = new AbortController();
+    const stopBoth = () => stop.abort();
+    signal.addEventListener('abort', stopBoth, { once: true });
+    const dead = new Promise<string>((resolve) => {
+      signal.addEventListener('abort', () => resolve('stopped'), { once: true });
+      if (!i.monitor) return;
+      i.monitor.start((reason) => {
+        this.p.log.warn(`tunnel lost: ${reason}; reconnecting`);
+        resolve(reason);
+      });
     });
-    return mon;
+    const keeper = this.keepDns(stop.signal);
+    try {
+      return await dead;
+    } finally {
+      stop.abort();
+      signal.removeEventListener('abort', stopBoth);
+      i.monitor?.stop();
+      await keeper;
+    }
+  }
+
+  /** netifd may rewrite dnsmasq's resolv file on a WAN renewal: put ours back. */
+  private async keepDns(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await this.p.clock.sleep(DNS_CHECK_INTERVAL_MS, signal);
+      if (signal.aborted || !this.installed?.dns) return;
+      try {
+        if (!(await this.p.dns.isApplied())) {
+          await this.p.dns.apply(this.dnsServers(this.choice ?? undefined));
+          this.p.log.info('DNS servers re-applied (the resolv file had been rewritten)');
+        }
+      } catch (e) {
+        this.p.log.warn(`DNS check: ${(e as Error).message}`);
+      }
+    }
   }
 
   /** Undoes whatever is installed, in reverse order; never throws. */
@@ -344,30 +439,101 @@ export class Connection {
     const i = this.installed;
     this.installed = null;
     if (!i) return;
+    const log = this.p.log;
     i.monitor?.stop();
-    if (i.dns) await restoreDns(i.dns).catch((e: Error) => this.d.log.error(`DNS not restored: ${e.message}`));
-    if (i.nat) await removeNat().catch((e: Error) => this.d.log.error(`NAT not removed: ${e.message}`));
-    if (i.policy) await removePolicy(i.policy);
-    await i.tunnel.close().catch((e: Error) => this.d.log.error(`tunnel not closed: ${e.message}`));
+    if (i.dns) await this.p.dns.restore().catch((e: Error) => log.error(`DNS not restored: ${e.message}`));
+    if (i.routing) await i.routing.remove().catch((e: Error) => log.error(`routes not removed: ${e.message}`));
+    if (i.tunnel) await i.tunnel.close().catch((e: Error) => log.error(`tunnel not closed: ${e.message}`));
   }
 
-  stats(): { rx_bytes: number; tx_bytes: number; rx_packets: number; tx_packets: number } {
-    const t = this.installed?.tunnel.stats();
-    return { rx_bytes: t?.rxBytes ?? 0, tx_bytes: t?.txBytes ?? 0, rx_packets: t?.rxPackets ?? 0, tx_packets: t?.txPackets ?? 0 };
+  // ---- the kill switch ----------------------------------------------------------------------------
+
+  /** Applies a step; false when the firewall failed (it has failed closed), the reason in killSwitchError. */
+  private async applyKillSwitch(step: 'connecting' | 'connected' | 'error', route?: ResolvedRoute, own?: readonly OwnTraffic[]): Promise<boolean> {
+    try {
+      await this.p.firewall.apply(step, route?.entry.endpoint, own);
+      this.killSwitchError = undefined;
+      return true;
+    } catch (e) {
+      this.killSwitchError = (e as Error).message;
+      this.p.log.error(`kill switch (${step}): ${this.killSwitchError}`);
+      return false;
+    } finally {
+      this.reading = undefined;
+    }
   }
 
-  handshakeAge(): { entry?: number; exit?: number } | undefined {
-    const t = this.installed?.tunnel;
-    if (!t) return undefined;
-    const age = (ms: number) => (ms > 0 ? Math.floor((this.now() - ms) / 1000) : undefined);
-    return { entry: age(t.entryPeer.stats.lastHandshake), exit: age(t.exitPeer.stats.lastHandshake) };
+  private async liftKillSwitch(): Promise<void> {
+    try {
+      await this.p.firewall.lift();
+      this.killSwitchError = undefined;
+    } catch (e) {
+      this.killSwitchError = (e as Error).message;
+      this.p.log.error(`kill switch not lifted: ${this.killSwitchError}`);
+    } finally {
+      this.reading = undefined;
+    }
+  }
+
+  /** Config changes that do not need a new tunnel: DNS into the running tunnel, the kill switch's settings. */
+  private async refreshInPlace(): Promise<void> {
+    const s = this.state.state;
+    const i = this.installed;
+    if (s === 'connected' && i) {
+      if (i.dns) await this.p.dns.apply(this.dnsServers(this.choice ?? undefined)).catch((e: Error) => this.p.log.error(`DNS not applied: ${e.message}`));
+      await this.applyKillSwitch('connected', i.route);
+    } else if (s === 'disconnected') {
+      // The owner's settings decide: always-on puts it up, otherwise nothing is held.
+      await this.liftKillSwitch();
+    } else if (s === 'error') {
+      await this.applyKillSwitch('error');
+    } else {
+      await this.applyKillSwitch('connecting', i?.route);
+    }
+  }
+
+  private dnsServers(choice?: ConnectChoice): string[] {
+    const c = this.p.config();
+    const servers = choice?.dns && choice.dns.length > 0 ? choice.dns : [...c.main.dns];
+    return c.main.ipv6 ? servers : servers.filter((s) => !s.includes(':'));
+  }
+
+  // ---- state --------------------------------------------------------------------------------------
+
+  private serial<R>(fn: () => Promise<R>): Promise<R> {
+    const run = this.commands.then(fn, fn);
+    this.commands = run.catch(() => {});
+    return run;
+  }
+
+  /** A move the loop makes, unless a command has stopped the attempt (the command then owns the state). */
+  private moveUnless(signal: AbortSignal, s: TunnelState): void {
+    if (!signal.aborted) this.move(s);
+  }
+
+  private move(s: TunnelState): void {
+    const from = this.machine.state.state;
+    if (from === s.state && (s.state === 'disconnected' || s.state === 'disconnecting' || s.state === 'offline')) return;
+    if (!this.machine.canMoveTo(s.state)) this.p.log.error(`bug: ${from} → ${s.state} is not a tunnel transition; taking it anyway so status tells the truth`);
+    this.machine.moveTo(s, this.p.clock.wall(), { force: true });
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+/** The promise, or a rejection with Aborted as soon as the signal aborts (the work itself may go on). */
+function abortable<R>(p: Promise<R>, signal: AbortSignal): Promise<R> {
+  if (signal.aborted) return Promise.reject(new Aborted());
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new Aborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
   });
 }
-

@@ -5,7 +5,7 @@ import { Firewall, connectionFirewall, type FirewallBase } from '../firewall/ind
 import { resolveSources, type ResolvedSources } from '../routing/devices.js';
 import { NYM_FWMARK } from '../routing/policy.js';
 import type { NymVpnConfig } from '../config/nym-vpn-config.js';
-import type { FirewallPort } from './connection.js';
+import type { FirewallPort } from './connection-ports.js';
 import type { Logger } from './log.js';
 import type { DaemonPaths } from './paths.js';
 

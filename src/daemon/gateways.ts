@@ -14,8 +14,8 @@ import type { NymVpnConfig } from '../config/nym-vpn-config.js';
 import { keyToBase64, publicKeyFromPrivate } from '../wireguard/keys.js';
 import type { GatewayRef } from './tunnel-state.js';
 import { ConnectError } from './connect-error.js';
-import type { ConnectChoice, OwnTraffic, ResolvedHop, ResolvedRoute } from './connection.js';
-import { loadOrCreateKey } from './keys.js';
+import type { ConnectChoice, KeyStore, OwnTraffic, ResolvedHop, ResolvedRoute, RouteResolver } from './connection-ports.js';
+import { endpointOf, formatEndpoint } from '../net/endpoint.js';
 import type { Logger } from './log.js';
 import type { DaemonPaths } from './paths.js';
 import { apiUrlOf } from './settings.js';
@@ -35,7 +35,7 @@ const REFRESH_MS = 60 * 60 * 1000;
 // instead of around it.
 const CONNECT_ACCEPT_AGE_MS = 24 * 60 * 60 * 1000;
 
-export class GatewayService {
+export class GatewayService implements RouteResolver {
   private client: DirectoryClient | null = null;
   private clientUrl = '';
 
@@ -45,6 +45,7 @@ export class GatewayService {
     private readonly log: Logger,
     /** How the daemon's own TCP leaves: marked sockets (past the kill switch) or the system's. */
     private readonly ownSocket: () => SocketFactory | undefined = () => undefined,
+    private readonly keys: KeyStore,
     private readonly registrar: () => Registrar = () => new StaticRegistrar(this.config().peers),
   ) {}
 
@@ -142,7 +143,7 @@ export class GatewayService {
    * Chooses both gateways and registers a WireGuard peer at each. `allow` opens the kill switch for
    * what this needs of the daemon's own traffic: the directory API, then the latency probes.
    */
-  async resolveRoute(choice: ConnectChoice, signal: AbortSignal, allow: (own: readonly OwnTraffic[]) => Promise<void> = async () => {}): Promise<ResolvedRoute> {
+  async resolve(choice: ConnectChoice, signal: AbortSignal, allow: (own: readonly OwnTraffic[]) => Promise<void> = async () => {}): Promise<ResolvedRoute> {
     await allow(await this.apiEndpoint());
     const [entries, exits] = await Promise.all([this.candidates('entry', signal, true), this.candidates('exit', signal, true)]);
     const entryChoice = this.choiceFor('entry', choice.entry);
@@ -171,7 +172,7 @@ export class GatewayService {
   }
 
   private async register(role: Role, g: Gateway, signal: AbortSignal): Promise<ResolvedHop> {
-    const ours = keyToBase64(publicKeyFromPrivate(await loadOrCreateKey(this.paths.stateDir, role)));
+    const ours = keyToBase64(publicKeyFromPrivate(await this.keys.privateKey(role)));
     let peer;
     try {
       peer = await this.registrar().register({ gateway: g, role, ourPublicKey: ours }, signal);
@@ -191,10 +192,17 @@ export class GatewayService {
       }
     }
     if (!peer.addresses.ipv4) throw new ConnectError('TunnelProvider', `gateway ${g.id} gave us no IPv4 address`, false);
-    const endpoint = `${isIP(host) === 6 ? `[${host}]` : host}:${peer.endpoint.port}`;
+    let parsed;
+    try {
+      parsed = endpointOf(host, peer.endpoint.port);
+    } catch (e) {
+      throw new ConnectError('TunnelProvider', `gateway ${g.id}: bad endpoint ${host}:${peer.endpoint.port}: ${(e as Error).message}`, false);
+    }
+    const endpoint = formatEndpoint(parsed);
     const gateway: GatewayRef = { id: g.id, ...(g.name ? { name: g.name } : {}), ...(g.country ? { country: g.country } : {}), endpoint, public_key: peer.publicKey };
     return {
       gateway,
+      endpoint: parsed,
       hop: {
         publicKey: peer.publicKey,
         ...(peer.presharedKey ? { presharedKey: peer.presharedKey } : {}),

@@ -14,6 +14,7 @@ import { defaultNymVpnConfig, readConfig } from './settings.js';
 import { OfflineMonitor } from '../monitor/offline-monitor.js';
 import { startCpuProfile } from './cpu-profile.js';
 import { createDaemonFirewall } from './firewall.js';
+import { dnsmasqDns, icmpMonitors, runDirIntent, stateDirKeys, systemClock, systemRouting, twoHopTunnels, type RunningTunnel } from './connection-wiring.js';
 
 const USAGE = `Usage: nym-vpnd [--socket PATH] [--root DIR] [--log-level error|warn|info|debug]
 
@@ -64,33 +65,55 @@ async function main(): Promise<void> {
     log.error(`config not usable, starting with the defaults: ${configError}`);
   }
   if (level === undefined) log.level = config.main.logLevel;
+  // A bug somewhere must not take the router's VPN down with it: procd would respawn us five times and
+  // then give up with the LAN cut. Log it; the connection coordinator keeps its state consistent.
+  process.on('unhandledRejection', (reason) => {
+    log.error(`bug: unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`);
+  });
   const client = await UbusClient.connect({ socket: paths.socket });
   const lookupNetwork = async (name: string): Promise<string | undefined> => {
     const st = await client.call(`network.interface.${name}`, 'status', {}, 2000);
     return typeof st?.l3_device === 'string' ? st.l3_device : typeof st?.device === 'string' ? st.device : undefined;
   };
   // The firewall reads the live config through the service, which needs the firewall first.
-  let service: NymVpnService | undefined;
+  let service: NymVpnService<RunningTunnel> | undefined;
   const fw = await createDaemonFirewall(paths, () => service?.currentConfig ?? config, lookupNetwork, log);
-  service = new NymVpnService({
-    log, config, configError, readConfig: () => readConfig(paths), logLevelForced: level !== undefined, paths, lookupNetwork,
-    firewall: fw.port,
+  service = new NymVpnService<RunningTunnel>({
+    log, config, configError, readConfig: () => readConfig(paths), logLevelForced: level !== undefined, paths,
+    ports: {
+      clock: systemClock,
+      firewall: fw.port,
+      keys: stateDirKeys(paths.stateDir),
+      tunnels: twoHopTunnels,
+      routing: systemRouting(lookupNetwork, log),
+      dns: dnsmasqDns(paths),
+      monitors: icmpMonitors,
+      intent: runDirIntent(paths.runDir, log),
+    },
     onReloaded: () => fw.refreshSources(),
   });
-  await service.connection.cleanupStale();
-  const offline = new OfflineMonitor((online) => void service.onlineChanged(online));
-  service.checkOnline = () => offline.check();
+  const svc = service;
+  const autoconnect = config.main.enabled && config.main.autoconnect && configError === undefined;
+  const resume = await svc.connection.start(autoconnect);
+  const offline = new OfflineMonitor((online) => void svc.connection.setOnline(online));
+  svc.checkOnline = () => offline.check();
   await offline.start();
 
-  const obj = await registerObject(client, schema, service.handlers(), log);
-  service.onStateChange(() => publishState(client, obj, service.status(), log));
+  const obj = await registerObject(client, schema, svc.handlers(), log);
+  // One status at a time, in the order of the changes.
+  let publishing: Promise<void> = Promise.resolve();
+  svc.onStateChange(() => {
+    publishing = publishing.then(async () => publishState(client, obj, await svc.status(), log)).catch((e: Error) => log.warn(`state not published: ${e.message}`));
+  });
   client.on('disconnect', () => log.warn('lost the ubus connection; reconnecting'));
   client.on('reconnect', () => log.info('ubus connection back; nym-vpn registered again'));
-  log.info(`nym-vpnd ${service.info().version} on ${paths.socket}, object ${schema.object} registered`);
+  log.info(`nym-vpnd ${svc.info().version} on ${paths.socket}, object ${schema.object} registered`);
 
-  if (config.main.enabled && config.main.autoconnect && configError === undefined) {
+  if (resume) {
+    void svc.autoconnect(resume);
+  } else if (autoconnect) {
     log.info('autoconnect: connecting with the gateways chosen in UCI');
-    void service.autoconnect();
+    void svc.autoconnect();
   }
 
   let stopping = false;
@@ -99,15 +122,16 @@ async function main(): Promise<void> {
     stopping = true;
     log.info(`${sig}: shutting down`);
     offline.stop();
-    // Leave the router as it was: routes, DNS and the tunnel go (the kill switch as on disconnect).
-    await service.connection.disconnect().catch((e: Error) => log.error(`teardown: ${e.message}`));
+    // Routes, DNS and the tunnel go; the kill switch stays while a connection is wanted (procd restarts
+    // us on upgrades and the next daemon takes over), otherwise it is lifted as on disconnect.
+    await svc.connection.shutdown().catch((e: Error) => log.error(`teardown: ${e.message}`));
     await stopProfile?.();
     client.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGHUP', () => void service.reload());
+  process.on('SIGHUP', () => void svc.reload());
 }
 
 main().catch((e: Error) => {

@@ -7,7 +7,8 @@ import { UbusError } from '../ubus/errors.js';
 import type { BlobmsgValue } from '../ubus/blobmsg.js';
 import { TunnelStateMachine, type TunnelState } from './tunnel-state.js';
 import { statusReply } from './status.js';
-import { Connection, type ConnectChoice, type ConnectionDeps } from './connection.js';
+import { Connection, type ConnectionPorts } from './connection.js';
+import type { ConnectChoice, TunnelHandle } from './connection-ports.js';
 import { GatewayService } from './gateways.js';
 import { markedConnect } from '../sockets/marked-tcp.js';
 import { NYM_FWMARK } from '../routing/policy.js';
@@ -18,7 +19,7 @@ import type { Logger } from './log.js';
 import type { Handler } from './ubus-object.js';
 import { apiUrlOf, type LoadedConfig, type NymVpnConfig } from './settings.js';
 
-export interface ServiceOptions {
+export interface ServiceOptions<T extends TunnelHandle> {
   log: Logger;
   config: NymVpnConfig;
   /** Why the config on disk was not used at start (the defaults run instead). */
@@ -28,55 +29,47 @@ export interface ServiceOptions {
   /** The log level came from the command line: the config's log_level does not override it. */
   logLevelForced?: boolean;
   paths: DaemonPaths;
-  /** netifd's device for an OpenWrt network name (ubus network.interface.NAME status). */
-  lookupNetwork?: (name: string) => Promise<string | undefined>;
-  firewall?: ConnectionDeps['firewall'];
+  /** The connection's ports but the gateway choice, which the service makes (GatewayService). */
+  ports: Omit<ConnectionPorts<T>, 'log' | 'config' | 'route'>;
   /** Told after a good reload (the firewall re-reads its LAN sources). */
   onReloaded?: () => Promise<void>;
-  now?: () => number;
 }
 
-export class NymVpnService {
+export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
   readonly machine: TunnelStateMachine;
   private config: NymVpnConfig;
   private configError: string | undefined;
-  readonly connection: Connection;
+  readonly connection: Connection<T>;
   readonly gateways: GatewayService;
   readonly account: AccountStore;
-  private lastChoice: ConnectChoice = { entry: {}, exit: {} };
   private readonly startedAt: number;
-  private readonly now: () => number;
 
-  constructor(private readonly opts: ServiceOptions) {
-    this.now = opts.now ?? Date.now;
-    this.startedAt = this.now();
+  constructor(private readonly opts: ServiceOptions<T>) {
+    const clock = opts.ports.clock;
+    this.startedAt = clock.monotonic();
     this.config = opts.config;
     this.configError = opts.configError;
-    this.machine = new TunnelStateMachine(this.startedAt);
+    this.machine = new TunnelStateMachine(clock.wall());
     // The daemon's own TCP (directory, probes) is marked to pass the kill switch unless the tunnel is up,
     // in which case it goes through the tunnel like everything else.
     const ownSocket = () => (this.machine.state.state === 'connected' ? undefined : (host: string, port: number) => markedConnect({ host, port, mark: NYM_FWMARK }));
-    this.gateways = new GatewayService(() => this.config, opts.paths, opts.log, ownSocket);
+    this.gateways = new GatewayService(() => this.config, opts.paths, opts.log, ownSocket, opts.ports.keys);
     this.account = new AccountStore(opts.paths.stateDir);
-    this.connection = new Connection({
-      log: opts.log,
-      paths: opts.paths,
-      machine: this.machine,
-      config: () => this.config,
-      resolveRoute: (choice, signal, allow) => this.gateways.resolveRoute(choice, signal, allow),
-      lookupNetwork: opts.lookupNetwork ?? (async () => undefined),
-      firewall: opts.firewall,
-      now: this.now,
-    });
+    this.connection = new Connection<T>({ ...opts.ports, log: opts.log, config: () => this.config, route: this.gateways }, this.machine);
   }
 
-  status(): Record<string, unknown> {
+  async status(): Promise<Record<string, unknown>> {
+    const ks = await this.connection.readKillSwitch().catch((e: Error) => ({ active: false, bootGuard: false, problem: `cannot read the firewall: ${e.message}` }));
+    const choice = this.connection.currentChoice;
+    const error = this.connection.killSwitchError ?? ks.problem;
     return statusReply({
       state: this.machine.state,
       since: this.machine.since,
       interfaceName: this.config.main.interface,
-      dns: this.lastChoice.dns && this.machine.state.state !== 'disconnected' ? this.lastChoice.dns : [...this.config.main.dns],
+      dns: choice?.dns && this.machine.state.state !== 'disconnected' ? choice.dns : [...this.config.main.dns],
       killSwitch: this.config.main.killSwitch,
+      killSwitchActive: ks.active,
+      ...(error ? { killSwitchError: error } : {}),
       reconnects: this.connection.reconnects,
       lastReconnectReason: this.connection.lastReconnectReason,
       handshakeAge: this.connection.handshakeAge(),
@@ -93,7 +86,7 @@ export class NymVpnService {
       arch: process.arch,
       network: this.config.main.network,
       api_url: apiUrlOf(this.config),
-      uptime: Math.floor((this.now() - this.startedAt) / 1000),
+      uptime: Math.floor((this.opts.ports.clock.monotonic() - this.startedAt) / 1000),
       pid: process.pid,
     };
   }
@@ -125,13 +118,9 @@ export class NymVpnService {
     const active = this.machine.state.state !== 'disconnected';
     const reconnect = active && changed.some(needsReconnect);
     this.opts.log.info(`config reloaded${changed.length ? `: ${changed.join(', ')} changed` : ', nothing changed'}${reconnect ? '; reconnecting' : ''}`);
-    if (reconnect) {
+    if (changed.length > 0) {
       // A new gateway choice in UCI replaces the one a connect call made.
-      if (changed.some((k) => k.startsWith('entry.') || k.startsWith('exit.'))) this.lastChoice = { entry: {}, exit: {}, ...(this.lastChoice.dns ? { dns: this.lastChoice.dns } : {}) };
-      await this.connection.connect(this.lastChoice);
-    } else if (active && changed.length > 0) {
-      // DNS, kill switch settings and the like apply to the running tunnel as it is.
-      await this.connection.refresh(this.lastChoice).catch((e: Error) => this.opts.log.error(`applying the reloaded config: ${e.message}`));
+      await this.connection.reload({ reconnect, resetGateways: changed.some((k) => k.startsWith('entry.') || k.startsWith('exit.')) });
     }
     return { reloaded: true, changed, reconnect };
   }
@@ -144,28 +133,14 @@ export class NymVpnService {
       exit: { id: str('exit_id'), country: str('exit_country')?.toUpperCase(), random: args.exit_random === true },
       ...(Array.isArray(args.dns) ? { dns: args.dns as string[] } : {}),
     };
-    this.lastChoice = choice;
     await this.connection.connect(choice);
     if (args.wait === true) await this.connection.settled(Number(args.timeout ?? 30) * 1000);
     return this.status();
   }
 
-  /** Connects with UCI's choice (autoconnect at start). */
-  autoconnect(): Promise<void> {
-    this.lastChoice = { entry: {}, exit: {} };
-    return this.connection.connect(this.lastChoice);
-  }
-
-  /** The WAN went away or came back (hotplug, or the offline monitor). */
-  async onlineChanged(online: boolean): Promise<void> {
-    const s = this.machine.state.state;
-    if (!online && s !== 'disconnected' && s !== 'offline') {
-      this.opts.log.warn('no default route: offline until the network returns');
-      await this.connection.goOffline();
-    } else if (online && s === 'offline') {
-      this.opts.log.info('network back: reconnecting');
-      await this.connection.connect(this.lastChoice);
-    }
+  /** Connects with `choice`, or UCI's (autoconnect at start, or a previous daemon's intent). */
+  autoconnect(choice: ConnectChoice = { entry: {}, exit: {} }): Promise<void> {
+    return this.connection.connect(choice);
   }
 
   /** Set by main: re-checks the default route at once. */
@@ -174,7 +149,7 @@ export class NymVpnService {
   private async networkEvent(action: string): Promise<Record<string, unknown>> {
     const before = this.machine.state.state;
     const online = await this.checkOnline();
-    await this.onlineChanged(online);
+    await this.connection.setOnline(online);
     return { handled: before !== this.machine.state.state || action === 'ifdown' && !online };
   }
 

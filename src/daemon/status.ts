@@ -16,6 +16,9 @@ export interface StatusInputs {
   interfaceName: string;
   dns: string[];
   killSwitch: boolean;
+  /** Read back from the kernel. */
+  killSwitchActive: boolean;
+  killSwitchError?: string;
   reconnects: number;
   lastReconnectReason?: string;
   handshakeAge?: { entry?: number; exit?: number };
@@ -44,6 +47,8 @@ export function statusReply(i: StatusInputs): Record<string, unknown> {
   out.interface = i.interfaceName;
   out.dns = i.dns;
   out.kill_switch = i.killSwitch;
+  out.kill_switch_active = i.killSwitchActive;
+  if (i.killSwitchError) out.kill_switch_error = i.killSwitchError;
   out.reconnects = i.reconnects;
   if (i.lastReconnectReason) out.last_reconnect_reason = i.lastReconnectReason;
   if (i.handshakeAge && s.state === 'connected') out.handshake_age = i.handshakeAge;

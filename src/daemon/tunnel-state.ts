@@ -67,8 +67,12 @@ export class TunnelStateMachine {
     return NEXT[this.current.state].includes(next);
   }
 
-  moveTo(next: TunnelState, now: number): void {
-    if (!this.canMoveTo(next.state)) throw new IllegalTransition(`${this.current.state} → ${next.state} is not a tunnel transition`);
+  /**
+   * Moves to `next`. An impossible transition throws IllegalTransition, unless `force` is set: the owner of
+   * the state (the connection coordinator) then logs it as a bug and takes it, so status tells the truth.
+   */
+  moveTo(next: TunnelState, now: number, opts: { force?: boolean } = {}): void {
+    if (!opts.force && !this.canMoveTo(next.state)) throw new IllegalTransition(`${this.current.state} → ${next.state} is not a tunnel transition`);
     this.current = next;
     this.changedAt = now;
     for (const l of this.listeners) l(next, now);

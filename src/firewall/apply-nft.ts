@@ -18,6 +18,16 @@ export class NftApplier {
     await this.run(this.nft, ['-f', file]);
   }
 
+  /** Checks a ruleset given as text (`nft -c -f -`): no file needed, so a full disk cannot stop it. */
+  async checkText(text: string): Promise<void> {
+    await this.run(this.nft, ['-c', '-f', '-'], { input: text });
+  }
+
+  /** Loads a ruleset given as text (`nft -f -`), in one transaction. */
+  async loadText(text: string): Promise<void> {
+    await this.run(this.nft, ['-f', '-'], { input: text });
+  }
+
   /** Writes a checked file atomically (a file that fails `nft -c` never replaces the old one), then loads it. */
   async writeAndLoad(file: string, text: string): Promise<void> {
     await writeFileAtomic(file, text, { check: (tmp) => this.check(tmp) });

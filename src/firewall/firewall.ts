@@ -20,9 +20,28 @@ import type { Family } from './ipt-text.js';
 import { withFileLock } from './lock.js';
 import { renderBootGuard } from './nft-boot-guard.js';
 import { renderKillSwitch, renderLifted } from './nft-kill-switch.js';
+import { renderFailClosed } from './nft-fail-closed.js';
 import { firewallPaths, type FirewallPaths } from './paths.js';
 import { bootGuardSpec, killSwitchSpec, wantsBootGuard, wantsKillSwitch } from './spec.js';
-import { IPT_CHAINS, type FirewallState, type KillSwitchSpec } from './types.js';
+import { checkFwmark } from './addresses.js';
+import { IPT_CHAINS, NYM_FWMARK, type FirewallState, type KillSwitchSpec } from './types.js';
+
+/**
+ * The kill switch could not be put in place as asked. The kernel then holds the strictest rules that need
+ * nothing from the config (failed closed) — unless `blocked` is false, when even that failed.
+ */
+export class FirewallFailedClosed extends Error {
+  override name = 'FirewallFailedClosed';
+  constructor(
+    message: string,
+    readonly blocked: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** The interface name the fw3 fail-closed rules allow: none exists, so nothing is forwarded at all. */
+const NO_TUNNEL = 'nym-failclosed';
 
 export interface FirewallOptions {
   /** Prefix of every path (default '/'); the lab points it at a scratch tree. */
@@ -47,6 +66,8 @@ export interface FirewallStatus {
   killSwitch: boolean;
   /** The boot guard is in the kernel. */
   bootGuard: boolean;
+  /** The rules are in the kernel but could not be kept for a firewall restart (the runtime file failed). */
+  persistProblem?: string;
   /** The boot guard will be loaded at the next boot (the owner's kill switch setting is on). */
   bootGuardEnabled: boolean;
 }
@@ -61,6 +82,7 @@ export class Firewall {
   private readonly ipt: Record<Family, IptApplier>;
   private readonly missing = new Set<Family>();
   private readonly log: (message: string) => void;
+  private persistProblem: string | undefined;
 
   private constructor(
     readonly backend: Backend,
@@ -83,8 +105,12 @@ export class Firewall {
     return this.serial(async () => {
       let action: FirewallAction = 'lifted';
       if (wantsKillSwitch(state)) {
-        const spec = killSwitchSpec(state);
-        await this.locked(() => (this.backend === 'fw3' ? this.loadIpt(spec) : this.nft.writeAndLoad(this.paths.runtimeNft, renderKillSwitch(spec))));
+        try {
+          const spec = killSwitchSpec(state);
+          await this.locked(() => (this.backend === 'fw3' ? this.loadIpt(spec) : this.loadNft(renderKillSwitch(spec))));
+        } catch (e) {
+          await this.failClosed(state, e as Error);
+        }
         action = 'kill-switch';
       } else {
         await this.locked(() => this.unload());
@@ -116,10 +142,58 @@ export class Firewall {
         killSwitch: await this.ipt[4].jumpsTo('FORWARD', IPT_CHAINS.forward),
         bootGuard: await this.ipt[4].jumpsTo('FORWARD', IPT_CHAINS.bootForward),
         bootGuardEnabled,
+        ...(this.persistProblem ? { persistProblem: this.persistProblem } : {}),
       };
     }
     const tables = await this.nft.inetTables();
-    return { backend: this.backend, killSwitch: tables.includes('nym'), bootGuard: tables.includes('nym_boot'), bootGuardEnabled };
+    return { backend: this.backend, killSwitch: tables.includes('nym'), bootGuard: tables.includes('nym_boot'), bootGuardEnabled, ...(this.persistProblem ? { persistProblem: this.persistProblem } : {}) };
+  }
+
+  /**
+   * The kernel first, from the text itself; then the runtime file fw4 reloads from. When that file cannot be
+   * written (a full or read-only /var/run), the stale one goes, so that a reload cannot bring back older
+   * rules; our table stays in the kernel through fw4 reloads (fw4 replaces only its own table).
+   */
+  private async loadNft(text: string): Promise<void> {
+    await this.nft.checkText(text);
+    try {
+      await writeFileAtomic(this.paths.runtimeNft, text);
+      this.persistProblem = undefined;
+    } catch (e) {
+      this.persistProblem = `${this.paths.runtimeNft} not written: ${(e as Error).message}`;
+      this.log(`${this.persistProblem}; the rules are loaded, but a firewall restart would not bring them back`);
+      await removeIfExists(this.paths.runtimeNft).catch(() => {});
+    }
+    await this.nft.loadText(text);
+  }
+
+  /** The kill switch failed: block everything the config is not needed for, and say so. */
+  private async failClosed(state: FirewallState, cause: Error): Promise<never> {
+    let mark = NYM_FWMARK;
+    try {
+      mark = checkFwmark('fwmark', state.fwmark ?? NYM_FWMARK);
+    } catch {
+      // the default mark: the daemon's sockets use it
+    }
+    // A kill switch already in the kernel (the previous step's) blocks as well as anything could: it stays.
+    const held = await this.status().then((st) => st.killSwitch, () => false);
+    if (held) throw new FirewallFailedClosed(`${cause.message} (the previous kill switch stays in place)`, true);
+    try {
+      await this.locked(async () => {
+        if (this.backend !== 'fw3') {
+          await this.loadNft(renderFailClosed(mark));
+          return;
+        }
+        const g = { tunnel: NO_TUNNEL, fwmark: mark };
+        await this.eachFamily(async (ipt, family) => {
+          await ipt.restore(renderIptBootGuard(g, family));
+          for (const [chain, target] of BOOT_GUARD_JUMPS) await ipt.ensureFirstJump(chain, target);
+        });
+      });
+    } catch (e) {
+      throw new FirewallFailedClosed(`${cause.message}; blocking everything instead failed too: ${(e as Error).message}`, false);
+    }
+    throw new FirewallFailedClosed(`${cause.message} (failed closed: nothing but the daemon's own traffic leaves the router)`, true);
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -136,12 +210,15 @@ export class Firewall {
 
   private async unload(): Promise<void> {
     if (this.backend !== 'fw3') {
-      await this.nft.writeAndLoad(this.paths.runtimeNft, renderLifted());
+      await this.loadNft(renderLifted());
       return;
     }
-    await writeFileAtomic(this.paths.runtimeState, 'lifted\n');
     await removeIfExists(this.paths.runtimeV4);
     await removeIfExists(this.paths.runtimeV6);
+    // Without the state file the include script loads nothing, which is what 'lifted' says too.
+    await writeFileAtomic(this.paths.runtimeState, 'lifted\n').catch(async () => {
+      await removeIfExists(this.paths.runtimeState).catch(() => {});
+    });
     await this.eachFamily(async (ipt) => {
       for (const [chain, target] of [...KILL_SWITCH_JUMPS, ...BOOT_GUARD_JUMPS]) await ipt.removeJumps(chain, target);
       for (const chain of [...KILL_SWITCH_CHAINS, ...BOOT_GUARD_CHAINS]) await ipt.deleteChain(chain);
@@ -149,12 +226,18 @@ export class Firewall {
   }
 
   private async loadIpt(spec: KillSwitchSpec): Promise<void> {
-    // Files first: a fw3 reload from now on re-applies the new rules, not the old ones.
-    await this.eachFamily(async (ipt, family) => {
-      const text = renderIptKillSwitch(spec, family);
-      await writeFileAtomic(family === 4 ? this.paths.runtimeV4 : this.paths.runtimeV6, text, { check: () => ipt.test(text) });
-    });
-    await writeFileAtomic(this.paths.runtimeState, 'kill-switch\n');
+    await this.eachFamily((ipt, family) => ipt.test(renderIptKillSwitch(spec, family)));
+    // Files first: a fw3 reload from now on re-applies the new rules, not the old ones. When they cannot be
+    // written (full or read-only /var/run), the stale ones go and the kernel still gets the rules.
+    try {
+      await this.eachFamily((_ipt, family) => writeFileAtomic(family === 4 ? this.paths.runtimeV4 : this.paths.runtimeV6, renderIptKillSwitch(spec, family)));
+      await writeFileAtomic(this.paths.runtimeState, 'kill-switch\n');
+      this.persistProblem = undefined;
+    } catch (e) {
+      this.persistProblem = `${this.paths.runtimeDir} not written: ${(e as Error).message}`;
+      this.log(`${this.persistProblem}; the rules are loaded, but a firewall restart would not bring them back`);
+      for (const f of [this.paths.runtimeV4, this.paths.runtimeV6, this.paths.runtimeState]) await removeIfExists(f).catch(() => {});
+    }
     await this.eachFamily(async (ipt, family) => {
       await ipt.restore(renderIptKillSwitch(spec, family));
       for (const [chain, target] of KILL_SWITCH_JUMPS) await ipt.ensureFirstJump(chain, target);

@@ -5,9 +5,9 @@
 //   await firewall.lift();         // everything away (idempotent)
 //   await firewall.status();       // what the kernel holds (e.g. after `/etc/init.d/firewall stop`)
 // connectionFirewall(firewall, () => base) is the same as src/daemon/connection.ts's FirewallPort.
-export { Firewall, type FirewallAction, type FirewallOptions, type FirewallStatus } from './firewall.js';
+export { Firewall, FirewallFailedClosed, type FirewallAction, type FirewallOptions, type FirewallStatus } from './firewall.js';
 export { wantsBootGuard, wantsKillSwitch } from './spec.js';
-export { connectionFirewall, parseEndpoint, type ConnectionFirewall, type FirewallBase } from './port.js';
+export { connectionFirewall, type ConnectionFirewall, type FirewallBase } from './port.js';
 export { renderFw3IncludeSection } from './fw3-include.js';
 export type { BackendChoice, Backend } from './backend.js';
 export {

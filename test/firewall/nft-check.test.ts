@@ -8,7 +8,8 @@ import { NftApplier } from '../../src/firewall/apply-nft.js';
 import { commandRunner } from '../../src/system/command.js';
 import { Firewall } from '../../src/firewall/firewall.js';
 import { renderBootGuard } from '../../src/firewall/nft-boot-guard.js';
-import { connectionFirewall, parseEndpoint } from '../../src/firewall/port.js';
+import { connectionFirewall } from '../../src/firewall/port.js';
+import { parseEndpoint } from '../../src/net/endpoint.js';
 import { renderKillSwitch, renderLifted } from '../../src/firewall/nft-kill-switch.js';
 import { killSwitchSpec } from '../../src/firewall/spec.js';
 import { DEFAULT_BOOT_GUARD } from '../../src/firewall/types.js';
@@ -139,10 +140,7 @@ test('calls that overlap run one at a time in call order: the last state wins', 
   await firewall.uninstall();
 });
 
-test('the connection\'s port: steps with an entry endpoint string; lift() keeps the kill switch while always-on', async (t) => {
-  t.deepEqual(parseEndpoint('203.0.113.10:51820'), { address: '203.0.113.10', port: 51820 });
-  t.deepEqual(parseEndpoint('[2001:db8::1]:443'), { address: '2001:db8::1', port: 443 });
-  t.throws(() => parseEndpoint('2001:db8::1:443'), { message: /entryEndpoint/ });
+test('the connection\'s port: steps with an entry endpoint; lift() keeps the kill switch while always-on; read() is the kernel', async (t) => {
   const ns = await fresh();
   const s = await scratchRoot({ bootGuard: false });
   t.teardown(() => s.cleanup());
@@ -152,7 +150,8 @@ test('the connection\'s port: steps with an entry endpoint string; lift() keeps 
   const port = connectionFirewall(firewall, () => ({ ...base, alwaysOn }));
   await port.apply('connecting');
   t.notRegex((await ns.exec('nft', ['list', 'chain', 'inet', 'nym', 'output'])).stdout, /entry endpoint/);
-  await port.apply('connected', '[2001:db8::1]:51820');
+  await port.apply('connected', parseEndpoint('[2001:db8::1]:51820'));
+  t.like(await port.read(), { active: true });
   t.regex((await ns.exec('nft', ['list', 'chain', 'inet', 'nym', 'output'])).stdout, /ip6 daddr 2001:db8::1 udp dport 51820 accept/);
   alwaysOn = true;
   await port.lift();
@@ -160,5 +159,6 @@ test('the connection\'s port: steps with an entry endpoint string; lift() keeps 
   alwaysOn = false;
   await port.lift();
   t.like(await firewall.status(), { killSwitch: false, bootGuardEnabled: true });
+  t.like(await port.read(), { active: false });
   await firewall.uninstall();
 });

@@ -1,0 +1,136 @@
+// What the connection coordinator (connection.ts) needs from the rest of the router, as ports. Each is
+// implemented once for the real system (connection-wiring.ts, wired in main.ts) and can be replaced by
+// an in-memory one in tests, so the order of the steps — the thing that keeps packets from leaking — is
+// checked without root, a TUN or a kernel firewall.
+
+import type { NymVpnConfig } from '../config/nym-vpn-config.js';
+import type { Endpoint } from '../net/endpoint.js';
+import type { HopConfig } from '../tunnel/two-hop.js';
+import type { GatewayRef } from './tunnel-state.js';
+
+export type HopRole = 'entry' | 'exit';
+
+/** Where the daemon's own (marked) TCP may go while the kill switch is up: the API, probe targets. */
+export interface OwnTraffic {
+  address: string;
+  port: number;
+  protocol: 'tcp';
+}
+
+/** What a connect call asks for; undefined fields fall back to UCI's choice. */
+export interface ConnectChoice {
+  entry: { id?: string; country?: string; random?: boolean; lowLatency?: boolean };
+  exit: { id?: string; country?: string; random?: boolean };
+  dns?: string[];
+}
+
+export interface ResolvedHop {
+  gateway: GatewayRef;
+  hop: HopConfig;
+  /** The hop's endpoint, parsed once (hop.endpoint is its text form). */
+  endpoint: Endpoint;
+}
+
+export interface ResolvedRoute {
+  entry: ResolvedHop;
+  exit: ResolvedHop;
+}
+
+/** The steps the kill switch knows; 'connecting' carries what may pass while we find a gateway. */
+export type KillSwitchStep = 'connecting' | 'connected' | 'error';
+
+/** The kill switch as read back from the kernel, not as we last asked for it. */
+export interface KillSwitchReading {
+  /** Our blocking rules (kill switch, or the fail-closed fallback) are in the kernel. */
+  active: boolean;
+  /** The boot guard table/chains are in the kernel. */
+  bootGuard: boolean;
+  /** In the kernel, but not kept for a firewall restart (why). */
+  problem?: string;
+}
+
+export interface FirewallPort {
+  /**
+   * Rules for a step: the entry endpoint the daemon may reach (none yet) and its own TCP. Rejects when the
+   * rules could not be put in place as asked; the port has then failed closed (blocked everything it could).
+   */
+  apply(step: KillSwitchStep, entry?: Endpoint, own?: readonly OwnTraffic[]): Promise<void>;
+  /** The owner's disconnect: lifts the kill switch unless it is always on. */
+  lift(): Promise<void>;
+  /** What the kernel holds now. */
+  read(): Promise<KillSwitchReading>;
+}
+
+export interface KeyStore {
+  /** Our WireGuard private key for a hop role (made on first use, then kept). */
+  privateKey(role: HopRole): Promise<Uint8Array>;
+}
+
+export interface RouteResolver {
+  /** Chooses and registers both gateways; `allow` opens the kill switch for the daemon's own TCP first. */
+  resolve(choice: ConnectChoice, signal: AbortSignal, allow: (own: readonly OwnTraffic[]) => Promise<void>): Promise<ResolvedRoute>;
+}
+
+/** The part of a running tunnel the coordinator uses. */
+export interface TunnelHandle {
+  readonly interfaceName: string;
+  /** Resolves once both hops have a handshake; rejects on timeout or abort. */
+  waitConnected(timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** Last handshake per hop on the monotonic clock, ms (0: none yet). */
+  handshakes(): { entry: number; exit: number };
+  stats(): { rxBytes: number; txBytes: number; rxPackets: number; txPackets: number };
+  close(): Promise<void>;
+}
+
+export interface TunnelSpec {
+  config: NymVpnConfig;
+  route: ResolvedRoute;
+  entryPrivateKey: Uint8Array;
+  exitPrivateKey: Uint8Array;
+}
+
+export interface TunnelFactory<T extends TunnelHandle> {
+  open(spec: TunnelSpec): Promise<T>;
+}
+
+/** Policy routes and NAT that send the LAN and the router into the tunnel. */
+export interface RoutingPort {
+  install(interfaceName: string, config: NymVpnConfig, ipv6: boolean): Promise<InstalledRouting>;
+  /** At start: what a killed daemon left (rules, NAT) goes. Returns how many pieces were removed. */
+  removeStale(): Promise<number>;
+}
+
+export interface InstalledRouting {
+  remove(): Promise<void>;
+}
+
+/** dnsmasq's upstream servers. */
+export interface DnsPort {
+  apply(servers: readonly string[]): Promise<void>;
+  /** Still ours (netifd rewrites the file on a WAN renewal)? */
+  isApplied(): Promise<boolean>;
+  restore(): Promise<void>;
+}
+
+export type MonitorVerdict = { ok: true; rttMs: number } | { ok: false; reason: string };
+
+export interface MonitorHandle {
+  /** The first probe, before the tunnel is declared up. */
+  initialCheck(): Promise<MonitorVerdict>;
+  /** Watches until the tunnel is dead; `onDead` is told once. */
+  start(onDead: (reason: string) => void): void;
+  stop(): void;
+}
+
+export interface MonitorFactory<T extends TunnelHandle> {
+  create(tunnel: T, route: ResolvedRoute, config: NymVpnConfig): MonitorHandle;
+}
+
+export interface Clock {
+  /** Wall clock, ms since the epoch: for what status shows (connected since). */
+  wall(): number;
+  /** Monotonic, ms: for every duration (timeouts, backoff, handshake ages). */
+  monotonic(): number;
+  /** Resolves after ms, or at once when the signal aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
