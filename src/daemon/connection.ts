@@ -68,6 +68,8 @@ export class Connection<T extends TunnelHandle> {
   private choice: ConnectChoice | null = null;
   reconnects = 0;
   lastReconnectReason: string | undefined;
+  /** Connection loops alive now: 0 or 1 by construction, counted so that tests can see it. */
+  loopsAlive = 0;
   /** Why the kill switch is not what was asked for (it failed closed), until an apply succeeds. */
   killSwitchError: string | undefined;
   private reading: { value: KillSwitchReading; at: number } | undefined;
@@ -290,6 +292,7 @@ export class Connection<T extends TunnelHandle> {
 
   private async run(choice: ConnectChoice, signal: AbortSignal, firstDone: () => void): Promise<void> {
     let attempt = 0;
+    this.loopsAlive++;
     try {
       this.moveUnless(signal, { state: 'connecting', retryAttempt: 0 });
       const up = await this.applyKillSwitch('connecting');
@@ -337,6 +340,7 @@ export class Connection<T extends TunnelHandle> {
       }
     } finally {
       await this.teardown();
+      this.loopsAlive--;
     }
   }
 

@@ -88,6 +88,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
       api_url: apiUrlOf(this.config),
       uptime: Math.floor((this.opts.ports.clock.monotonic() - this.startedAt) / 1000),
       pid: process.pid,
+      connection_loops: this.connection.loopsAlive,
     };
   }
 
