@@ -267,7 +267,14 @@ export class Firewall {
       for (const f of [p.bootGuardNft, p.bootGuardV4, p.bootGuardV6]) await removeIfExists(f);
       return;
     }
-    const g = bootGuardSpec(state);
+    let g;
+    try {
+      g = bootGuardSpec(state);
+    } catch (e) {
+      // A name the boot guard cannot carry: the files made from the last good one stay as they are.
+      this.log(`boot guard files kept as they were: ${(e as Error).message}`);
+      return;
+    }
     const files: Array<[string, string, ((tmp: string) => Promise<void>) | undefined]> = [
       [p.bootGuardNft, renderBootGuard(g), this.backend === 'fw3' ? undefined : (tmp) => this.nft.check(tmp)],
       [p.bootGuardV4, renderIptBootGuard(g, 4), this.iptCheck(4, renderIptBootGuard(g, 4))],

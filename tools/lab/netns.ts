@@ -5,6 +5,7 @@
 //
 // Names: `${prefix}_${pid in base 36}_${counter in base 36}`, e.g. nv_1k2_0. The pid lets sweepStale()
 // remove what a crashed run left behind (namespaces whose pid is dead) without touching a live run's.
+import { systemCommand } from '../../src/system/command.js';
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -124,7 +125,7 @@ export class Netns {
 
   /** Runs a command inside this namespace and resolves with its output (rejects with ExecError on failure). */
   exec(cmd: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<ExecResult> {
-    return run('ip', ['netns', 'exec', this.name, cmd, ...args], opts);
+    return run('ip', ['netns', 'exec', this.name, systemCommand(cmd), ...args], opts);
   }
 
   /** Runs `ip -n NAME ARGS`. */
@@ -277,7 +278,7 @@ export class Lab {
   /** Starts `cmd args` inside ns (stdio piped by default); killed at destroy(). */
   spawn(ns: Netns, cmd: string, args: readonly string[] = [], opts: SpawnOptions = {}): ChildProcess {
     if (this.destroyed) throw new Error('lab was destroyed');
-    const child = spawn('ip', ['netns', 'exec', ns.name, cmd, ...args], { stdio: 'pipe', ...opts });
+    const child = spawn(systemCommand('ip'), ['netns', 'exec', ns.name, systemCommand(cmd), ...args], { stdio: 'pipe', ...opts });
     this.procs.add(child);
     child.on('exit', () => this.procs.delete(child));
     child.on('error', () => this.procs.delete(child));

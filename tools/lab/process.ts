@@ -1,6 +1,7 @@
 // Child processes that talk in JSON lines (one JSON value per line on stdout/stdin): how the tests and
 // the lab drive code that has to run inside a network namespace. `JsonLinesChild` is the parent's end,
 // `jsonLinesStdio` the child's.
+import { systemCommand } from '../../src/system/command.js';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -33,7 +34,7 @@ export interface ExecOptions {
 /** Runs a command without a shell; resolves with its output, rejects with an ExecError carrying stderr. */
 export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 << 20, env: opts.env ?? process.env },
+    const child = execFile(systemCommand(cmd), args, { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 << 20, env: opts.env ?? process.env },
       (err, stdout, stderr) => {
         if (err === null) {
           resolve({ stdout: String(stdout), stderr: String(stderr) });
