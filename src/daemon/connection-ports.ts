@@ -79,6 +79,11 @@ export interface TunnelHandle {
   /** Last handshake per hop on the monotonic clock, ms (0: none yet). */
   handshakes(): { entry: number; exit: number };
   stats(): { rxBytes: number; txBytes: number; rxPackets: number; txPackets: number };
+  /**
+   * Works around an MTU black hole between us and the entry gateway: the exit hop's datagrams are sent in
+   * IP fragments of at most `bytes`, so that every outer packet stays small.
+   */
+  fragmentExitDatagrams(bytes: number): void;
   close(): Promise<void>;
 }
 
@@ -110,6 +115,8 @@ export interface DnsPort {
   /** Still ours (netifd rewrites the file on a WAN renewal)? */
   isApplied(): Promise<boolean>;
   restore(): Promise<void>;
+  /** Does this server answer a query (sent through the tunnel while connected)? */
+  probe(server: string, timeoutMs: number): Promise<boolean>;
 }
 
 export type MonitorVerdict = { ok: true; rttMs: number } | { ok: false; reason: string };
@@ -117,8 +124,8 @@ export type MonitorVerdict = { ok: true; rttMs: number } | { ok: false; reason: 
 export interface MonitorHandle {
   /** The first probe, before the tunnel is declared up. */
   initialCheck(): Promise<MonitorVerdict>;
-  /** Watches until the tunnel is dead; `onDead` is told once. */
-  start(onDead: (reason: string) => void): void;
+  /** Watches until the tunnel is dead; `onDead` is told once; `onBlackHole` when big packets vanish. */
+  start(onDead: (reason: string) => void, onBlackHole?: () => void): void;
   stop(): void;
 }
 

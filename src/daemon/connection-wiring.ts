@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { NymVpnConfig } from '../config/nym-vpn-config.js';
 import { applyDns, dnsIsApplied, dnsPaths, restoreDns } from '../dns/resolv.js';
+import { dnsServerAnswers } from '../dns/dns-probe.js';
 import { readIfExists, removeIfExists, writeFileAtomic } from '../fs/atomic-file.js';
 import { ConnectionMonitor, type MonitorTimings } from '../monitor/connection-monitor.js';
 import { echoReply, echoRequest } from '../monitor/icmp.js';
@@ -63,6 +64,10 @@ export class RunningTunnel implements TunnelHandle {
 
   stats(): { rxBytes: number; txBytes: number; rxPackets: number; txPackets: number } {
     return this.inner.stats();
+  }
+
+  fragmentExitDatagrams(bytes: number): void {
+    this.inner.fragmentExitDatagrams(bytes);
   }
 
   close(): Promise<void> {
@@ -143,6 +148,7 @@ export function dnsmasqDns(paths: DaemonPaths): DnsPort {
     apply: (servers) => applyDns(p, servers),
     isApplied: () => dnsIsApplied(p),
     restore: () => restoreDns(p),
+    probe: (server, timeoutMs) => dnsServerAnswers(server, timeoutMs),
   };
 }
 
@@ -161,10 +167,12 @@ export const icmpMonitors: MonitorFactory<RunningTunnel> = {
       timeout: c.monitor.timeout * 1000,
       tries: c.monitor.tries,
       maxHandshakeAge: 190_000,
+      // A full-size packet of the tunnel (the TUN's MTU) now and then: small ones alone miss a black hole.
+      fullSize: c.main.mtu,
     };
     const mon = new ConnectionMonitor(
       {
-        sendEcho: (seq) => t.inject([echoRequest(source, target, { id: ICMP_ID, seq })]),
+        sendEcho: (seq, size) => t.inject([echoRequest(source, target, { id: ICMP_ID, seq }, size === undefined ? undefined : new Uint8Array(Math.max(16, size - (target.includes(':') ? 48 : 28))))]),
         handshakes: () => ({ entry: t.entryPeer.stats.lastHandshake, exit: t.exitPeer.stats.lastHandshake }),
       },
       target,
@@ -178,8 +186,9 @@ export const icmpMonitors: MonitorFactory<RunningTunnel> = {
     });
     return {
       initialCheck: () => mon.initialCheck(),
-      start(onDead) {
+      start(onDead, onBlackHole) {
         mon.onDead = onDead;
+        if (onBlackHole) mon.onBlackHole = onBlackHole;
         mon.start();
       },
       stop: () => mon.stop(),

@@ -58,6 +58,11 @@ class Aborted extends Error {
 /** How long the kill switch reading from the kernel is reused (status is polled by LuCI). */
 const KILL_SWITCH_READ_TTL_MS = 1000;
 const DNS_CHECK_INTERVAL_MS = 2000;
+/**
+ * The exit hop's datagram size behind an MTU black hole: with the entry hop's 32 bytes of WireGuard and
+ * 48 of IPv6+UDP, every outer packet stays within 1280 bytes, the smallest MTU IPv6 allows on any link.
+ */
+const BLACK_HOLE_FRAGMENT = 1200;
 
 export class Connection<T extends TunnelHandle> {
   private commands: Promise<unknown> = Promise.resolve();
@@ -68,6 +73,10 @@ export class Connection<T extends TunnelHandle> {
   private choice: ConnectChoice | null = null;
   reconnects = 0;
   lastReconnectReason: string | undefined;
+  /** Full-size packets vanished on the way to the entry gateway; the exit hop is being fragmented. */
+  mtuBlackHole = false;
+  /** DNS servers that stopped answering through the tunnel (dnsmasq is pointed at the others meanwhile). */
+  dnsUnreachable: string[] = [];
   /** Connection loops alive now: 0 or 1 by construction, counted so that tests can see it. */
   loopsAlive = 0;
   /** Why the kill switch is not what was asked for (it failed closed), until an apply succeeds. */
@@ -406,10 +415,18 @@ export class Connection<T extends TunnelHandle> {
     const dead = new Promise<string>((resolve) => {
       signal.addEventListener('abort', () => resolve('stopped'), { once: true });
       if (!i.monitor) return;
-      i.monitor.start((reason) => {
-        this.p.log.warn(`tunnel lost: ${reason}; reconnecting`);
-        resolve(reason);
-      });
+      i.monitor.start(
+        (reason) => {
+          this.p.log.warn(`tunnel lost: ${reason}; reconnecting`);
+          resolve(reason);
+        },
+        () => {
+          if (!i.tunnel || this.installed !== i) return;
+          this.p.log.warn(`full-size packets do not get through to the entry gateway (an MTU black hole): the exit hop goes in fragments of ${BLACK_HOLE_FRAGMENT} bytes`);
+          i.tunnel.fragmentExitDatagrams(BLACK_HOLE_FRAGMENT);
+          this.mtuBlackHole = true;
+        },
+      );
     });
     const keeper = this.keepDns(stop.signal);
     try {
@@ -422,14 +439,35 @@ export class Connection<T extends TunnelHandle> {
     }
   }
 
-  /** netifd may rewrite dnsmasq's resolv file on a WAN renewal: put ours back. */
+  /**
+   * While connected: netifd may rewrite dnsmasq's resolv file on a WAN renewal (ours is put back), and a
+   * DNS server inside the tunnel may stop answering (dnsmasq is given the others until it is back; if
+   * none answers, all stay: the tunnel itself is then the problem, and the monitor's to notice).
+   */
   private async keepDns(signal: AbortSignal): Promise<void> {
+    let nextProbe = this.p.clock.monotonic();
     while (!signal.aborted) {
       await this.p.clock.sleep(DNS_CHECK_INTERVAL_MS, signal);
       if (signal.aborted || !this.installed?.dns) return;
       try {
+        const all = this.dnsServers(this.choice ?? undefined);
+        if (this.p.clock.monotonic() >= nextProbe) {
+          const c = this.p.config().monitor;
+          nextProbe = this.p.clock.monotonic() + c.interval * 1000;
+          const answers = await Promise.all(all.map((s) => this.p.dns.probe(s, c.timeout * 1000)));
+          if (signal.aborted) return;
+          const dead = all.filter((_, i) => !answers[i]);
+          const unreachable = dead.length === all.length ? [] : dead;
+          if (unreachable.join() !== this.dnsUnreachable.join()) {
+            if (unreachable.length > 0) this.p.log.warn(`DNS ${unreachable.join(', ')} not answering through the tunnel: using ${all.filter((s) => !unreachable.includes(s)).join(', ')}`);
+            else this.p.log.info(`DNS: all servers answer again (${all.join(', ')})`);
+            this.dnsUnreachable = unreachable;
+            await this.p.dns.apply(all.filter((s) => !unreachable.includes(s)));
+            continue;
+          }
+        }
         if (!(await this.p.dns.isApplied())) {
-          await this.p.dns.apply(this.dnsServers(this.choice ?? undefined));
+          await this.p.dns.apply(all.filter((s) => !this.dnsUnreachable.includes(s)));
           this.p.log.info('DNS servers re-applied (the resolv file had been rewritten)');
         }
       } catch (e) {
@@ -442,6 +480,8 @@ export class Connection<T extends TunnelHandle> {
   private async teardown(): Promise<void> {
     const i = this.installed;
     this.installed = null;
+    this.dnsUnreachable = [];
+    this.mtuBlackHole = false;
     if (!i) return;
     const log = this.p.log;
     i.monitor?.stop();

@@ -67,6 +67,8 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
       since: this.machine.since,
       interfaceName: this.config.main.interface,
       dns: choice?.dns && this.machine.state.state !== 'disconnected' ? choice.dns : [...this.config.main.dns],
+      dnsUnreachable: this.connection.dnsUnreachable,
+      mtuBlackHole: this.connection.mtuBlackHole,
       killSwitch: this.config.main.killSwitch,
       killSwitchActive: ks.active,
       ...(error ? { killSwitchError: error } : {}),

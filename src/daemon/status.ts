@@ -19,6 +19,10 @@ export interface StatusInputs {
   /** Read back from the kernel. */
   killSwitchActive: boolean;
   killSwitchError?: string;
+  /** Full-size packets vanish on the way to the entry gateway (worked around by fragmenting the exit hop). */
+  mtuBlackHole?: boolean;
+  /** DNS servers not answering through the tunnel. */
+  dnsUnreachable?: readonly string[];
   reconnects: number;
   lastReconnectReason?: string;
   handshakeAge?: { entry?: number; exit?: number };
@@ -46,6 +50,7 @@ export function statusReply(i: StatusInputs): Record<string, unknown> {
   }
   out.interface = i.interfaceName;
   out.dns = i.dns;
+  if (i.dnsUnreachable && i.dnsUnreachable.length > 0) out.dns_unreachable = [...i.dnsUnreachable];
   out.kill_switch = i.killSwitch;
   out.kill_switch_active = i.killSwitchActive;
   if (i.killSwitchError) out.kill_switch_error = i.killSwitchError;
@@ -53,6 +58,7 @@ export function statusReply(i: StatusInputs): Record<string, unknown> {
   if (i.lastReconnectReason) out.last_reconnect_reason = i.lastReconnectReason;
   if (i.handshakeAge && s.state === 'connected') out.handshake_age = i.handshakeAge;
   out.stats = i.stats;
+  if (i.mtuBlackHole && s.state === 'connected') out.mtu_black_hole = true;
   if (i.configError) out.config_error = i.configError;
   return out;
 }

@@ -12,6 +12,8 @@ export interface MonitorTimings {
   tries: number;
   /** A hop whose last handshake is older than this is dead (wireguard-go rejects keys after 180 s). */
   maxHandshakeAge: number;
+  /** Also probe with packets of this size (the tunnel's MTU) to find an MTU black hole; off when undefined. */
+  fullSize?: number;
 }
 
 export const DEFAULT_TIMINGS: MonitorTimings = {
@@ -24,8 +26,8 @@ export const DEFAULT_TIMINGS: MonitorTimings = {
 };
 
 export interface ProbePort {
-  /** Sends one echo request; `seq` identifies it. */
-  sendEcho(seq: number): void;
+  /** Sends one echo request; `seq` identifies it; `size` is the whole IP packet (default: small). */
+  sendEcho(seq: number, size?: number): void;
   /** Latest handshake per hop, ms since the epoch (0 = none). */
   handshakes(): { entry: number; exit: number };
 }
@@ -40,6 +42,14 @@ export class ConnectionMonitor {
   lastRtt: number | undefined;
   /** Told once, when the tunnel is found dead; the monitor has stopped itself by then. */
   onDead: (reason: string) => void = () => {};
+  /**
+   * Told once when full-size packets stop getting through while small ones do: an MTU black hole on the
+   * path. (Once worked around, full-size probes pass again; the workaround stays for this tunnel.)
+   */
+  onBlackHole: () => void = () => {};
+  /** Full-size probe packets in the current run of misses; a black hole is declared after `tries`. */
+  private bigMisses = 0;
+  private blackHole = false;
 
   constructor(
     private readonly port: ProbePort,
@@ -54,14 +64,14 @@ export class ConnectionMonitor {
   }
 
   /** One probe with `tries` attempts of `timeout` ms; resolves with the verdict. */
-  async probe(tries: number, timeout: number): Promise<MonitorVerdict> {
+  async probe(tries: number, timeout: number, size?: number): Promise<MonitorVerdict> {
     for (let i = 0; i < tries && !this.stopped; i++) {
       const seq = (this.seq = (this.seq + 1) & 0xffff);
       const sent = this.now();
       const rtt = await new Promise<number | null>((resolve) => {
         const t = setTimeout(() => { this.waiting.delete(seq); resolve(null); }, timeout);
         this.waiting.set(seq, () => { clearTimeout(t); this.waiting.delete(seq); resolve(this.now() - sent); });
-        this.port.sendEcho(seq);
+        this.port.sendEcho(seq, size);
       });
       if (rtt !== null) {
         this.lastRtt = rtt;
@@ -94,9 +104,26 @@ export class ConnectionMonitor {
         this.onDead(verdict.reason);
         return;
       }
+      if (this.timings.fullSize !== undefined) await this.checkFullSize(this.timings.fullSize);
+      if (this.stopped) return;
       this.timer = setTimeout(loop, this.timings.interval);
     };
     this.timer = setTimeout(loop, this.timings.interval);
+  }
+
+  /** One full-size probe (one try) after a good small one: small yes, big no, `tries` times = black hole. */
+  private async checkFullSize(size: number): Promise<void> {
+    const big = await this.probe(1, this.timings.timeout, size);
+    if (this.stopped) return;
+    if (big.ok) {
+      this.bigMisses = 0;
+      return;
+    }
+    this.bigMisses++;
+    if (!this.blackHole && this.bigMisses >= this.timings.tries) {
+      this.blackHole = true;
+      this.onBlackHole();
+    }
   }
 
   stop(): void {

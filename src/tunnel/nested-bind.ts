@@ -6,6 +6,7 @@
 import type { Bind, Datagram, Endpoint } from '../wireguard/bind.js';
 import { parseIp } from '../net/ip-address.js';
 import { bytesEqual, headerLength, parseUdp, writeUdpHeaders, type UdpAddress } from '../net/ip-udp.js';
+import { fragmentIp } from '../net/ip-fragment.js';
 
 export interface NestedBindOptions {
   /** Our address inside the entry tunnel (the source of the wrapped packets). */
@@ -41,6 +42,9 @@ export class NestedBind implements Bind {
   private readonly remoteEndpoint: Endpoint;
   private readonly headroom: number;
   private ipId = 0;
+  private fragmentId = 0;
+  /** Datagrams longer than this go in IP fragments (an MTU black hole on the outer path); none when undefined. */
+  private maxPacket: number | undefined;
   private open_ = false;
   private readonly outgoing: Uint8Array[] = [];
   private readonly incoming: Datagram[] = [];
@@ -82,6 +86,12 @@ export class NestedBind implements Bind {
       }
       this.ipId = (this.ipId + 1) & 0xffff;
       writeUdpHeaders(packet, this.local, this.remote, d.data.length, this.ipId);
+      if (this.maxPacket !== undefined && packet.length > this.maxPacket) {
+        // IPv4 fragments carry the datagram's own id; IPv6 ones a 32-bit id of their own.
+        this.fragmentId = (this.fragmentId + 1) >>> 0;
+        for (const f of fragmentIp(packet, this.maxPacket, this.local.addr.length === 4 ? this.ipId : this.fragmentId)) out.push(f);
+        continue;
+      }
       out.push(packet);
     }
     this.counters.wrapped += out.length;
@@ -112,6 +122,11 @@ export class NestedBind implements Bind {
     this.counters.unwrapped += list.length;
     if (list.length > 0) this.handler(list);
     list.length = 0;
+  }
+
+  /** From now on, datagrams longer than `bytes` leave in IP fragments of at most that size. */
+  fragmentAbove(bytes: number): void {
+    this.maxPacket = bytes;
   }
 
   async close(): Promise<void> {

@@ -186,6 +186,11 @@ export class TwoHopTunnel {
     return dev.addPeer({ publicKey: peer.publicKey, presharedKey: psk, endpoint, allowedIps });
   }
 
+  /** Works around an MTU black hole: the exit hop's datagrams leave in IP fragments of at most `bytes`. */
+  fragmentExitDatagrams(bytes: number): void {
+    this.nested.fragmentAbove(bytes);
+  }
+
   /** Injects IP packets as if read from the TUN (the connection monitor's probes). */
   inject(packets: Uint8Array[]): void {
     if (!this.closed) this.exitDevice.sendPackets(packets);

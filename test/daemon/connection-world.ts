@@ -65,6 +65,12 @@ export class FakeTunnel implements TunnelHandle {
     return { rxBytes: 1, txBytes: 2, rxPackets: 3, txPackets: 4 };
   }
 
+  fragmented: number | undefined;
+  fragmentExitDatagrams(bytes: number): void {
+    this.world.record(`tunnel.fragment ${bytes}`);
+    this.fragmented = bytes;
+  }
+
   async close(): Promise<void> {
     this.world.record('tunnel.close');
     if (this.closed) this.world.violation(`tunnel ${this.id} closed twice`);
@@ -83,8 +89,18 @@ export class World {
   firewall: { step: KillSwitchStep | 'lifted'; entry?: Endpoint; ownCount: number } = { step: 'lifted', ownCount: 0 };
   routes = false;
   dns = false;
+  /** Servers whose probe goes unanswered; what dnsmasq was last given. */
+  readonly deadDns = new Set<string>();
+  dnsServers: readonly string[] = [];
+  readonly dnsListeners: Array<(servers: readonly string[]) => void> = [];
+
+  /** The servers of the next DNS apply. */
+  nextDnsApply(): Promise<readonly string[]> {
+    return new Promise((r) => this.dnsListeners.push(r));
+  }
   monitorRunning = 0;
   onDead: ((reason: string) => void) | undefined;
+  onBlackHole: (() => void) | undefined;
   tunnels = 0;
   intent: ConnectChoice | undefined;
   config: NymVpnConfig = defaultNymVpnConfig();
@@ -203,8 +219,10 @@ export class World {
         },
       },
       dns: {
-        async apply() {
+        async apply(servers) {
           await w.step('dns.apply');
+          w.dnsServers = servers;
+          for (const l of w.dnsListeners.splice(0)) l(servers);
           if (!w.routes) w.violation('DNS moved into the tunnel before the routes');
           w.dns = true;
         },
@@ -214,6 +232,9 @@ export class World {
         async restore() {
           w.record('dns.restore');
           w.dns = false;
+        },
+        async probe(server) {
+          return !w.deadDns.has(server);
         },
       },
       monitors: {
@@ -225,12 +246,15 @@ export class World {
               await w.step('monitor.check');
               return { ok: true, rttMs: 5 };
             },
-            start(onDead) {
+            start(onDead, onBlackHole) {
               w.record('monitor.start');
               running = true;
               w.monitorRunning++;
               w.onDead = (r) => {
                 if (running) onDead(r);
+              };
+              w.onBlackHole = () => {
+                if (running) onBlackHole?.();
               };
             },
             stop() {

@@ -176,6 +176,42 @@ test('the monitor declares the tunnel dead: reconnect (a new tunnel after the ol
   t.deepEqual(w.violations, []);
 });
 
+test('a DNS server inside the tunnel stops answering: dnsmasq gets the others; back: all again; all silent: all kept', async (t) => {
+  const w = world(t);
+  w.config = { ...w.config, main: { ...w.config.main, dns: ['192.0.2.53', '198.51.100.53'], ipv6: false } };
+  const { conn, machine } = w.connection();
+  await conn.connect(choice);
+  await w.until(machine, 'connected');
+  t.deepEqual(w.dnsServers, ['192.0.2.53', '198.51.100.53']);
+  w.deadDns.add('192.0.2.53');
+  t.deepEqual(await w.nextDnsApply(), ['198.51.100.53']);
+  t.deepEqual(conn.dnsUnreachable, ['192.0.2.53']);
+  w.deadDns.clear();
+  t.deepEqual(await w.nextDnsApply(), ['192.0.2.53', '198.51.100.53']);
+  t.deepEqual(conn.dnsUnreachable, []);
+  // Both silent (the tunnel, not DNS, is at fault): nothing changes.
+  w.deadDns.add('192.0.2.53').add('198.51.100.53');
+  const before = w.journal.length;
+  await w.clock.sleep(60_000, new AbortController().signal);
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  t.false(w.journal.slice(before).includes('dns.apply'));
+  t.deepEqual(conn.dnsUnreachable, []);
+});
+
+test('an MTU black hole reported by the monitor: the exit hop is fragmented to 1200 bytes, status says so, a new tunnel starts without', async (t) => {
+  const w = world(t);
+  const { conn, machine } = w.connection();
+  await conn.connect(choice);
+  await w.until(machine, 'connected');
+  w.onBlackHole!();
+  const tunnel = [...w.openTunnels][0]!;
+  t.is(tunnel.fragmented, 1200);
+  t.true(conn.mtuBlackHole);
+  w.onDead!('gone');
+  await w.until(machine, 'connecting');
+  t.false(conn.mtuBlackHole);
+});
+
 test('offline: tunnel dropped, kill switch kept, Offline; back online: the same choice again', async (t) => {
   const w = world(t);
   const { conn, machine } = w.connection();

@@ -35,7 +35,7 @@ export function gatewayRuleset(plan: GatewayPlan): string {
 }
 
 export class Gateway {
-  readonly keys: GatewayKeys;
+  keys: GatewayKeys;
   readonly wg: WireguardGo;
   /** The ISP-side name of this gateway's port on the bridge. */
   readonly ispPort: string;
@@ -45,6 +45,7 @@ export class Gateway {
     readonly ns: Netns,
     keys: GatewayKeys,
     wg: WireguardGo,
+    private readonly keyFile: string,
   ) {
     this.keys = keys;
     this.wg = wg;
@@ -85,7 +86,7 @@ export class Gateway {
       mtu: ENTRY_MTU,
     }, join(workDir, `gateway-${plan.label}.log`));
     await wg.start();
-    return new Gateway(plan, ns, keys, wg);
+    return new Gateway(plan, ns, keys, wg, keyFile);
   }
 
   /** Kills its wireguard-go (SIGTERM: clean exit; SIGKILL: as a crash). The namespace and its routes stay. */
@@ -97,6 +98,15 @@ export class Gateway {
   async restart(): Promise<void> {
     await this.wg.stop();
     await this.wg.start();
+  }
+
+  /** Starts wireguard-go again with a new key pair (as a gateway reinstalled); returns the new public key. */
+  async restartWithNewKey(): Promise<string> {
+    await this.wg.stop();
+    this.keys = makeKeyPair();
+    writeFileSync(this.keyFile, `${this.keys.privateKey}\n`, { mode: 0o600 });
+    await this.wg.start();
+    return this.keys.publicKey;
   }
 
   /** Takes its uplink down or up (as a gateway falling off the network while its process lives). */

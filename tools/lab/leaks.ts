@@ -14,7 +14,7 @@ import type { ChildProcess } from 'node:child_process';
 import { ADDR, IF } from './addresses.js';
 import { fastMonitor, nymvpnc, status, waitState } from './control.js';
 import { buildLab, type NymLab } from './topology.js';
-import { findSection, setListValues, setOption } from '../../src/uci/index.js';
+import { findOption, findSection, setListValues, setOption } from '../../src/uci/index.js';
 import { updateUciConfig } from '../../src/uci/index.js';
 import { formatPacket, type PacketSummary } from './pcap.js';
 
@@ -31,6 +31,8 @@ export interface ScenarioResult {
   seen: number;
   /** Packets outside the tunnel that came in from outside (not sent by the router): not leaks. */
   inbound: number;
+  /** Seconds from the scenario's event to what it waits for (noticed, recovered, …). */
+  timings: Record<string, number>;
 }
 
 const TRAFFIC_JS = fileURLToPath(new URL('./traffic.js', import.meta.url));
@@ -90,8 +92,14 @@ interface Scenario {
    * What happens while traffic runs and the WAN is watched. May return the time (s since the epoch)
    * from which packets count, when the scenario starts from a state where the owner allowed them.
    */
-  run: (lab: NymLab) => Promise<number | void>;
+  run: (lab: NymLab, note: (what: string) => void) => Promise<number | void>;
+  /** Addresses the router sends from during the scenario besides its usual WAN ones (a new lease). */
+  routerAddresses?: readonly string[];
 }
+
+const NEW_WAN_V4 = '198.51.100.3';
+const LAB_DNS_BLOCK = 'lab_dns_block';
+const LAB_MTU_BLOCK = 'lab_mtu_block';
 
 /**
  * An ICMP error the entry gateway sends about our own tunnel datagrams (its WireGuard is down: "port
@@ -191,6 +199,84 @@ function scenarios(backend: LeakBackend): Scenario[] {
         if ((await status(lab)).state !== 'connected') await connected(lab);
       },
     },
+    {
+      // The exit gateway is reinstalled with a new WireGuard key while we are connected. The daemon notices
+      // the dead exit hop; the new key reaches it as a registrar would hand it over (here: the owner's
+      // static peer, then a reload), and it connects again.
+      name: 'exit-gateway-new-key',
+      run: async (lab, note) => {
+        const key = await lab.rekeyGateway(exitId(lab));
+        note('rekeyed');
+        if (!(await waitState(lab, (s) => s.state !== 'connected', 30_000))) throw new Error('the dead exit hop was not noticed');
+        note('noticed');
+        await updateUciConfig(join(lab.root, 'etc/config'), 'nym-vpn', (pkg) => {
+          const peer = pkg.sections.find((x) => x.type === 'peer' && (findOption(x, 'gateway_id') as { value?: string } | undefined)?.value === exitId(lab));
+          if (!peer) throw new Error('no static peer for the exit gateway');
+          setOption(peer, 'public_key', key);
+        });
+        const r = await nymvpnc(lab, ['reload']);
+        if (r.code !== 0) throw new Error(`reload: ${r.stderr}`);
+        if (!(await connected(lab))) throw new Error('not connected again with the new key');
+        note('recovered');
+      },
+    },
+    {
+      // A new DHCP lease gives the router another WAN address: the tunnel's datagrams leave from it, the
+      // gateway follows (WireGuard roaming), and nothing leaves outside the tunnel meanwhile.
+      name: 'wan-address-change',
+      routerAddresses: [NEW_WAN_V4],
+      run: async (lab, note) => {
+        await lab.setWanAddress(NEW_WAN_V4);
+        note('changed');
+        if (!(await flowsThroughExit(lab))) throw new Error('LAN traffic did not flow through the exit from the new address');
+        note('recovered');
+        await lab.setWanAddress(ADDR.routerWan.v4);
+        if (!(await flowsThroughExit(lab))) throw new Error('LAN traffic did not flow after the address came back');
+      },
+    },
+    {
+      // The DNS server inside the tunnel stops answering (its IPv4 address; the IPv6 one still answers): the
+      // daemon notices and points dnsmasq at the one that answers; the LAN keeps resolving, through the
+      // tunnel, never by the ISP.
+      name: 'tunnel-dns-silent',
+      run: async (lab, note) => {
+        const v4 = ADDR.inetDns.v4;
+        await lab.exec('inet', 'nft', ['-f', '-'], { input: `table inet ${LAB_DNS_BLOCK} {\n  chain input {\n    type filter hook input priority -5; policy accept;\n    ip daddr ${v4} meta l4proto { tcp, udp } th dport 53 drop\n  }\n}\n` });
+        note('silenced');
+        try {
+          const s = await waitState(lab, (x) => Array.isArray(x.dns_unreachable) && (x.dns_unreachable as string[]).includes(v4), 40_000);
+          if (!s) throw new Error(`the silent DNS server ${v4} was not noticed`);
+          note('noticed');
+          const name = `q${Date.now()}.lab.test`;
+          const a = await lab.dns('lan', ADDR.routerLan.v4, name, 'A', 8000);
+          if (a.answers[0] !== ADDR.inetWeb.v4) throw new Error(`the LAN's query for ${name} was not answered: ${JSON.stringify(a)}`);
+          note('recovered');
+        } finally {
+          await lab.exec('inet', 'nft', ['delete', 'table', 'inet', LAB_DNS_BLOCK]).catch(() => {});
+        }
+        if (!(await waitState(lab, (x) => x.dns_unreachable === undefined, 40_000))) throw new Error('the DNS server, back, was not used again');
+        note('back');
+      },
+    },
+    {
+      // The path between the router and the entry gateway drops every packet over 1300 bytes without a word
+      // (an MTU black hole): small probes pass, full-size ones vanish. The daemon notices and sends the exit
+      // hop in fragments; a download (full-size packets) works again.
+      name: 'mtu-black-hole',
+      run: async (lab, note) => {
+        await lab.exec('isp', 'nft', ['-f', '-'], { input: `table inet ${LAB_MTU_BLOCK} {\n  chain forward {\n    type filter hook forward priority -5; policy accept;\n    meta length > 1300 drop\n  }\n}\n` });
+        note('black hole');
+        try {
+          if (!(await waitState(lab, (x) => x.mtu_black_hole === true, 60_000))) throw new Error('the black hole was not noticed');
+          note('noticed');
+          const d = await lab.download('lan', `http://${ADDR.inetWeb.v4}/bytes?n=${4 << 20}`, { timeoutS: 30 });
+          if (d.bytes !== 4 << 20) throw new Error(`a 4 MiB download behind the black hole got ${d.bytes} bytes`);
+          note('recovered');
+        } finally {
+          await lab.exec('isp', 'nft', ['delete', 'table', 'inet', LAB_MTU_BLOCK]).catch(() => {});
+        }
+      },
+    },
   ];
 }
 
@@ -215,8 +301,15 @@ export async function runLeaks(backend: LeakBackend, say: (line: string) => void
       const startedAt = Date.now() / 1000;
       let failure: Error | undefined;
       let countFrom = startedAt;
+      const timings: Record<string, number> = {};
+      let eventAt: number | undefined;
+      const note = (what: string) => {
+        const now = Date.now() / 1000;
+        eventAt ??= now;
+        timings[what] = Math.round((now - eventAt) * 10) / 10;
+      };
       try {
-        countFrom = (await sc.run(lab)) ?? startedAt;
+        countFrom = (await sc.run(lab, note)) ?? startedAt;
       } catch (e) {
         failure = e as Error;
       }
@@ -226,13 +319,15 @@ export async function runLeaks(backend: LeakBackend, say: (line: string) => void
       const entries = lab.entryEndpoints();
       const outside = seen.outsideTunnel(entries).filter((p) => p.time >= countFrom && !isEntryIcmpError(p, entries));
       // Sent by the router: from its WAN addresses (or not IP at all, counted to be safe).
-      const fromRouter = (p: PacketSummary) => p.src === undefined || p.src === ADDR.routerWan.v4 || p.src === ADDR.routerWan.v6;
+      const routerAddresses = new Set([ADDR.routerWan.v4, ADDR.routerWan.v6, ...(sc.routerAddresses ?? [])]);
+      const fromRouter = (p: PacketSummary) => p.src === undefined || routerAddresses.has(p.src);
       const leaked = outside.filter(fromRouter);
       const inbound = outside.length - leaked.length;
       const recovered = failure === undefined && (await flowsThroughExit(lab));
-      const result: ScenarioResult = { name: sc.name, leaked: leaked.length, detail: leaked.slice(0, 20).map(formatPacket), recovered, seen: seen.count, inbound };
+      const result: ScenarioResult = { name: sc.name, leaked: leaked.length, detail: leaked.slice(0, 20).map(formatPacket), recovered, seen: seen.count, inbound, timings };
       results.push(result);
-      say(`scenario ${sc.name}: ${leaked.length} packets leaked${inbound > 0 ? ` (${inbound} arriving from outside, not counted)` : ''}${recovered ? '' : ` — NOT RECOVERED${failure ? ` (${failure.message})` : ''}`}`);
+      const times = Object.entries(timings).filter(([, v]) => v > 0).map(([k, v]) => `${k} after ${v} s`).join(', ');
+      say(`scenario ${sc.name}: ${leaked.length} packets leaked${inbound > 0 ? ` (${inbound} arriving from outside, not counted)` : ''}${times ? ` (${times})` : ''}${recovered ? '' : ` — NOT RECOVERED${failure ? ` (${failure.message})` : ''}`}`);
       for (const d of result.detail) say(`  ${d}`);
     }
   } finally {

@@ -183,6 +183,29 @@ export class NymLab {
     await this.gateway(id).restart();
   }
 
+  /** Restarts a gateway's wireguard-go with a new key pair; returns its new public key. */
+  async rekeyGateway(id: string): Promise<string> {
+    const key = await this.gateway(id).restartWithNewKey();
+    this.log(`gateway ${this.gateway(id).label}: restarted with a new key ${key}`);
+    return key;
+  }
+
+  /**
+   * A new DHCP lease with another address on the router's WAN (same subnet and default gateway): the old
+   * address goes, the new one comes. Returns the addresses the router now sends from.
+   */
+  async setWanAddress(v4: string): Promise<void> {
+    this.log(`router: WAN address now ${v4}`);
+    const { router } = this.ns;
+    const current = JSON.parse((await router.ip(['-j', '-4', 'addr', 'show', 'dev', IF.routerWan])).stdout) as Array<{ addr_info: Array<{ local: string; prefixlen: number }> }>;
+    const old = current.flatMap((l) => l.addr_info).filter((a) => a.local !== v4);
+    await router.ipBatch([
+      `addr add ${v4}/24 dev ${IF.routerWan}`,
+      ...old.map((a) => `addr del ${a.local}/${a.prefixlen} dev ${IF.routerWan}`),
+      `route replace default via ${ADDR.ispWan.v4} dev ${IF.routerWan}`,
+    ]);
+  }
+
   /** Takes a gateway's uplink down/up while its wireguard-go keeps running. */
   async setGatewayLink(id: string, state: 'up' | 'down'): Promise<void> {
     this.log(`gateway ${this.gateway(id).label}: uplink ${state}`);
