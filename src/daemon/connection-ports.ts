@@ -106,6 +106,8 @@ export interface RoutingPort {
 }
 
 export interface InstalledRouting {
+  /** TCP crossing the tunnel is clamped to segments that fit in packets of `mtu` bytes from now on. */
+  clampMss(mtu: number): Promise<void>;
   remove(): Promise<void>;
 }
 

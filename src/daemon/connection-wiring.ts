@@ -128,6 +128,7 @@ export function systemRouting(lookupNetwork: (name: string) => Promise<string | 
         throw e;
       }
       return {
+        clampMss: (mtu) => applyNat(interfaceName, mtu),
         async remove() {
           await removeNat().catch((e: Error) => log.error(`NAT not removed: ${e.message}`));
           await removePolicy(policy);

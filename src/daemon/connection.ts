@@ -63,6 +63,8 @@ const DNS_CHECK_INTERVAL_MS = 2000;
  * 48 of IPv6+UDP, every outer packet stays within 1280 bytes, the smallest MTU IPv6 allows on any link.
  */
 const BLACK_HOLE_FRAGMENT = 1200;
+/** The inner packet size whose two hops (2 × 80 bytes over IPv6) fit in 1280 bytes: TCP is clamped to it. */
+const BLACK_HOLE_INNER_MTU = 1120;
 
 export class Connection<T extends TunnelHandle> {
   private commands: Promise<unknown> = Promise.resolve();
@@ -424,6 +426,8 @@ export class Connection<T extends TunnelHandle> {
           if (!i.tunnel || this.installed !== i) return;
           this.p.log.warn(`full-size packets do not get through to the entry gateway (an MTU black hole): the exit hop goes in fragments of ${BLACK_HOLE_FRAGMENT} bytes`);
           i.tunnel.fragmentExitDatagrams(BLACK_HOLE_FRAGMENT);
+          // What the gateways send us we cannot fragment: TCP is asked for segments that fit unfragmented.
+          i.routing?.clampMss(BLACK_HOLE_INNER_MTU).catch((e: Error) => this.p.log.error(`MSS not clamped: ${e.message}`));
           this.mtuBlackHole = true;
         },
       );

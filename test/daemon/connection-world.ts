@@ -206,6 +206,9 @@ export class World {
           if (![...w.openTunnels].some((t) => t.interfaceName === iface)) w.violation('routes installed without a tunnel');
           w.routes = true;
           return {
+            async clampMss(mtu: number) {
+              w.record(`routing.clamp ${mtu}`);
+            },
             async remove() {
               w.record('routing.remove');
               if (w.dns) w.violation('routes removed before DNS was restored');

@@ -206,6 +206,7 @@ test('an MTU black hole reported by the monitor: the exit hop is fragmented to 1
   w.onBlackHole!();
   const tunnel = [...w.openTunnels][0]!;
   t.is(tunnel.fragmented, 1200);
+  t.true(w.journal.includes('routing.clamp 1120'));
   t.true(conn.mtuBlackHole);
   w.onDead!('gone');
   await w.until(machine, 'connecting');

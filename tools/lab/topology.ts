@@ -199,9 +199,11 @@ export class NymLab {
     const { router } = this.ns;
     const current = JSON.parse((await router.ip(['-j', '-4', 'addr', 'show', 'dev', IF.routerWan])).stdout) as Array<{ addr_info: Array<{ local: string; prefixlen: number }> }>;
     const old = current.flatMap((l) => l.addr_info).filter((a) => a.local !== v4);
+    // As a DHCP client moving to a new lease: the old address goes (and with it the default route), the new
+    // one comes, then the route. (Adding first would make the new address a secondary, deleted with the old.)
     await router.ipBatch([
-      `addr add ${v4}/24 dev ${IF.routerWan}`,
       ...old.map((a) => `addr del ${a.local}/${a.prefixlen} dev ${IF.routerWan}`),
+      `addr add ${v4}/24 dev ${IF.routerWan}`,
       `route replace default via ${ADDR.ispWan.v4} dev ${IF.routerWan}`,
     ]);
   }
