@@ -42,13 +42,23 @@ export function formatStatus(s: Table): string {
   const hs = s.handshake_age as Table | undefined;
   if (hs) lines.push(row('Handshakes', `entry ${String(hs.entry ?? '-')}s ago, exit ${String(hs.exit ?? '-')}s ago`));
   lines.push(row('Interface', String(s.interface)));
-  lines.push(row('DNS', Array.isArray(s.dns) ? s.dns.join(', ') : '-'));
-  lines.push(row('Kill switch', s.kill_switch ? 'on' : 'off'));
+  const silent = Array.isArray(s.dns_unreachable) && s.dns_unreachable.length > 0 ? ` (not answering: ${s.dns_unreachable.join(', ')})` : '';
+  lines.push(row('DNS', (Array.isArray(s.dns) ? s.dns.join(', ') : '-') + silent));
+  lines.push(row('Kill switch', killSwitch(s)));
+  if (s.kill_switch_error) lines.push(row('Firewall', String(s.kill_switch_error)));
+  if (s.mtu_black_hole) lines.push(row('Path', 'large packets vanish on the way to the entry gateway: sending the exit hop in fragments'));
   const st = (s.stats ?? {}) as Table;
   lines.push(row('Traffic', `received ${bytes(st.rx_bytes)} (${String(st.rx_packets ?? 0)} packets), sent ${bytes(st.tx_bytes)} (${String(st.tx_packets ?? 0)} packets)`));
   lines.push(row('Reconnects', `${String(s.reconnects ?? 0)}${s.last_reconnect_reason ? ` (last: ${String(s.last_reconnect_reason)})` : ''}`));
   if (s.config_error) lines.push(row('Config error', `${String(s.config_error)} (running on the last good config)`));
   return lines.join('\n');
+}
+
+/** The setting, and what the kernel holds (they differ after a crash, or when the firewall failed). */
+function killSwitch(s: Table): string {
+  const active = s.kill_switch_active === true;
+  if (s.kill_switch) return active ? 'on (blocking outside the tunnel)' : s.state === 'disconnected' ? 'on (lifted while disconnected)' : 'on, but NOT in the kernel';
+  return active ? 'off, but rules are still in the kernel (disconnect lifts them)' : 'off';
 }
 
 export function formatInfo(i: Table): string {

@@ -4,6 +4,7 @@
 // checked without root, a TUN or a kernel firewall.
 
 import type { NymVpnConfig } from '../config/nym-vpn-config.js';
+import type { ConnectionFirewall } from '../firewall/port.js';
 import type { Endpoint } from '../net/endpoint.js';
 import type { HopConfig } from '../tunnel/two-hop.js';
 import type { GatewayRef } from './tunnel-state.js';
@@ -39,27 +40,13 @@ export interface ResolvedRoute {
 /** The steps the kill switch knows; 'connecting' carries what may pass while we find a gateway. */
 export type KillSwitchStep = 'connecting' | 'connected' | 'error';
 
-/** The kill switch as read back from the kernel, not as we last asked for it. */
-export interface KillSwitchReading {
-  /** Our blocking rules (kill switch, or the fail-closed fallback) are in the kernel. */
-  active: boolean;
-  /** The boot guard table/chains are in the kernel. */
-  bootGuard: boolean;
-  /** In the kernel, but not kept for a firewall restart (why). */
-  problem?: string;
-}
-
-export interface FirewallPort {
-  /**
-   * Rules for a step: the entry endpoint the daemon may reach (none yet) and its own TCP. Rejects when the
-   * rules could not be put in place as asked; the port has then failed closed (blocked everything it could).
-   */
-  apply(step: KillSwitchStep, entry?: Endpoint, own?: readonly OwnTraffic[]): Promise<void>;
-  /** The owner's disconnect: lifts the kill switch unless it is always on. */
-  lift(): Promise<void>;
-  /** What the kernel holds now. */
-  read(): Promise<KillSwitchReading>;
-}
+/**
+ * The kill switch (src/firewall/port.ts): apply(step, entry?, own?) rejects when the rules could not be put
+ * in place as asked (the firewall has then failed closed); lift() is the owner's disconnect (nothing while
+ * always-on); read() is what the kernel holds, not what was last asked for.
+ */
+export type FirewallPort = ConnectionFirewall;
+export type KillSwitchReading = Awaited<ReturnType<ConnectionFirewall['read']>>;
 
 export interface KeyStore {
   /** Our WireGuard private key for a hop role (made on first use, then kept). */

@@ -34,7 +34,7 @@ test('status: readable text, and --json is the ubus reply unchanged', async (t) 
   const text = await bus.cli(['status']);
   t.is(text.code, 0);
   t.regex(text.stdout, /^State: +disconnected$/m);
-  t.regex(text.stdout, /^Kill switch: +on$/m);
+  t.regex(text.stdout, /^Kill switch: +on \(lifted while disconnected\)$/m);
   t.regex(text.stdout, /^Interface: +nym0$/m);
   const json = await bus.cli(['--json', 'status']);
   const fromCli = JSON.parse(json.stdout);
