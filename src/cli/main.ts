@@ -2,6 +2,9 @@
 // nym-vpnc: a thin CLI over the `nym-vpn` ubus object. Every command is one ubus call, so
 // `nym-vpnc connect` does exactly what `ubus call nym-vpn connect` does.
 
+import { join } from 'node:path';
+import { NotTheDaemon, verifiedObjectId } from './attest.js';
+import { attestKeyPath } from '../daemon/attestation.js';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { UbusClient, UbusError } from '../ubus/client.js';
@@ -19,6 +22,7 @@ function usage(schema: Schema): string {
   const lines = ['Usage: nym-vpnc [--socket PATH] [--json] COMMAND [OPTIONS]', '', 'Commands:'];
   for (const c of COMMANDS) lines.push(`  ${c.name.padEnd(26)}${c.summary ?? schema.methods[c.method]?.description ?? ''}`);
   lines.push('', 'Global options:', '  --socket PATH             ubus socket (default $UBUS_SOCKET or /var/run/ubus/ubus.sock)',
+    '  --root DIR                where nym-vpnd\'s files are (default /; its --root)',
     '  --json                    print the daemon\'s reply as JSON, unchanged', '  -h, --help                this help, or COMMAND --help',
     '', 'Exit status: 0 on success; otherwise the ubus status (2 invalid argument, 4 not found: is nym-vpnd running?,',
     '7 timeout, 8 not supported, 10 connection failed: is ubusd running?), 64 for a usage error.');
@@ -75,11 +79,12 @@ function print(c: CliCommand, reply: BlobmsgTable | undefined, json: boolean): v
 
 async function run(argv: string[]): Promise<number> {
   const schema = loadSchema(schemaPath);
-  const name = argv.find((a) => !a.startsWith('-') && argv[argv.indexOf(a) - 1] !== '--socket');
+  const name = argv.find((a, i) => !a.startsWith('-') && argv[i - 1] !== '--socket' && argv[i - 1] !== '--root');
   const c = name ? findCommand(name) : undefined;
   if (name && !c) throw new UsageError(`unknown command '${name}' (nym-vpnc --help lists them)`);
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
     socket: { type: 'string' },
+    root: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   };
@@ -103,7 +108,14 @@ async function run(argv: string[]): Promise<number> {
   try {
     if (c.streams) return await stream(client, schema, Boolean(values.json));
     const wait = args.wait === true ? Number(args.timeout ?? 30) * 1000 + 5000 : undefined;
-    const reply = await client.call(schema.object, c.method, args, wait);
+    let reply;
+    if (c.readsMnemonic) {
+      // A secret goes only to the object that proved it is nym-vpnd, by its id.
+      const id = await verifiedObjectId(client, schema.object, attestKeyPath(join(values.root as string | undefined ?? '/', '/var/run/nym-vpn')));
+      reply = (await client.invoke(id, c.method, args)).at(-1);
+    } else {
+      reply = await client.call(schema.object, c.method, args, wait);
+    }
     print(c, reply, Boolean(values.json));
     return 0;
   } finally {
@@ -126,6 +138,10 @@ async function stream(client: UbusClient, schema: Schema, json: boolean): Promis
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
+    if (e instanceof NotTheDaemon) {
+      process.stderr.write(`nym-vpnc: ${e.message}\n`);
+      process.exit(Status.PERMISSION_DENIED);
+    }
     if (e instanceof UsageError) {
       process.stderr.write(`nym-vpnc: ${e.message}\n`);
       process.exit(EX_USAGE);

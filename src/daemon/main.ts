@@ -14,6 +14,7 @@ import { defaultNymVpnConfig, readConfig } from './settings.js';
 import { OfflineMonitor } from '../monitor/offline-monitor.js';
 import { startCpuProfile } from './cpu-profile.js';
 import { createDaemonFirewall } from './firewall.js';
+import { Attestation } from './attestation.js';
 import { dnsmasqDns, icmpMonitors, runDirIntent, stateDirKeys, systemClock, systemRouting, twoHopTunnels, type RunningTunnel } from './connection-wiring.js';
 
 const USAGE = `Usage: nym-vpnd [--socket PATH] [--root DIR] [--log-level error|warn|info|debug]
@@ -99,7 +100,9 @@ async function main(): Promise<void> {
   svc.checkOnline = () => offline.check();
   await offline.start();
 
+  const attestation = await Attestation.create(paths.runDir);
   const obj = await registerObject(client, schema, svc.handlers(), log);
+  svc.attestation = { proof: (n, id) => attestation.proof(n, id), objectId: () => obj.id };
   // One status at a time, in the order of the changes.
   let publishing: Promise<void> = Promise.resolve();
   svc.onStateChange(() => {
@@ -107,6 +110,7 @@ async function main(): Promise<void> {
   });
   client.on('disconnect', () => log.warn('lost the ubus connection; reconnecting'));
   client.on('reconnect', () => log.info('ubus connection back; nym-vpn registered again'));
+  client.on('register-failed', (e: Error) => log.warn(`nym-vpn not registered again (${e.message}): another client holds the name; trying again as soon as it is free`));
   log.info(`nym-vpnd ${svc.info().version} on ${paths.socket}, object ${schema.object} registered`);
 
   if (resume) {

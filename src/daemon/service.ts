@@ -149,6 +149,9 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
   /** Set by main: re-checks the default route at once. */
   checkOnline: () => Promise<boolean> = async () => true;
 
+  /** Set by main: answers `attest` (the bus object's current id, and the run's key). */
+  attestation: { proof(nonce: string, objectId: number): string; objectId(): number } | undefined;
+
   private async networkEvent(action: string): Promise<Record<string, unknown>> {
     const before = this.machine.state.state;
     const online = await this.checkOnline();
@@ -186,6 +189,10 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
       account_set: (a) => this.accountSet(a.mnemonic),
       account_forget: async () => { await this.account.forget(); this.opts.log.info('account forgotten'); return { stored: false }; },
       network_event: (args) => this.networkEvent(String(args.action)),
+      attest: (a) => {
+        if (!this.attestation) throw new UbusError(Status.NOT_SUPPORTED, 'no attestation key');
+        return { proof: this.attestation.proof(String(a.nonce), this.attestation.objectId()) };
+      },
     };
   }
 }

@@ -33,7 +33,8 @@ export async function registerObject(
       },
     };
   }
-  return client.addObject(schema.object, def);
+  // Taken by another client (a previous daemon not yet gone, a squatter): wait for the name, never exit.
+  return client.addObject(schema.object, def, { keepTrying: true });
 }
 
 /** Publishes one state change to subscribers and listeners; failures are logged, never thrown. */

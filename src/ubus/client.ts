@@ -35,6 +35,10 @@ export type EventCallback = (type: string, data: BlobmsgTable) => void;
 interface Listener { pattern: string; cb: EventCallback; obj: LocalObject }
 interface Subscription { path: string; cb: EventCallback; onRemove?: () => void; obj: LocalObject; target: number | null }
 
+/** The reconnect loop's waits: from 100 ms, doubling, to 5 s (a name freed wakes it at once). */
+const RECONNECT_MIN_MS = 100;
+const RECONNECT_MAX_MS = 5000;
+
 export function defaultSocketPath(): string {
   return process.env.UBUS_SOCKET || UBUS_DEFAULT_SOCKET;
 }
@@ -46,6 +50,9 @@ export class UbusClient extends EventEmitter {
   private readonly listeners_ = new Set<Listener>();
   private readonly subscriptions = new Set<Subscription>();
   private watchingAdds: Listener | null = null;
+  private removeWatch: Listener | null = null;
+  private reconnecting: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
   private closing = false;
   readonly socketPath: string;
   private readonly opts: Required<Omit<ClientOptions, 'socket'>>;
@@ -72,48 +79,119 @@ export class UbusClient extends EventEmitter {
   }
 
   private attach(conn: UbusConnection): void {
+    // A new connection knows none of our objects yet: each gets its id again in restore().
+    this.objects.clear();
+    for (const o of this.named) o.id = 0;
     conn.onObjectMessage = (h, a) => this.onObjectMessage(h, a);
     conn.onClose = (err) => {
-      if (this.closing) return;
+      if (this.closing || conn !== this.conn) return;
       this.emit('disconnect', err);
-      if (this.opts.reconnect) void this.reconnectLoop();
+      this.wake?.();
+      this.startReconnect();
     };
   }
 
+  /** One reconnect loop at most, however many times the connection fails while it runs. */
+  private startReconnect(): void {
+    if (!this.opts.reconnect || this.reconnecting) return;
+    this.reconnecting = this.reconnectLoop().finally(() => {
+      this.reconnecting = null;
+    });
+  }
+
+  /**
+   * Until the bus is back and everything is registered again. Waits grow from 100 ms to RECONNECT_MAX_MS.
+   * A name another client holds (a squatter, or our previous self not yet gone) is not a reason to drop the
+   * connection: we stay, and try again as soon as an object goes away (ubus.object.remove) or the wait ends.
+   */
   private async reconnectLoop(): Promise<void> {
-    let delay = 100;
+    let delay = RECONNECT_MIN_MS;
+    const grow = () => (delay = Math.min(delay * 2, RECONNECT_MAX_MS));
+    let told = false;
     while (!this.closing) {
-      await new Promise((r) => setTimeout(r, delay).unref());
-      if (this.closing) return;
-      try {
-        this.conn = await UbusConnection.open(this.socketPath, 2000);
-      } catch {
-        delay = Math.min(delay * 2, 2000);
-        continue;
+      if (this.conn.isClosed) {
+        await this.pause(delay);
+        if (this.closing) return;
+        try {
+          const conn = await UbusConnection.open(this.socketPath, 2000);
+          this.conn = conn;
+          this.attach(conn);
+        } catch {
+          grow();
+          continue;
+        }
       }
-      this.attach(this.conn);
       try {
         await this.restore();
         this.emit('reconnect');
         return;
-      } catch {
-        this.conn.close();
-        if (!this.opts.reconnect) return;
+      } catch (e) {
+        if (this.closing) return;
+        if (this.conn.isClosed) {
+          grow();
+          continue;
+        }
+        if (!told) this.emit('register-failed', e);
+        told = true;
+        await this.pause(delay);
+        grow();
       }
     }
   }
 
-  /** After a reconnect: every object, listener and subscription as it was before. */
+  /** Waits `ms`, or less when woken (an object went away, the connection closed, close()). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        if (this.wake === done) this.wake = null;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      t.unref();
+      this.wake = done;
+    });
+  }
+
+  /**
+   * After a reconnect: every object, listener and subscription as it was before. Idempotent on one
+   * connection: what already has an id stays, what failed is tried again.
+   */
   private async restore(): Promise<void> {
-    this.objects.clear();
-    for (const o of this.named) await this.register(o);
-    for (const l of this.listeners_) { await this.register(l.obj); await this.registerPattern(l); }
-    if (this.watchingAdds) { await this.register(this.watchingAdds.obj); await this.registerPattern(this.watchingAdds); }
+    await this.ensureRemoveWatch();
+    for (const l of this.listeners_) if (!this.objects.has(l.obj.id)) { await this.register(l.obj); await this.registerPattern(l); }
+    if (this.watchingAdds && !this.objects.has(this.watchingAdds.obj.id)) { await this.register(this.watchingAdds.obj); await this.registerPattern(this.watchingAdds); }
     for (const s of this.subscriptions) {
+      if (this.objects.has(s.obj.id)) continue;
       s.target = null;
       await this.register(s.obj);
       await this.trySubscribe(s);
     }
+    let failure: unknown;
+    for (const o of this.named) {
+      if (o.id && this.objects.has(o.id)) continue;
+      try {
+        await this.register(o);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /** While reconnecting: an object removed anywhere may free a name we wait for. */
+  private async ensureRemoveWatch(): Promise<void> {
+    if (this.removeWatch && this.objects.has(this.removeWatch.obj.id)) return;
+    const l: Listener = {
+      pattern: 'ubus.object.remove',
+      cb: (_t, d) => {
+        for (const o of this.named) if (!o.id && d.path === o.path) this.wake?.();
+      },
+      obj: LocalObject.anonymous(this, (t, d) => l.cb(t, d)),
+    };
+    this.removeWatch = l;
+    await this.register(l.obj);
+    await this.registerPattern(l);
   }
 
   private async request(frame: Uint8Array, seq: number, peer: number, timeoutMs?: number): Promise<Reply> {
@@ -169,9 +247,19 @@ export class UbusClient extends EventEmitter {
   }
 
   /** Serves an object at `path`; it is registered again by itself after a reconnect. */
-  async addObject(path: string, def: ObjectDefinition): Promise<LocalObject> {
+  async addObject(path: string, def: ObjectDefinition, opts: { keepTrying?: boolean } = {}): Promise<LocalObject> {
     const obj = new LocalObject(path, def, this);
-    await this.register(obj);
+    try {
+      await this.register(obj);
+    } catch (e) {
+      // keepTrying: the bus refused (the name is taken): the object waits, as after a reconnect, for the
+      // name to be free (ubus.object.remove) or the next try of the loop.
+      if (!opts.keepTrying || !(e instanceof UbusError) || e.status === Status.CONNECTION_FAILED) throw e;
+      this.named.add(obj);
+      this.emit('register-failed', e);
+      this.startReconnect();
+      return obj;
+    }
     this.named.add(obj);
     return obj;
   }
@@ -337,6 +425,7 @@ export class UbusClient extends EventEmitter {
 
   close(): void {
     this.closing = true;
+    this.wake?.();
     this.conn.close();
   }
 }

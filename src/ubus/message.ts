@@ -147,15 +147,36 @@ export function parseMsgAttrs(body: Uint8Array): MsgAttrs {
 export class FrameReader {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
+  /** Bytes of an oversized frame still to be thrown away as they arrive. */
+  private discarding = 0;
+  /** Frames over UBUS_MAX_MSGLEN skipped so far (never buffered: their bytes are dropped as they come). */
+  oversized = 0;
 
   push(chunk: Uint8Array): Uint8Array[] {
+    if (this.discarding > 0) {
+      const n = Math.min(this.discarding, chunk.length);
+      this.discarding -= n;
+      chunk = chunk.subarray(n);
+      if (chunk.length === 0) return [];
+    }
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     const frames: Uint8Array[] = [];
     for (;;) {
       if (this.buffered < UBUS_MSG_HDR_LEN + 4) break;
       const head = this.peek(UBUS_MSG_HDR_LEN + 4);
-      const total = frameLength(head);
+      const total = oversizedFrameLength(head) ?? frameLength(head);
+      if (oversizedFrameLength(head) !== undefined) {
+        // A frame the bus should never have sent (a call that grew past the limit when forwarded): skip
+        // it, whole, without buffering it. The framing stays intact, so the connection lives on; only the
+        // caller of that message goes unanswered.
+        this.oversized++;
+        const have = Math.min(this.buffered, total);
+        this.take(have);
+        this.discarding = total - have;
+        if (this.discarding > 0) break;
+        continue;
+      }
       if (this.buffered < total) break;
       frames.push(this.take(total));
     }
@@ -177,6 +198,13 @@ export class FrameReader {
     this.buffered -= n;
     return frame;
   }
+}
+
+/** The whole length of a well-formed frame header announcing more than UBUS_MAX_MSGLEN; else undefined. */
+function oversizedFrameLength(head: Uint8Array): number | undefined {
+  if (head[0] !== 0) return undefined;
+  const len = readU32(head.subarray(8, 12)) & 0x00ffffff;
+  return len >= 4 && pad4(len) > UBUS_MAX_MSGLEN ? UBUS_MSG_HDR_LEN + len : undefined;
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

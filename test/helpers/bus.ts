@@ -21,14 +21,31 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000,
   }
 }
 
+export interface BusOptions {
+  /** The real ubusd binary (test/helpers/openwrt-parts.ts) instead of nym-ubusd. */
+  ubusd?: string;
+  /** ACL folder (`-A`); default: none (nym-ubusd: an empty folder of this bus). */
+  aclDir?: string;
+}
+
 export class BusProcess {
   readonly dir = mkdtempSync(join(tmpdir(), 'nym-bus-'));
   readonly socket = join(this.dir, 'ubus.sock');
   private proc: ChildProcess | null = null;
   readonly children: ChildProcess[] = [];
 
+  constructor(readonly opts: BusOptions = {}) {}
+
+  /** The bus process's pid (for /proc readings). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   async start(): Promise<void> {
-    this.proc = spawn(process.execPath, [bin.broker, '--socket', this.socket], { stdio: 'ignore' });
+    const acl = this.opts.aclDir ?? join(this.dir, 'acl.d');
+    this.proc = this.opts.ubusd
+      ? spawn(this.opts.ubusd, ['-s', this.socket, '-A', acl], { stdio: 'ignore' })
+      : spawn(process.execPath, [bin.broker, '--socket', this.socket, '-A', acl], { stdio: 'ignore' });
     const ok = await waitFor(async () => { (await UbusClient.connect({ socket: this.socket, reconnect: false })).close(); return true; });
     if (!ok) throw new Error('nym-ubusd did not come up');
   }
@@ -57,7 +74,7 @@ export class BusProcess {
 
   cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolvePromise) => {
-      const child = execFile(process.execPath, [bin.cli, '--socket', this.socket, ...args], { timeout: 30000 }, (err, stdout, stderr) => {
+      const child = execFile(process.execPath, [bin.cli, '--socket', this.socket, '--root', this.dir, ...args], { timeout: 30000 }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? (err as unknown as { code: number }).code : 1) : 0;
         resolvePromise({ code, stdout, stderr });
       });

@@ -1,5 +1,5 @@
-// Flow control and the executable: a client that stops reading is disconnected (or, with
-// drop-message, loses messages as with ubusd) instead of growing the broker; a big LOOKUP is paced
+// Flow control and the executable: a client that stops reading loses messages as with ubusd (or, with
+// --on-queue-full disconnect, is disconnected) instead of growing the broker; a big LOOKUP is paced
 // behind a slow reader and still arrives whole; nym-ubusd honours its options and signals.
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -39,8 +39,8 @@ async function flood(h: Awaited<ReturnType<typeof startBroker>>, listenerPattern
   return { peer, sender };
 }
 
-test('a client that stops reading is disconnected once its backlog passes the limit; the broker stays bounded', async (t) => {
-  const h = await startBroker({ queueLimit: 256 * 1024 });
+test('with --on-queue-full disconnect, a client that stops reading is disconnected once its backlog passes the limit; the broker stays bounded', async (t) => {
+  const h = await startBroker({ queueLimit: 256 * 1024, onQueueFull: 'disconnect' });
   try {
     const { peer, sender } = await flood(h, 'firehose');
     // The peer is paused, so it will not see the EOF; the broker's side tells.
@@ -52,8 +52,8 @@ test('a client that stops reading is disconnected once its backlog passes the li
   } finally { await h.close(); }
 });
 
-test('with drop-message (ubusd\'s way) the slow client stays and the excess is dropped', async (t) => {
-  const h = await startBroker({ queueLimit: 256 * 1024, onQueueFull: 'drop-message' });
+test('by default (drop-message, ubusd\'s way) the slow client stays and the excess is dropped', async (t) => {
+  const h = await startBroker({ queueLimit: 256 * 1024 });
   try {
     const { peer } = await flood(h, 'firehose');
     t.false(peer.isClosed());

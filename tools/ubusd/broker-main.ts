@@ -10,7 +10,7 @@ Options:
   -s, --socket PATH        unix socket to listen on (default: $UBUS_SOCKET or ${UBUS_DEFAULT_SOCKET})
   -A, --acl-dir DIR        folder of ACL files (default: ${DEFAULT_ACL_DIR})
       --queue-limit BYTES  unread bytes a client may leave before --on-queue-full applies (default 1048576)
-      --on-queue-full P    disconnect (default) | drop-message (what ubusd does)
+      --on-queue-full P    drop-message (default, what ubusd does) | disconnect
   -v, --verbose            also log each connection's troubles at debug level
   -h, --help               this text
 `;

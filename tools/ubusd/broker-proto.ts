@@ -3,7 +3,7 @@
 // the caller. A handler returns the status to send, -1 when nothing (more) is to be sent, -2 when
 // the request waits (a LOOKUP paced behind a client that is not reading).
 
-import { Attr, MsgType, Status } from '../../src/ubus/constants.js';
+import { Attr, MsgType, Status, UBUS_MAX_MSGLEN, UBUS_MSG_HDR_LEN } from '../../src/ubus/constants.js';
 import { AclType } from './broker-acl.js';
 import { attrData, getCString, getU32, parseUbusdAttrs, type AttrRef, type Frame } from './broker-wire.js';
 import { forwardMsg, lookupDataMsg, objectDataMsg, statusMsg, withHeader } from './broker-replies.js';
@@ -168,7 +168,11 @@ function invoke(bus: Bus, cl: BrokerClient, f: Frame, tb: Attrs): number {
   if (!bus.acl.check(cl, obj.path, method, AclType.ACCESS)) return Status.PERMISSION_DENIED;
   const data = tb[Attr.DATA] ? attrData(tb[Attr.DATA]) : undefined;
   if (!obj.owner) return obj.system ? obj.system(cl, method, data, { seq: f.seq, peer: f.peer, objid: obj.id }) : Status.NOT_FOUND;
-  bus.send(obj.owner, forwardMsg(f.seq, cl.id, { objId: obj.id, method, user: cl.user, group: cl.group, data }));
+  const fwd = forwardMsg(f.seq, cl.id, { objId: obj.id, method, user: cl.user, group: cl.group, data });
+  // The forwarded message carries more than the caller sent (user, group): one that no longer fits is the
+  // caller's problem, not a reason for the owner's client library to drop its connection.
+  if (fwd.length - UBUS_MSG_HDR_LEN > UBUS_MAX_MSGLEN) return Status.INVALID_ARGUMENT;
+  bus.send(obj.owner, fwd);
   return NO_REPLY;
 }
 

@@ -20,6 +20,7 @@ import { aclQueryMsg, aclSequenceData, helloMsg } from './broker-replies.js';
 import type { Bus } from './broker-context.js';
 
 export const DEFAULT_ACL_DIR = '/usr/share/acl.d';
+export const DEFAULT_GLOBAL_PENDING_LIMIT = 32 << 20;
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type Logger = (level: LogLevel, msg: string) => void;
@@ -31,8 +32,17 @@ export interface BrokerOptions {
   aclDir?: string;
   /** Most bytes a client may leave unread before `onQueueFull` applies. Default 1 MiB (ubusd's limit). */
   queueLimit?: number;
-  /** 'disconnect' (default) drops the slow client; 'drop-message' drops the message, as ubusd does. */
+  /**
+   * 'drop-message' (default, as ubusd does) drops the message, so a flood costs only its sender's answers;
+   * 'disconnect' drops the slow client.
+   */
   onQueueFull?: QueueFullPolicy;
+  /**
+   * Most bytes all clients together may hold in incomplete frames (default 32 MiB). A client whose data
+   * would go past it is disconnected: 200 clients each sending 1 MiB partial frames cannot take the bus
+   * (and a 128 MB router) down with them.
+   */
+  globalPendingLimit?: number;
   /** SO_PEERCRED; default: the nym_peercred addon. Without one, peers get the broker's own ids (with a warning). */
   peerCred?: PeerCredFn | null;
   /** Where user and group names come from. Default /etc/passwd, /etc/group. */
@@ -71,6 +81,8 @@ export class UbusBroker implements Bus {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private droppedFromGone = 0;
+  /** Bytes held in incomplete frames, all clients together. */
+  private pendingBytes = 0;
   private received = 0;
   private warnedNoCred = false;
 
@@ -178,7 +190,7 @@ export class UbusBroker implements Bus {
       return;
     }
     const id = this.ids.alloc(this.clients);
-    const limit = { bytes: this.opts.queueLimit ?? DEFAULT_QUEUE_LIMIT, policy: this.opts.onQueueFull ?? 'disconnect' };
+    const limit = { bytes: this.opts.queueLimit ?? DEFAULT_QUEUE_LIMIT, policy: this.opts.onQueueFull ?? 'drop-message' };
     const cl = new BrokerClient(id, s, who, limit, (c) => this.overflow(c));
     this.clients.set(id, cl);
     this.sockets.add(s);
@@ -189,7 +201,14 @@ export class UbusBroker implements Bus {
 
   private receive(cl: BrokerClient, chunk: Buffer): void {
     if (cl.closed) return;
+    const before = cl.splitter.pending;
+    if (this.pendingBytes + chunk.length > (this.opts.globalPendingLimit ?? DEFAULT_GLOBAL_PENDING_LIMIT)) {
+      this.log('warn', `client ${hex(cl.id)} (${cl.user}): incomplete messages of all clients would pass ${this.opts.globalPendingLimit ?? DEFAULT_GLOBAL_PENDING_LIMIT} bytes; disconnected`);
+      this.drop(cl);
+      return;
+    }
     const frames = cl.splitter.push(chunk);
+    this.pendingBytes += cl.splitter.pending - before;
     for (const f of frames) {
       if (cl.closed) return;
       this.received++;
@@ -228,6 +247,7 @@ export class UbusBroker implements Bus {
     this.monitor.disconnect(cl);
     for (const obj of [...cl.objects]) freeObject(this, obj);
     cl.lookups.length = 0;
+    this.pendingBytes -= cl.splitter.pending;
     this.droppedFromGone += cl.dropped;
     this.clients.delete(cl.id);
   }
