@@ -23,10 +23,10 @@ function rejects(t: import('ava').ExecutionContext, method: string, json: Record
   t.regex(String(e?.data?.error), message);
 }
 
-test('the schema describes exactly the methods of architecture.md, each read or write', (t) => {
-  t.deepEqual(Object.keys(schema.methods).sort(), ['account', 'account_forget', 'account_set', 'connect', 'countries', 'disconnect', 'gateways', 'info', 'network_event', 'reload', 'status']);
-  t.deepEqual(Object.values(schema.methods).filter((m) => m.class === 'read').map((m) => m.name).sort(), ['account', 'countries', 'gateways', 'info', 'status']);
-  t.deepEqual(Object.values(schema.methods).filter((m) => m.internal).map((m) => m.name), ['network_event'], 'only the hotplug hook is internal');
+test('the schema describes exactly the methods of architecture.md (and attest), each read or write', (t) => {
+  t.deepEqual(Object.keys(schema.methods).sort(), ['account', 'account_forget', 'account_set', 'attest', 'connect', 'countries', 'disconnect', 'gateways', 'info', 'network_event', 'reload', 'status']);
+  t.deepEqual(Object.values(schema.methods).filter((m) => m.class === 'read').map((m) => m.name).sort(), ['account', 'attest', 'countries', 'gateways', 'info', 'status']);
+  t.deepEqual(Object.values(schema.methods).filter((m) => m.internal).map((m) => m.name).sort(), ['attest', 'network_event'], 'internal: the hotplug hook, and the CLI\'s check before a secret');
 });
 
 test('the signature carries blobmsg types (bool as INT8, arrays as ARRAY)', (t) => {
@@ -76,7 +76,7 @@ test('duplicate arguments are refused rather than one silently winning', (t) => 
 
 test('replies are checked against their shape', (t) => {
   const status = schema.methods.status!.reply;
-  const good = { state: 'disconnected', since: 1, interface: 'nym0', dns: [], kill_switch: true, reconnects: 0, stats: { rx_bytes: 0, tx_bytes: 0, rx_packets: 0, tx_packets: 0 } };
+  const good = { state: 'disconnected', since: 1, interface: 'nym0', dns: [], kill_switch: true, kill_switch_active: false, reconnects: 0, stats: { rx_bytes: 0, tx_bytes: 0, rx_packets: 0, tx_packets: 0 } };
   t.is(checkValue(status, good), null);
   t.deepEqual(checkValue(status, { ...good, state: 'up' })?.path, '.state');
   t.deepEqual(checkValue(status, { ...good, extra: 1 })?.message, 'not in the schema');
