@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     for (let i = 0; ; i++) {
       try { (await UbusClient.connect({ socket, reconnect: false })).close(); break; } catch { if (i > 100) throw new Error('no bus'); await new Promise((r) => setTimeout(r, 50)); }
     }
-    daemon = spawn(process.execPath, [join(dist, 'daemon/main.js'), '--socket', socket, '--root', dir], { stdio: 'ignore' });
+    daemon = spawn('unshare', ['--net', process.execPath, join(dist, 'daemon/main.js'), '--socket', socket, '--root', dir], { stdio: 'ignore' });
     const probe = await UbusClient.connect({ socket, reconnect: false });
     for (let i = 0; (await probe.lookup('nym-vpn')).length === 0; i++) {
       if (i > 200) throw new Error('nym-vpnd did not register');

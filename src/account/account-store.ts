@@ -4,7 +4,8 @@
 // left behind). Errors and logs name files and problems, never the secret's content: even a JSON
 // parser's message is left out, since it quotes the text it choked on.
 
-import { readdir, readFile, stat, chmod } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { readSecretFile } from '../fs/secret-file.js';
 import { join } from 'node:path';
 import { base58 } from '@scure/base';
 import { accountIdFromMnemonic } from './account-id.js';
@@ -142,17 +143,14 @@ export class AccountStore {
 
   /** The file's JSON object, or undefined when it does not exist. */
   private async readRecord(path: string, what: string): Promise<Record<string, unknown> | undefined> {
-    let text: string;
+    let text: string | undefined;
     try {
-      const st = await stat(path);
-      // Someone (a backup restore, an editor) widened it: a secret stays private.
-      if ((st.mode & 0o077) !== 0) await chmod(path, FILE_MODE);
-      text = await readFile(path, 'utf8');
+      // Not through a symlink, only a regular file, and 0600 again if someone widened it.
+      text = await readSecretFile(path);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return undefined;
-      throw new AccountStoreError('Io', `cannot read the ${what} file ${path}: ${code ?? 'error'}`);
+      throw new AccountStoreError('Io', `cannot read the ${what} file: ${(error as Error).message}`);
     }
+    if (text === undefined) return undefined;
     let rec: unknown;
     try {
       rec = JSON.parse(text);

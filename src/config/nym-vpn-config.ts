@@ -2,19 +2,21 @@
 // value, unknown options and sections as warnings, and the loader the daemon calls. What to do
 // with an invalid config (keep the last good one) is the daemon's business.
 
+import { INTERFACE_NAME_RULE, isInterfaceName } from '../net/interface-name.js';
+import { UNICAST_RULE, isUnicastAddress } from '../net/unicast-address.js';
 import { ConfigError, IssueCollector, makeIssue } from '../uci/config-issues.js';
 import type { ConfigIssue } from '../uci/config-issues.js';
 import {
   isHttpUrl,
-  isIpAddress,
-  isLinuxInterfaceName,
   isWireGuardKey,
   parseCountryCode,
   parseEndpoint,
   parseIpPrefix,
 } from '../uci/config-values.js';
 import { UciError } from '../uci/errors.js';
-import { DEFAULT_CONFIG_DIR, loadUciConfig } from '../uci/file.js';
+import { DEFAULT_CONFIG_DIR } from '../uci/file.js';
+import { parseUci } from '../uci/parser.js';
+import { FileShapeError, readBoundedFile } from '../fs/bounded-read.js';
 import type { UciPackage, UciSection } from '../uci/model.js';
 import {
   DEFAULT_ENTRY,
@@ -68,8 +70,8 @@ function textKind(test: (text: string) => boolean, problem: string): ValueKind<s
 const NETWORK = textKind((t) => /^[A-Za-z0-9_-]{1,64}$/.test(t), "is not a network name (letters, digits, '-', '_')");
 /** Empty means "the network's own API". */
 const API_URL = textKind((t) => t === '' || isHttpUrl(t), 'is not an http(s) URL');
-const IP_ADDRESS = textKind(isIpAddress, 'is not an IP address');
-const INTERFACE = textKind(isLinuxInterfaceName, "is not an interface name (1-15 characters, no '/', ':' or blanks)");
+const INTERFACE = textKind(isInterfaceName, `is not an interface name (${INTERFACE_NAME_RULE})`);
+const UNICAST = textKind(isUnicastAddress, `is not ${UNICAST_RULE}`);
 /** Nym identities are base58; lab and self-hosted gateways may use plain names. */
 const GATEWAY_IDENTITY = textKind((t) => /^[A-Za-z0-9._:-]{1,128}$/.test(t), 'is not a gateway identity');
 const COUNTRY: ValueKind<string> = { read: parseCountryCode, problem: 'is not an ISO 3166-1 alpha-2 country code' };
@@ -78,9 +80,16 @@ const WIREGUARD_KEY = textKind(isWireGuardKey, 'is not a WireGuard key (base64 o
 const ENDPOINT: ValueKind<PeerEndpoint> = { read: parseEndpoint, problem: 'is not host:port or [IPv6]:port' };
 const TUNNEL_ADDRESS = textKind((t) => parseIpPrefix(t) !== undefined, 'is not an IP address with optional /prefix');
 const POLICY_SOURCE = textKind(
-  (t) => parseIpPrefix(t) !== undefined || isLinuxInterfaceName(t),
+  (t) => parseIpPrefix(t) !== undefined || isInterfaceName(t),
   'is not an interface name or an IP prefix',
 );
+
+// Lists are bounded as the ubus schema bounds them: a router needs a handful, and every reply and rule set
+// that carries them must stay small.
+const MAX_DNS = 8;
+const MAX_TARGETS = 8;
+const MAX_SOURCES = 32;
+const MAX_PEERS = 32;
 
 function readMain(r: SectionReader): NymVpnMain {
   // Read in the order of the fields, so that errors come out in that order too.
@@ -91,7 +100,8 @@ function readMain(r: SectionReader): NymVpnMain {
   const killSwitch = r.bool('kill_switch', DEFAULT_MAIN.killSwitch);
   const alwaysOn = r.bool('always_on', DEFAULT_MAIN.alwaysOn);
   const ipv6 = r.bool('ipv6', DEFAULT_MAIN.ipv6);
-  const dns = r.listOf('dns', IP_ADDRESS);
+  const dns = r.listOf('dns', UNICAST);
+  if (dns !== undefined && dns.length > MAX_DNS) r.error('dns', undefined, `names ${dns.length} servers (at most ${MAX_DNS})`);
   if (dns !== undefined && dns.length === 0) r.error('dns', undefined, 'names no server');
   const main: NymVpnMain = {
     enabled,
@@ -110,8 +120,8 @@ function readMain(r: SectionReader): NymVpnMain {
   };
   const roomyMtu = main.entryMtu - WIREGUARD_OVERHEAD;
   if (main.mtu > roomyMtu) {
-    const problem = `leaves no room for the inner hop (at most entry_mtu - ${WIREGUARD_OVERHEAD} = ${roomyMtu})`;
-    r.warn('mtu', String(main.mtu), `${problem}; packets may be fragmented`);
+    // The exit hop travels inside the entry hop: a bigger tunnel MTU cannot fit (the config says so too).
+    r.error('mtu', String(main.mtu), `leaves no room for the inner hop: at most entry_mtu - ${WIREGUARD_OVERHEAD} = ${roomyMtu}`);
   }
   r.warnUnknown();
   return main;
@@ -159,7 +169,8 @@ function readPeer(r: SectionReader): StaticPeer | undefined {
 }
 
 function readMonitor(r: SectionReader): MonitorSettings {
-  const targets = r.listOf('target', IP_ADDRESS);
+  const targets = r.listOf('target', UNICAST);
+  if (targets !== undefined && targets.length > MAX_TARGETS) r.error('target', undefined, `names ${targets.length} addresses (at most ${MAX_TARGETS})`);
   if (targets !== undefined && targets.length === 0) r.error('target', undefined, 'names no address');
   const monitor: MonitorSettings = {
     targets: targets !== undefined && targets.length > 0 ? targets : DEFAULT_MONITOR.targets,
@@ -174,6 +185,7 @@ function readMonitor(r: SectionReader): MonitorSettings {
 
 function readPolicy(r: SectionReader): TrafficPolicy {
   const sources = r.listOf('source', POLICY_SOURCE);
+  if (sources !== undefined && sources.length > MAX_SOURCES) r.error('source', undefined, `names ${sources.length} sources (at most ${MAX_SOURCES})`);
   r.warnUnknown();
   return { sources: sources ?? DEFAULT_POLICY.sources };
 }
@@ -231,30 +243,56 @@ export function validateNymVpnConfig(pkg: UciPackage): NymVpnValidation {
     }
   }
 
+  if (peers.length > MAX_PEERS) issues.error(undefined, undefined, undefined, `has ${peers.length} peer sections (at most ${MAX_PEERS})`);
   const config = issues.errors.length === 0 ? { main, entry, exit, peers, policy, monitor } : undefined;
   return { config, errors: issues.errors, warnings: issues.warnings };
 }
 
+/** A router's config is a few KiB; anything near this is not one. */
+export const MAX_CONFIG_BYTES = 1 << 20;
+
+export interface LoadConfigOptions {
+  /**
+   * 'defaults': a missing file gives the defaults (the first start, before any config exists); 'error': it
+   * is refused like any bad edit (a reload: the running config is kept). Default 'defaults'.
+   */
+  whenMissing?: 'defaults' | 'error';
+}
+
 /**
- * Reads and checks `<dir>/nym-vpn`. A missing file gives the defaults (with a warning); a file
- * uci would refuse, or any invalid value, throws ConfigError listing every error.
+ * Reads and checks `<dir>/nym-vpn`: a regular file of at most MAX_CONFIG_BYTES, not empty, that uci would
+ * accept and that has the `config nym-vpn 'main'` section (a truncated or foreign file does not silently turn
+ * into the defaults). Throws ConfigError listing every error.
  */
 export async function loadNymVpnConfig(
   dir: string = DEFAULT_CONFIG_DIR,
   name: string = NYM_VPN_CONFIG_NAME,
-): Promise<LoadedNymVpnConfig> {
+  opts: LoadConfigOptions = {},
+): Promise<LoadedNymVpnConfig & { source: 'file' | 'defaults' }> {
+  const fileIssue = (problem: string) => new ConfigError([makeIssue(name, undefined, undefined, undefined, problem)]);
+  let bytes: Buffer;
+  try {
+    bytes = await readBoundedFile(`${dir}/${name}`, MAX_CONFIG_BYTES);
+  } catch (error) {
+    if (!(error instanceof FileShapeError)) throw error;
+    if (error.problem === 'missing' && (opts.whenMissing ?? 'defaults') === 'defaults') {
+      const warning = makeIssue(name, undefined, undefined, undefined, `no file ${dir}/${name}, using the defaults`);
+      return { config: defaultNymVpnConfig(), warnings: [warning], source: 'defaults' };
+    }
+    throw fileIssue(error.message);
+  }
+  if (bytes.length === 0) throw fileIssue('the file is empty');
   let pkg: UciPackage;
   try {
-    pkg = await loadUciConfig(dir, name);
+    pkg = parseUci(bytes, { name });
   } catch (error) {
     if (!(error instanceof UciError)) throw error;
-    if (error.code === 'NOTFOUND') {
-      const warning = makeIssue(name, undefined, undefined, undefined, `no file ${dir}/${name}, using the defaults`);
-      return { config: defaultNymVpnConfig(), warnings: [warning] };
-    }
-    throw new ConfigError([makeIssue(name, undefined, undefined, undefined, error.message)]);
+    throw fileIssue(error.message);
+  }
+  if (!pkg.sections.some((sec) => sec.type === 'nym-vpn' && !sec.anonymous && sec.name === 'main')) {
+    throw fileIssue("has no config nym-vpn 'main' section (a truncated or foreign file)");
   }
   const result = validateNymVpnConfig(pkg);
   if (result.config === undefined) throw new ConfigError(result.errors);
-  return { config: result.config, warnings: result.warnings };
+  return { config: result.config, warnings: result.warnings, source: 'file' };
 }

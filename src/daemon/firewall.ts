@@ -2,6 +2,7 @@
 // setting, always-on, interface, LAN sources, DNS, IPv6 mode) at every step the connection takes.
 
 import { Firewall, connectionFirewall, type FirewallBase } from '../firewall/index.js';
+import { killSwitchSpec } from '../firewall/spec.js';
 import { resolveSources, type ResolvedSources } from '../routing/devices.js';
 import { NYM_FWMARK } from '../routing/policy.js';
 import type { NymVpnConfig } from '../config/nym-vpn-config.js';
@@ -14,6 +15,8 @@ export interface DaemonFirewall {
   firewall: Firewall;
   /** Re-reads the LAN sources (after a config reload). */
   refreshSources(): Promise<void>;
+  /** Throws when the kill switch could not be made from this config (checked before a reload takes it). */
+  check(config: NymVpnConfig): void;
 }
 
 export async function createDaemonFirewall(
@@ -30,8 +33,7 @@ export async function createDaemonFirewall(
     if (sources.unresolved.length > 0) log.warn(`firewall: LAN sources not found: ${sources.unresolved.join(', ')}`);
   };
   await refreshSources();
-  const base = (): FirewallBase => {
-    const c = config();
+  const baseOf = (c: NymVpnConfig): FirewallBase => {
     return {
       killSwitch: c.main.killSwitch,
       alwaysOn: c.main.alwaysOn,
@@ -43,5 +45,13 @@ export async function createDaemonFirewall(
       ipv6: c.main.ipv6 ? 'tunnel' : 'block',
     };
   };
-  return { port: connectionFirewall(firewall, base), firewall, refreshSources };
+  const base = () => baseOf(config());
+  // What the config decides (tunnel name, DNS, IPv6 mode) is checked; the LAN devices come from netifd at
+  // run time, so an unresolved LAN is no reason to refuse an edit (a placeholder stands in for it).
+  const check = (c: NymVpnConfig) => {
+    const b = baseOf(c);
+    const lan = (b.lan.interfaces?.length ?? 0) + (b.lan.cidrs?.length ?? 0) > 0 ? b.lan : { interfaces: ['lo'] };
+    killSwitchSpec({ ...b, lan, state: 'connecting', endpoints: [] });
+  };
+  return { port: connectionFirewall(firewall, base), firewall, refreshSources, check };
 }

@@ -2,7 +2,8 @@
 // Made on first use; an existing key is always reused so gateways that know us keep knowing us.
 
 import { join } from 'node:path';
-import { ensureDir, readIfExists, writeFileAtomic } from '../fs/atomic-file.js';
+import { ensureDir, writeFileAtomic } from '../fs/atomic-file.js';
+import { readSecretFile } from '../fs/secret-file.js';
 import { generatePrivateKey, keyFromBase64, keyToBase64 } from '../wireguard/keys.js';
 
 export type HopRole = 'entry' | 'exit';
@@ -14,7 +15,8 @@ export function keyPath(stateDir: string, role: HopRole): string {
 export async function loadOrCreateKey(stateDir: string, role: HopRole): Promise<Uint8Array> {
   await ensureDir(stateDir, 0o700);
   const path = keyPath(stateDir, role);
-  const text = await readIfExists(path);
+  // Not through a symlink, only a regular file, 0600 again if someone widened it (as the account files).
+  const text = await readSecretFile(path, 4096);
   if (text !== undefined) {
     try {
       return keyFromBase64(text.trim(), path);

@@ -15,6 +15,9 @@ import { OfflineMonitor } from '../monitor/offline-monitor.js';
 import { startCpuProfile } from './cpu-profile.js';
 import { createDaemonFirewall } from './firewall.js';
 import { Attestation } from './attestation.js';
+import { join } from 'node:path';
+import { removeStaleTemps } from '../fs/atomic-file.js';
+import { firewallPaths } from '../firewall/paths.js';
 import { dnsmasqDns, icmpMonitors, runDirIntent, stateDirKeys, systemClock, systemRouting, twoHopTunnels, type RunningTunnel } from './connection-wiring.js';
 
 const USAGE = `Usage: nym-vpnd [--socket PATH] [--root DIR] [--log-level error|warn|info|debug]
@@ -57,9 +60,11 @@ async function main(): Promise<void> {
 
   let config = defaultNymVpnConfig();
   let configError: string | undefined;
+  let configSource: 'file' | 'defaults' = 'defaults';
   try {
-    const loaded = await readConfig(paths);
+    const loaded = await readConfig(paths, 'start');
     config = loaded.config;
+    configSource = loaded.source;
     for (const w of loaded.warnings) log.warn(`config: ${w.message}`);
   } catch (e) {
     configError = (e as Error).message;
@@ -71,6 +76,11 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => {
     log.error(`bug: unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`);
   });
+  // An interrupted write (crash, power cut) leaves a temp file beside its target: they go before anything runs.
+  const fwPaths = firewallPaths(paths.root);
+  let stale = 0;
+  for (const dir of [paths.stateDir, join(paths.stateDir, 'directory-cache'), paths.runDir, paths.resolvConfDir, fwPaths.runtimeDir, fwPaths.bootGuardDir]) stale += await removeStaleTemps(dir);
+  if (stale > 0) log.info(`removed ${stale} temp files that interrupted writes left`);
   const client = await UbusClient.connect({ socket: paths.socket });
   const lookupNetwork = async (name: string): Promise<string | undefined> => {
     const st = await client.call(`network.interface.${name}`, 'status', {}, 2000);
@@ -80,7 +90,7 @@ async function main(): Promise<void> {
   let service: NymVpnService<RunningTunnel> | undefined;
   const fw = await createDaemonFirewall(paths, () => service?.currentConfig ?? config, lookupNetwork, log);
   service = new NymVpnService<RunningTunnel>({
-    log, config, configError, readConfig: () => readConfig(paths), logLevelForced: level !== undefined, paths,
+    log, config, configError, configSource, readConfig: () => readConfig(paths, 'reload'), logLevelForced: level !== undefined, paths,
     ports: {
       clock: systemClock,
       firewall: fw.port,
@@ -92,6 +102,7 @@ async function main(): Promise<void> {
       intent: runDirIntent(paths.runDir, log),
     },
     onReloaded: () => fw.refreshSources(),
+    checkConfig: (c) => fw.check(c),
   });
   const svc = service;
   const autoconnect = config.main.enabled && config.main.autoconnect && configError === undefined;

@@ -24,6 +24,8 @@ export interface ServiceOptions<T extends TunnelHandle> {
   config: NymVpnConfig;
   /** Why the config on disk was not used at start (the defaults run instead). */
   configError?: string;
+  /** Where the running config came from: 'defaults' at a first start without a file, or a refused one. */
+  configSource?: 'file' | 'defaults';
   /** Re-reads the configuration; rejects (naming each bad option) when it is invalid. */
   readConfig: () => Promise<LoadedConfig>;
   /** The log level came from the command line: the config's log_level does not override it. */
@@ -33,12 +35,15 @@ export interface ServiceOptions<T extends TunnelHandle> {
   ports: Omit<ConnectionPorts<T>, 'log' | 'config' | 'route'>;
   /** Told after a good reload (the firewall re-reads its LAN sources). */
   onReloaded?: () => Promise<void>;
+  /** Throws when a config that passed its own checks would still be refused by the kill switch. */
+  checkConfig?: (config: NymVpnConfig) => void;
 }
 
 export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
   readonly machine: TunnelStateMachine;
   private config: NymVpnConfig;
   private configError: string | undefined;
+  private configSource: 'file' | 'defaults';
   readonly connection: Connection<T>;
   readonly gateways: GatewayService;
   readonly account: AccountStore;
@@ -49,6 +54,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
     this.startedAt = clock.monotonic();
     this.config = opts.config;
     this.configError = opts.configError;
+    this.configSource = opts.configError === undefined ? opts.configSource ?? 'file' : 'defaults';
     this.machine = new TunnelStateMachine(clock.wall());
     // The daemon's own TCP (directory, probes) is marked to pass the kill switch unless the tunnel is up,
     // in which case it goes through the tunnel like everything else.
@@ -77,6 +83,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
       handshakeAge: this.connection.handshakeAge(),
       stats: this.connection.stats(),
       configError: this.configError,
+      configDefaults: this.configSource === 'defaults',
     });
   }
 
@@ -106,6 +113,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
     let next: LoadedConfig;
     try {
       next = await this.opts.readConfig();
+      this.opts.checkConfig?.(next.config);
     } catch (e) {
       // A bad file leaves the daemon on its last good config; status says why.
       this.configError = (e as Error).message;
@@ -116,6 +124,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
     const changed = changedSettings(this.config, next.config);
     this.config = next.config;
     this.configError = undefined;
+    this.configSource = next.source;
     if (!this.opts.logLevelForced) this.opts.log.level = next.config.main.logLevel;
     await this.opts.onReloaded?.().catch((e: Error) => this.opts.log.warn(`after reload: ${e.message}`));
     const active = this.machine.state.state !== 'disconnected';

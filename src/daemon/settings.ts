@@ -16,16 +16,27 @@ export function apiUrlOf(c: NymVpnConfig): string {
 export interface LoadedConfig {
   config: NymVpnConfig;
   warnings: readonly ConfigIssue[];
+  /** 'defaults' only at a first start without any file. */
+  source: 'file' | 'defaults';
 }
 
-/** Reads and validates the config; throws an Error listing every problem (config.section.option: why). */
-export async function readConfig(paths: DaemonPaths): Promise<LoadedConfig> {
+/**
+ * Reads and validates the config; throws an Error listing the problems (config.section.option: why).
+ * At start a missing file means the defaults; on a reload it is refused like any bad edit.
+ */
+export async function readConfig(paths: DaemonPaths, when: 'start' | 'reload' = 'reload'): Promise<LoadedConfig> {
   try {
-    return await loadNymVpnConfig(paths.uciDir);
+    return await loadNymVpnConfig(paths.uciDir, undefined, { whenMissing: when === 'start' ? 'defaults' : 'error' });
   } catch (e) {
-    if (e instanceof ConfigError) throw new Error(e.issues.map((i) => i.message).join('; '));
+    if (e instanceof ConfigError) throw new Error(describeIssues(e.issues));
     throw e;
   }
+}
+
+/** The first few problems and how many more: what status's config_error shows stays short. */
+export function describeIssues(issues: readonly ConfigIssue[], shown = 5): string {
+  const head = issues.slice(0, shown).map((i) => i.message).join('; ');
+  return issues.length > shown ? `${head}; and ${issues.length - shown} more` : head;
 }
 
 export { defaultNymVpnConfig };

@@ -28,6 +28,8 @@ export interface StatusInputs {
   handshakeAge?: { entry?: number; exit?: number };
   stats: TrafficStats;
   configError?: string;
+  /** Running on the built-in defaults (no config file at start, or none usable). */
+  configDefaults?: boolean;
 }
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -60,5 +62,6 @@ export function statusReply(i: StatusInputs): Record<string, unknown> {
   out.stats = i.stats;
   if (i.mtuBlackHole && s.state === 'connected') out.mtu_black_hole = true;
   if (i.configError) out.config_error = i.configError;
+  if (i.configDefaults) out.config_defaults = true;
   return out;
 }

@@ -3,19 +3,17 @@
 // Everything that reaches rule text passes through here: no quote or space can get into a rule.
 import { formatIp, parseIp, type IpFamily } from '../net/ip-words.js';
 import { FirewallConfigError } from './types.js';
+import { INTERFACE_NAME_RULE, isInterfaceName } from '../net/interface-name.js';
 
-// Linux IFNAMSIZ allows 15 bytes; this set is what OpenWrt's device names use and what needs no quoting.
-const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
 
 export interface Address {
   family: IpFamily;
   text: string;
 }
 
+/** The one interface-name rule of src/net (the config checks with it too, so a reload never lets one by). */
 export function checkInterface(field: string, name: unknown): string {
-  if (typeof name !== 'string' || !IFNAME_RE.test(name) || name === '.' || name === '..') {
-    throw new FirewallConfigError(field, name, 'not an interface name (1-15 of A-Z a-z 0-9 _ . -)');
-  }
+  if (!isInterfaceName(name)) throw new FirewallConfigError(field, name, `not an interface name (${INTERFACE_NAME_RULE})`);
   return name;
 }
 

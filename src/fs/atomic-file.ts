@@ -4,7 +4,8 @@
 // the firewall's include files and the gateway directory cache.
 
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { chmod, lstat, mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Makes `dir` (and parents) if missing and gives it exactly `mode` (0700 for secrets). */
@@ -100,21 +101,50 @@ export async function removeIfExists(path: string): Promise<boolean> {
 export async function overwriteAndRemove(path: string): Promise<boolean> {
   let handle;
   try {
-    handle = await open(path, 'r+');
+    // Never through a symlink (its target is not ours to zero) and never blocking on a FIFO.
+    handle = await open(path, constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    if (code !== 'ELOOP') throw error;
   }
   try {
-    const { size } = await handle.stat();
-    if (size > 0) {
+    const st = await handle?.stat();
+    const size = st?.isFile() ? st.size : 0;
+    if (handle && size > 0) {
       await handle.write(new Uint8Array(size), 0, size, 0);
       await handle.sync();
     }
   } finally {
-    await handle.close();
+    await handle?.close();
   }
   await unlink(path);
   await syncDir(dirname(path));
   return true;
+}
+
+/**
+ * Removes the temp files an interrupted write left in `dir` (a crash or power cut between the temp file and
+ * the rename); returns how many. Only names isTempName recognises, only regular files, never following links.
+ */
+export async function removeStaleTemps(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!isTempName(name)) continue;
+    try {
+      if (!(await lstat(join(dir, name))).isFile()) continue;
+      await unlink(join(dir, name));
+      removed++;
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  if (removed > 0) await syncDir(dir);
+  return removed;
 }

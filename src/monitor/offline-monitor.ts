@@ -2,8 +2,8 @@
 // `ip monitor route` wakes it on every route change (no polling); a hotplug network_event can
 // also ask for a check at once.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { run, type CommandTarget } from '../routing/command.js';
+import { spawnTethered, type Tethered } from '../system/tethered.js';
 
 export async function hasDefaultRoute(target: CommandTarget = {}): Promise<boolean> {
   for (const fam of ['-4', '-6']) {
@@ -15,7 +15,7 @@ export async function hasDefaultRoute(target: CommandTarget = {}): Promise<boole
 }
 
 export class OfflineMonitor {
-  private watcher: ChildProcess | null = null;
+  private watcher: Tethered | null = null;
   private online: boolean | null = null;
   private pending: NodeJS.Timeout | null = null;
 
@@ -31,9 +31,9 @@ export class OfflineMonitor {
   async start(): Promise<boolean> {
     this.online = await hasDefaultRoute(this.target);
     const argv = this.target.netns ? ['netns', 'exec', this.target.netns, 'ip', 'monitor', 'route'] : ['monitor', 'route'];
-    this.watcher = spawn('ip', argv, { stdio: ['ignore', 'pipe', 'ignore'] });
-    this.watcher.stdout!.on('data', () => this.checkSoon());
-    this.watcher.on('error', () => {});
+    // Tethered: a killed nym-vpnd leaves no `ip monitor` behind.
+    this.watcher = spawnTethered('ip', argv);
+    this.watcher.stdout.on('data', () => this.checkSoon());
     return this.online;
   }
 
@@ -57,7 +57,7 @@ export class OfflineMonitor {
 
   stop(): void {
     if (this.pending) clearTimeout(this.pending);
-    this.watcher?.kill();
+    this.watcher?.stop();
     this.watcher = null;
   }
 }

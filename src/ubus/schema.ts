@@ -2,6 +2,7 @@
 // signature registered with ubusd, the argument checks, the CLI help and the rpcd ACL — never
 // written twice. This file loads a schema and checks values against it; pure apart from loadSchema.
 
+import { UNICAST_RULE, isUnicastAddress } from '../net/unicast-address.js';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { BlobmsgType, Status } from './constants.js';
@@ -19,7 +20,8 @@ export interface Field {
   pattern?: string;
   /** What a value matching `pattern` is, for error messages ("a two-letter country code"). */
   expects?: string;
-  format?: 'ip';
+  /** 'ip': an IPv4/IPv6 address; 'ip-unicast': a plain unicast one (src/net/unicast-address.ts). */
+  format?: 'ip' | 'ip-unicast';
   min?: number;
   max?: number;
   max_length?: number;
@@ -104,6 +106,7 @@ export function parseSchema(doc: unknown): Schema {
     if (base.fields) out.fields = Object.fromEntries(Object.entries(base.fields).map(([k, v]) => [k, resolve(v, `${where}.${k}`, depth + 1)]));
     if (base.items) out.items = resolve(base.items, `${where}[]`, depth + 1);
     if (out.pattern !== undefined) new RegExp(out.pattern);
+    if (out.format !== undefined && out.format !== 'ip' && out.format !== 'ip-unicast') throw new Error(`${where}: unknown format '${String(out.format)}'`);
     return out;
   };
   const methods: Record<string, MethodSchema> = {};
@@ -195,6 +198,7 @@ export function checkValue(f: Field, v: unknown, path = ''): Problem | null {
       if (f.enum && !f.enum.includes(v)) return bad(`${show(f, v)} is not one of ${f.enum.join(', ')}`);
       if (f.pattern && !new RegExp(f.pattern).test(v)) return bad(`${show(f, v)} is not ${f.expects ?? `matching ${f.pattern}`}`);
       if (f.format === 'ip' && isIP(v) === 0) return bad(`${show(f, v)} is not an IP address`);
+      if (f.format === 'ip-unicast' && !isUnicastAddress(v)) return bad(`${show(f, v)} is not ${UNICAST_RULE}`);
       return null;
     case 'int32':
     case 'int64':

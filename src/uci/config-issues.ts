@@ -2,6 +2,8 @@
 // "nym-vpn.main.mtu: '9000' is not an integer between 1280 and 1500". The path uses uci's
 // own names (anonymous sections as @type[n]), the ones `uci show` prints.
 
+import { excerpt } from '../text/printable.js';
+
 export interface ConfigIssue {
   readonly config: string;
   /** Section as uci names it; undefined for problems with the file as a whole. */
@@ -22,7 +24,8 @@ export function makeIssue(
   problem: string,
 ): ConfigIssue {
   const path = [config, section, option].filter((part) => part !== undefined).join('.');
-  const message = value === undefined ? `${path}: ${problem}` : `${path}: '${value}' ${problem}`;
+  // The value is quoted as a short excerpt: the message goes into status replies and the log.
+  const message = value === undefined ? `${path}: ${problem}` : `${path}: '${excerpt(value)}' ${problem}`;
   return { config, section, option, value, problem, message };
 }
 

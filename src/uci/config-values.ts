@@ -46,11 +46,6 @@ export function parseIpPrefix(text: string): IpPrefix | undefined {
 }
 
 /** A Linux interface name (dev_valid_name): 1-15 bytes, not "." or "..", no '/', ':' or blanks. */
-export function isLinuxInterfaceName(text: string): boolean {
-  if (text.length === 0 || Buffer.byteLength(text) > 15) return false;
-  if (text === '.' || text === '..') return false;
-  return !/[/:\s]/.test(text);
-}
 
 /** A WireGuard key: base64 of exactly 32 bytes (44 characters, one '=' of padding). */
 export function isWireGuardKey(text: string): boolean {

@@ -77,7 +77,7 @@ for (const which of ['nym-ubusd', 'ubusd'] as const) {
     // The name is taken before nym-vpnd comes (a squatter, or the previous daemon not yet gone): the daemon
     // must wait for it in one loop, never exit (procd would give up after five respawns) or storm.
     const sq = await squatter(bus.socket);
-    const daemon = spawn(process.execPath, [bin.daemon, '--socket', bus.socket, '--root', bus.dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const daemon = spawn('unshare', ['--net', process.execPath, bin.daemon, '--socket', bus.socket, '--root', bus.dir], { stdio: ['ignore', 'ignore', 'pipe'] });
     bus.children.push(daemon);
     let log = '';
     const waiting = new Promise<void>((resolve) => daemon.stderr!.on('data', (d: Buffer) => {

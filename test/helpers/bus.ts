@@ -59,7 +59,9 @@ export class BusProcess {
 
   /** Starts nym-vpnd with --root in this bus's scratch dir; resolves once `nym-vpn` is on the bus. */
   async startDaemon(root = this.dir, extra: string[] = []): Promise<ChildProcess> {
-    const d = spawn(process.execPath, [bin.daemon, '--socket', this.socket, '--root', root, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // In a network namespace of its own (unshare execs, so the pid is the daemon's): whatever it does to the
+    // firewall, routes or links on a connect stays there, never on this machine's uplink.
+    const d = spawn('unshare', ['--net', process.execPath, bin.daemon, '--socket', this.socket, '--root', root, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     d.stderr!.on('data', (b: Buffer) => { log += b.toString(); });
     (d as ChildProcess & { log: () => string }).log = () => log;

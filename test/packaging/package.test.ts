@@ -225,7 +225,7 @@ test.serial('installed into an empty root: nym-vpnd from the package runs on a r
     t.is(statSync(join(root, 'etc/init.d/nym-vpn')).mode & 0o777, 0o755);
     await bus.start();
     let log = '';
-    daemon = spawn(process.execPath, [join(root, 'usr/lib/nym-vpn/dist/src/daemon/main.js'), '--socket', bus.socket, '--root', root], { stdio: ['ignore', 'ignore', 'pipe'] });
+    daemon = spawn('unshare', ['--net', process.execPath, join(root, 'usr/lib/nym-vpn/dist/src/daemon/main.js'), '--socket', bus.socket, '--root', root], { stdio: ['ignore', 'ignore', 'pipe'] });
     daemon.stderr!.on('data', (b: Buffer) => { log += b.toString(); });
     const up = await waitFor(async () => {
       const c = await UbusClient.connect({ socket: bus.socket, reconnect: false });

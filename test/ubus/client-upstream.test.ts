@@ -42,7 +42,7 @@ class RealBus {
     });
   }
   async daemon() {
-    const d = this.spawn(process.execPath, [bin.daemon, '--socket', this.socket, '--root', this.dir]);
+    const d = this.spawn('unshare', ['--net', process.execPath, bin.daemon, '--socket', this.socket, '--root', this.dir]);
     if (!await waitFor(async () => (await this.ubus(['list', 'nym-vpn'])).code === 0, 10000)) throw new Error('nym-vpnd did not register on ubusd');
     return d;
   }
