@@ -83,8 +83,10 @@ export class Connection<T extends TunnelHandle> {
   loopsAlive = 0;
   /** Why the kill switch is not what was asked for (it failed closed), until an apply succeeds. */
   killSwitchError: string | undefined;
-  private reading: { value: KillSwitchReading; at: number } | undefined;
-  private readingInFlight: Promise<KillSwitchReading> | undefined;
+  private reading: { value: KillSwitchReading; at: number; generation: number } | undefined;
+  private readingInFlight: { promise: Promise<KillSwitchReading>; generation: number } | undefined;
+  /** Counts changes to the kill switch: a reading taken before the latest one is stale. */
+  private firewallGeneration = 0;
 
   constructor(
     private readonly p: ConnectionPorts<T>,
@@ -256,19 +258,24 @@ export class Connection<T extends TunnelHandle> {
   /** The kill switch as the kernel holds it (read at most once a second, one read at a time). */
   readKillSwitch(fresh = false): Promise<KillSwitchReading> {
     const r = this.reading;
-    if (!fresh && r && this.p.clock.monotonic() - r.at < KILL_SWITCH_READ_TTL_MS) return Promise.resolve(r.value);
-    this.readingInFlight ??= this.p.firewall.read().then(
+    if (!fresh && r && r.generation === this.firewallGeneration && this.p.clock.monotonic() - r.at < KILL_SWITCH_READ_TTL_MS) return Promise.resolve(r.value);
+    const inFlight = this.readingInFlight;
+    // A read that started before the last change may have seen the old rules: not shared, not kept.
+    if (inFlight && inFlight.generation === this.firewallGeneration) return inFlight.promise;
+    const generation = this.firewallGeneration;
+    const promise = this.p.firewall.read().then(
       (value) => {
-        this.reading = { value, at: this.p.clock.monotonic() };
-        this.readingInFlight = undefined;
+        if (generation === this.firewallGeneration) this.reading = { value, at: this.p.clock.monotonic(), generation };
+        if (this.readingInFlight?.promise === promise) this.readingInFlight = undefined;
         return value;
       },
       (e: unknown) => {
-        this.readingInFlight = undefined;
+        if (this.readingInFlight?.promise === promise) this.readingInFlight = undefined;
         throw e;
       },
     );
-    return this.readingInFlight;
+    this.readingInFlight = { promise, generation };
+    return promise;
   }
 
   // ---- the loop -----------------------------------------------------------------------------------
@@ -498,6 +505,7 @@ export class Connection<T extends TunnelHandle> {
 
   /** Applies a step; false when the firewall failed (it has failed closed), the reason in killSwitchError. */
   private async applyKillSwitch(step: 'connecting' | 'connected' | 'error', route?: ResolvedRoute, own?: readonly OwnTraffic[]): Promise<boolean> {
+    this.firewallGeneration++;
     try {
       await this.p.firewall.apply(step, route?.entry.endpoint, own);
       this.killSwitchError = undefined;
@@ -507,11 +515,13 @@ export class Connection<T extends TunnelHandle> {
       this.p.log.error(`kill switch (${step}): ${this.killSwitchError}`);
       return false;
     } finally {
+      this.firewallGeneration++;
       this.reading = undefined;
     }
   }
 
   private async liftKillSwitch(): Promise<void> {
+    this.firewallGeneration++;
     try {
       await this.p.firewall.lift();
       this.killSwitchError = undefined;
@@ -519,6 +529,7 @@ export class Connection<T extends TunnelHandle> {
       this.killSwitchError = (e as Error).message;
       this.p.log.error(`kill switch not lifted: ${this.killSwitchError}`);
     } finally {
+      this.firewallGeneration++;
       this.reading = undefined;
     }
   }

@@ -110,30 +110,42 @@ test.serial(`${SEQUENCES} random sequences of calls against the real daemon keep
   const started = Date.now();
   let steps = 0;
   let calls = 0;
+  let why = '';
+  const replay = process.env.NYM_PROPERTY_PATH;
   await fc.assert(
     fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 5 }), async (seq) => {
-      for (const step of seq) {
-        steps++;
-        calls += step.length;
-        // The cable is one thing: its changes go one after another; the calls all at once.
-        for (const o of step) if (o.op === 'wan') await call(o);
-        const answers = await Promise.allSettled(step.filter((o) => o.op !== 'wan').map(call));
-        for (const a of answers) if (a.status === 'rejected') throw new Error(`a call failed: ${(a.reason as Error).message} in ${JSON.stringify(step)}`);
-        const broken = await invariants();
-        if (broken) throw new Error(`${broken} after ${JSON.stringify(step)}`);
+      try {
+        await runSequence(seq);
+      } catch (e) {
+        why = (e as Error).message;
+        throw e;
       }
-      await call({ op: 'disconnect' });
-      await setWan(true);
-      const s = (await bus.call('nym-vpn', 'status', {}, 5_000)) as Record<string, unknown>;
-      const info = (await bus.call('nym-vpn', 'info', {}, 5_000)) as Record<string, unknown>;
-      if (s.state !== 'disconnected') throw new Error(`after disconnect: ${String(s.state)}`);
-      if (info.connection_loops !== 0) throw new Error(`after disconnect: ${String(info.connection_loops)} loops`);
-      if ((await tunCount()) !== 0) throw new Error('after disconnect: a TUN is left');
-      if (await ourTables()) throw new Error('after disconnect: the kill switch is left');
-      if (s.kill_switch_active !== false) throw new Error('after disconnect: status says the kill switch is active');
     }),
-    { numRuns: SEQUENCES, seed: 20261203, endOnFailure: true },
-  );
+    { numRuns: SEQUENCES, seed: 20261203, endOnFailure: true, ...(replay ? { path: replay } : {}) },
+  ).catch((e: Error) => {
+    throw new Error(`${why}\n${e.message}`);
+  });
+  async function runSequence(seq: Op[][]): Promise<void> {
+    for (const step of seq) {
+      steps++;
+      calls += step.length;
+      // The cable is one thing: its changes go one after another; the calls all at once.
+      for (const o of step) if (o.op === 'wan') await call(o);
+      const answers = await Promise.allSettled(step.filter((o) => o.op !== 'wan').map(call));
+      for (const a of answers) if (a.status === 'rejected') throw new Error(`a call failed: ${(a.reason as Error).message} in ${JSON.stringify(step)}`);
+      const broken = await invariants();
+      if (broken) throw new Error(`${broken} after ${JSON.stringify(step)}`);
+    }
+    await call({ op: 'disconnect' });
+    await setWan(true);
+    const s = (await bus.call('nym-vpn', 'status', {}, 5_000)) as Record<string, unknown>;
+    const info = (await bus.call('nym-vpn', 'info', {}, 5_000)) as Record<string, unknown>;
+    if (s.state !== 'disconnected') throw new Error(`after disconnect: ${String(s.state)}`);
+    if (info.connection_loops !== 0) throw new Error(`after disconnect: ${String(info.connection_loops)} loops`);
+    if ((await tunCount()) !== 0) throw new Error('after disconnect: a TUN is left');
+    if (await ourTables()) throw new Error('after disconnect: the kill switch is left');
+    if (s.kill_switch_active !== false) throw new Error('after disconnect: status says the kill switch is active');
+  }
   const info = (await bus.call('nym-vpn', 'info', {}, 5_000)) as Record<string, unknown>;
   t.is(Number(info.pid), pid, 'the same daemon answered throughout (it never crashed)');
   writeFileSync(configFile, configText);
