@@ -38,11 +38,6 @@ export const systemClock: Clock = {
     }),
 };
 
-/** Wall-clock ms (the WireGuard peer's handshake stamps) on the monotonic clock. */
-function wallToMonotonic(wallMs: number): number {
-  return wallMs > 0 ? wallMs - (Date.now() - performance.now()) : 0;
-}
-
 /** A running TwoHopTunnel as the coordinator sees it. */
 export class RunningTunnel implements TunnelHandle {
   constructor(
@@ -59,7 +54,8 @@ export class RunningTunnel implements TunnelHandle {
   }
 
   handshakes(): { entry: number; exit: number } {
-    return { entry: wallToMonotonic(this.inner.entryPeer.stats.lastHandshake), exit: wallToMonotonic(this.inner.exitPeer.stats.lastHandshake) };
+    // The devices' clock is the monotonic one the connection uses (performance.now()).
+    return { entry: this.inner.entryPeer.stats.lastHandshakeAt, exit: this.inner.exitPeer.stats.lastHandshakeAt };
   }
 
   stats(): { rxBytes: number; txBytes: number; rxPackets: number; txPackets: number } {
@@ -77,7 +73,6 @@ export class RunningTunnel implements TunnelHandle {
 
 export const twoHopTunnels: TunnelFactory<RunningTunnel> = {
   async open({ config: c, route, entryPrivateKey, exitPrivateKey }) {
-    const since = Date.now();
     const inner = await TwoHopTunnel.open({
       interfaceName: c.main.interface,
       mtu: c.main.mtu,
@@ -89,7 +84,7 @@ export const twoHopTunnels: TunnelFactory<RunningTunnel> = {
       fwmark: NYM_FWMARK,
       ipv6: c.main.ipv6,
     });
-    return new RunningTunnel(inner, since);
+    return new RunningTunnel(inner, inner.now());
   },
 };
 
@@ -174,7 +169,7 @@ export const icmpMonitors: MonitorFactory<RunningTunnel> = {
     const mon = new ConnectionMonitor(
       {
         sendEcho: (seq, size) => t.inject([echoRequest(source, target, { id: ICMP_ID, seq }, size === undefined ? undefined : new Uint8Array(Math.max(16, size - (target.includes(':') ? 48 : 28))))]),
-        handshakes: () => ({ entry: t.entryPeer.stats.lastHandshake, exit: t.exitPeer.stats.lastHandshake }),
+        handshakes: () => ({ entry: t.entryPeer.stats.lastHandshakeAt, exit: t.exitPeer.stats.lastHandshakeAt }),
       },
       target,
       timings,

@@ -2,6 +2,8 @@
 // hops (injected into the tunnel, replies taken out before the TUN) and watches the handshake age.
 // Upstream's timings by default: first probe 3 s × 3 tries, then every 10 s with 5 s × 3 tries.
 
+import { performance } from 'node:perf_hooks';
+
 export interface MonitorTimings {
   /** Per-try timeout and tries while establishing, ms. */
   initialTimeout: number;
@@ -28,7 +30,7 @@ export const DEFAULT_TIMINGS: MonitorTimings = {
 export interface ProbePort {
   /** Sends one echo request; `seq` identifies it; `size` is the whole IP packet (default: small). */
   sendEcho(seq: number, size?: number): void;
-  /** Latest handshake per hop, ms since the epoch (0 = none). */
+  /** Latest handshake per hop on the monotonic clock, ms (0 = none). */
   handshakes(): { entry: number; exit: number };
 }
 
@@ -55,7 +57,8 @@ export class ConnectionMonitor {
     private readonly port: ProbePort,
     private readonly target: string,
     private readonly timings: MonitorTimings = DEFAULT_TIMINGS,
-    private readonly now: () => number = Date.now,
+    /** Monotonic ms, the clock of the handshake stamps (the WireGuard devices' performance.now()). */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Feed every echo reply seen coming out of the tunnel. */

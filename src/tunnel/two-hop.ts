@@ -57,14 +57,17 @@ export interface TunnelStats {
 export class TwoHopTunnel {
   private closed = false;
   private readonly reusable: Uint8Array[] = [];
+  private readonly taps = new Set<(p: Uint8Array) => boolean>();
+  /** Told when the tunnel closes (a wait in progress ends). */
+  private readonly closeListeners = new Set<() => void>();
 
   private constructor(
     readonly config: TwoHopConfig,
     private readonly tun: TunDevice,
     readonly entryDevice: Device,
     readonly exitDevice: Device,
-    public entryPeer: Peer,
-    public exitPeer: Peer,
+    readonly entryPeer: Peer,
+    readonly exitPeer: Peer,
     readonly nested: NestedBind,
     readonly entryEndpoint: Endpoint,
   ) {}
@@ -79,6 +82,7 @@ export class TwoHopTunnel {
     const tun = TunDevice.open(c.interfaceName, { batchSize: 128, maxPacketSize: Math.max(c.mtu, 1500) });
     let entry: Device | null = null;
     let exit: Device | null = null;
+    let t: TwoHopTunnel | null = null;
     try {
       const addresses = [`${c.exit.ipv4}/32`];
       if (c.ipv6 && c.exit.ipv6) addresses.push(`${c.exit.ipv6}/128`);
@@ -106,19 +110,20 @@ export class TwoHopTunnel {
         headroom,
         mtu: c.mtu,
         timers: c.timers,
-        onPackets: (packets) => { tun.write(packets); },
+        onPackets: (packets) => t?.delivered(packets),
       });
       const exitHost = exitEndpoint.family === 4 ? `${exitEndpoint.address}/32` : `${exitEndpoint.address}/128`;
       const entryPeer = entry.addPeer({ publicKey: c.entry.publicKey, presharedKey: c.entry.presharedKey, endpoint: entryEndpoint, allowedIps: [exitHost] });
       const exitPeer = exit.addPeer({ publicKey: c.exit.publicKey, presharedKey: c.exit.presharedKey, endpoint: exitEndpoint, allowedIps: ['0.0.0.0/0', '::/0'] });
       await entry.up();
       await exit.up();
-      const t = new TwoHopTunnel(c, tun, entry, exit, entryPeer, exitPeer, nested, entryEndpoint);
+      const tunnel = new TwoHopTunnel(c, tun, entry, exit, entryPeer, exitPeer, nested, entryEndpoint);
+      t = tunnel;
       tun.onError(() => {});
-      tun.onPackets((batch) => t.fromTun(batch.count, (i) => batch.packet(i)));
+      tun.onPackets((batch) => tunnel.fromTun(batch.count, (i) => batch.packet(i)));
       entry.connect(entryPeer);
       exit.connect(exitPeer);
-      return t;
+      return tunnel;
     } catch (e) {
       tun.close();
       await entry?.close().catch(() => {});
@@ -134,56 +139,56 @@ export class TwoHopTunnel {
     this.exitDevice.sendPackets(list, count);
   }
 
-  /** True once both hops completed a handshake since `since` (ms). */
+  /** True once both hops completed a handshake since `since` (the devices' monotonic clock, ms). */
   handshakesSince(since: number): boolean {
-    return this.entryPeer.stats.lastHandshake >= since && this.exitPeer.stats.lastHandshake >= since;
+    return this.entryPeer.stats.lastHandshakeAt >= since && this.exitPeer.stats.lastHandshakeAt >= since;
+  }
+
+  /** Now on the devices' monotonic clock (what `since` and handshake stamps use). */
+  now(): number {
+    return this.entryDevice.clock.now();
   }
 
   /**
-   * Resolves when both hops have keys, rejects after `timeoutMs`. A hop still without a handshake
-   * gets a fresh initiation every `kickMs` (WireGuard alone would wait RekeyTimeout, 5 s, between
-   * tries), so a gateway that comes back is reached within about a second.
+   * Resolves when both hops have had a handshake since `since`, rejects after `timeoutMs` or on abort.
+   * Driven by the devices' handshake events. A hop still without a handshake gets a fresh initiation every
+   * `kickMs` (WireGuard alone would wait RekeyTimeout, 5 s, between tries), so a gateway that comes back
+   * is reached within about a second.
    */
   waitConnected(since: number, timeoutMs: number, signal?: AbortSignal, kickMs = 1000): Promise<void> {
     return new Promise((resolve, reject) => {
-      const started = Date.now();
-      let lastKick = started;
-      const timer = setInterval(() => {
-        if (this.closed || signal?.aborted) { clearInterval(timer); reject(new Error('tunnel closed')); return; }
-        if (this.handshakesSince(since)) { clearInterval(timer); resolve(); return; }
-        if (Date.now() - lastKick >= kickMs) {
-          lastKick = Date.now();
-          this.kick(since);
-        }
-        if (Date.now() - started > timeoutMs) {
-          clearInterval(timer);
-          const which = this.entryPeer.stats.lastHandshake >= since ? 'exit' : 'entry';
-          reject(new Error(`no handshake with the ${which} gateway within ${Math.round(timeoutMs / 1000)} s`));
-        }
-      }, 20);
+      const cleanup: Array<() => void> = [];
+      const finish = (err?: Error) => {
+        for (const c of cleanup.splice(0)) c();
+        if (err) reject(err);
+        else resolve();
+      };
+      const check = () => {
+        if (this.handshakesSince(since)) finish();
+      };
+      cleanup.push(this.entryDevice.onHandshake(check), this.exitDevice.onHandshake(check));
+      const kick = setInterval(() => this.kick(since), kickMs);
+      cleanup.push(() => clearInterval(kick));
+      const deadline = setTimeout(() => {
+        const which = this.entryPeer.stats.lastHandshakeAt >= since ? 'exit' : 'entry';
+        finish(new Error(`no handshake with the ${which} gateway within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      cleanup.push(() => clearTimeout(deadline));
+      const onAbort = () => finish(new Error('tunnel closed'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      cleanup.push(() => signal?.removeEventListener('abort', onAbort));
+      this.closeListeners.add(onAbort);
+      cleanup.push(() => this.closeListeners.delete(onAbort));
+      if (this.closed || signal?.aborted) onAbort();
+      else check();
     });
   }
 
   /** Starts a fresh handshake on each hop that has none since `since`. */
   kick(since: number): void {
     if (this.closed) return;
-    if (this.entryPeer.stats.lastHandshake < since) {
-      this.entryPeer = this.renewPeer(this.entryDevice, this.entryPeer);
-      this.entryDevice.connect(this.entryPeer);
-    }
-    if (this.exitPeer.stats.lastHandshake < since) {
-      this.exitPeer = this.renewPeer(this.exitDevice, this.exitPeer);
-      this.exitDevice.connect(this.exitPeer);
-    }
-  }
-
-  /** Removes and adds a peer again: a new handshake state, so an initiation can go out at once. */
-  private renewPeer(dev: Device, peer: Peer): Peer {
-    const allowedIps = dev.allowedIps.entriesFor(peer);
-    const endpoint = peer.endpoint ?? undefined;
-    const psk = peer === this.entryPeer ? this.config.entry.presharedKey : this.config.exit.presharedKey;
-    dev.removePeer(peer.publicKey);
-    return dev.addPeer({ publicKey: peer.publicKey, presharedKey: psk, endpoint, allowedIps });
+    if (this.entryPeer.stats.lastHandshakeAt < since) this.entryDevice.initiateHandshake(this.entryPeer);
+    if (this.exitPeer.stats.lastHandshakeAt < since) this.exitDevice.initiateHandshake(this.exitPeer);
   }
 
   /** Works around an MTU black hole: the exit hop's datagrams leave in IP fragments of at most `bytes`. */
@@ -196,12 +201,26 @@ export class TwoHopTunnel {
     if (!this.closed) this.exitDevice.sendPackets(packets);
   }
 
-  /** Sees every packet the exit hop delivers before it reaches the TUN; return false to swallow it. */
-  tapDelivered(filter: (p: Uint8Array) => boolean): void {
-    this.exitDevice.onPackets = (packets) => {
-      const keep = packets.filter(filter);
-      if (keep.length > 0) this.tun.write(keep);
-    };
+  /**
+   * Adds a look at every packet the exit hop delivers before it reaches the TUN (return false to keep it from
+   * the TUN: the connection monitor's echo replies); returns the way to remove it.
+   */
+  tapDelivered(filter: (p: Uint8Array) => boolean): () => void {
+    this.taps.add(filter);
+    return () => this.taps.delete(filter);
+  }
+
+  /** The exit hop's decrypted packets: through the taps (if any), then to the TUN. */
+  private delivered(packets: Uint8Array[]): void {
+    if (this.taps.size === 0) {
+      this.tun.write(packets);
+      return;
+    }
+    const keep = packets.filter((p) => {
+      for (const tap of this.taps) if (!tap(p)) return false;
+      return true;
+    });
+    if (keep.length > 0) this.tun.write(keep);
   }
 
   stats(): TunnelStats {
@@ -223,6 +242,7 @@ export class TwoHopTunnel {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const l of [...this.closeListeners]) l();
     this.tun.close();
     await this.exitDevice.close();
     await this.entryDevice.close();

@@ -125,6 +125,7 @@ export class Device {
   private underLoadUntil = -Infinity;
   private ticker: NodeJS.Timeout | null = null;
   private run: Uint8Array[] = [];
+  private readonly handshakeListeners = new Set<(peer: Peer) => void>();
 
   constructor(private readonly options: DeviceOptions) {
     this.crypto = options.crypto ?? defaultBackend;
@@ -209,6 +210,28 @@ export class Device {
   connect(peer: Peer): void {
     sendHandshakeInitiation(this, peer, false);
     this.flush();
+  }
+
+  /**
+   * Sends a new initiation now, even within RekeyTimeout of the last one (which WireGuard's own retries
+   * respect): for a caller that knows the other side has just come back. The 20 ms flood floor still holds.
+   */
+  initiateHandshake(peer: Peer): boolean {
+    peer.handshake.lastSentHandshake = -Infinity;
+    const sent = sendHandshakeInitiation(this, peer, false);
+    this.flush();
+    return sent;
+  }
+
+  /** Calls `listener` each time a handshake with a peer completes; returns the way to stop. */
+  onHandshake(listener: (peer: Peer) => void): () => void {
+    this.handshakeListeners.add(listener);
+    return () => this.handshakeListeners.delete(listener);
+  }
+
+  /** @internal receive.ts, when a handshake completes. */
+  handshakeCompleted(peer: Peer): void {
+    for (const l of this.handshakeListeners) l(peer);
   }
 
   /**

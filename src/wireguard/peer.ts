@@ -24,8 +24,10 @@ export interface PeerConfig {
 export interface PeerStats {
   rxBytes: number;
   txBytes: number;
-  /** Wall-clock ms of the last completed handshake, 0 if none. */
+  /** Wall-clock ms of the last completed handshake, 0 if none (for `wg show`-like status). */
   lastHandshake: number;
+  /** The same moment on the device's monotonic clock, 0 if none: what durations and ages use. */
+  lastHandshakeAt: number;
   handshakesCompleted: number;
   /** Transport keypairs that passed RekeyAfter* and were replaced. */
   rekeys: number;
@@ -40,7 +42,7 @@ export class Peer {
   endpoint: Endpoint | null = null;
   /** Packets waiting for a keypair (copied: callers' buffers may be reused). */
   staged: Uint8Array[] = [];
-  readonly stats: PeerStats = { rxBytes: 0, txBytes: 0, lastHandshake: 0, handshakesCompleted: 0, rekeys: 0 };
+  readonly stats: PeerStats = { rxBytes: 0, txBytes: 0, lastHandshake: 0, lastHandshakeAt: 0, handshakesCompleted: 0, rekeys: 0 };
 
   constructor(
     crypto: CryptoBackend,

@@ -106,7 +106,9 @@ export function trimIpPacket(plain: Uint8Array): Uint8Array | null {
 function handshakeComplete(dev: Device, peer: Peer): void {
   peer.timers.handshakeComplete();
   peer.stats.lastHandshake = dev.clock.wall();
+  peer.stats.lastHandshakeAt = dev.clock.now();
   peer.stats.handshakesCompleted++;
+  dev.handshakeCompleted(peer);
 }
 
 function receiveHandshake(dev: Device, type: number, msg: Uint8Array, source: Endpoint, now: number): void {
