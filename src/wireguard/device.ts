@@ -2,9 +2,10 @@
 // `sendPackets` routes IP packets by AllowedIPs and encrypts them; datagrams from the bind are
 // decrypted and delivered to `onPackets` in batches. Timers run off one interval that calls tick().
 import { MAX_PEERS, UNDER_LOAD_AFTER_TIME, UNDER_LOAD_QUEUE_SIZE } from './constants.js';
+import { zeroCounters } from './counters.js';
+import type { DeviceContext } from './device-context.js';
 import { AllowedIps } from './allowed-ips.js';
 import { parseEndpoint, type Bind, type Datagram, type Endpoint } from './bind.js';
-import { DgramBind } from '../sockets/bind-dgram.js';
 import { systemClock, type Clock } from './clock.js';
 import { CookieChecker } from './cookie.js';
 import { defaultBackend, type CryptoBackend } from './crypto/index.js';
@@ -23,8 +24,8 @@ export interface DeviceOptions {
   privateKey: Uint8Array | string;
   /** UDP port to listen on; 0 or absent = any. */
   listenPort?: number;
-  /** The UDP side; a DgramBind on all addresses when absent. */
-  bind?: Bind;
+  /** The UDP side (src/sockets: the batched addon socket or node:dgram; an in-memory pair in tests). */
+  bind: Bind;
   /** Inner MTU, used to cap padding (default 1420). */
   mtu?: number;
   /**
@@ -47,40 +48,6 @@ export interface DeviceOptions {
   tickInterval?: number;
 }
 
-/** Why datagrams and packets were dropped or what was seen; never reset. */
-export interface DeviceCounters {
-  droppedMalformed: number;
-  droppedUnknownIndex: number;
-  droppedExpired: number;
-  droppedBadAuth: number;
-  droppedReplay: number;
-  droppedBadInnerPacket: number;
-  droppedSourceNotAllowed: number;
-  droppedBadMac1: number;
-  droppedBadHandshake: number;
-  droppedBadCookieReply: number;
-  droppedRateLimited: number;
-  droppedHandshakeQueueFull: number;
-  droppedInternalError: number;
-  droppedNoRoute: number;
-  keepalivesReceived: number;
-  cookieRepliesSent: number;
-  cookieRepliesReceived: number;
-  handshakeInitiationsSent: number;
-  handshakeInitiationsReceived: number;
-  handshakeResponsesReceived: number;
-}
-
-function zeroCounters(): DeviceCounters {
-  return {
-    droppedMalformed: 0, droppedUnknownIndex: 0, droppedExpired: 0, droppedBadAuth: 0, droppedReplay: 0,
-    droppedBadInnerPacket: 0, droppedSourceNotAllowed: 0, droppedBadMac1: 0, droppedBadHandshake: 0,
-    droppedBadCookieReply: 0, droppedRateLimited: 0, droppedHandshakeQueueFull: 0, droppedInternalError: 0,
-    droppedNoRoute: 0, keepalivesReceived: 0, cookieRepliesSent: 0, cookieRepliesReceived: 0,
-    handshakeInitiationsSent: 0, handshakeInitiationsReceived: 0, handshakeResponsesReceived: 0,
-  };
-}
-
 /** Handshake messages per one-second window: the load signal and the cap on handshake work. */
 class HandshakeLoad {
   private windowStart = -Infinity;
@@ -100,7 +67,9 @@ function toKey(k: Uint8Array | string, what: string): Uint8Array {
   return k;
 }
 
-export class Device {
+export type { DeviceCounters } from './counters.js';
+
+export class Device implements DeviceContext {
   readonly crypto: CryptoBackend;
   readonly identity: LocalIdentity;
   readonly clock: Clock;
@@ -139,7 +108,7 @@ export class Device {
     this.underLoad = options.underLoad ?? 'auto';
     this.onPackets = options.onPackets ?? (() => {});
     this.random = options.random ?? Math.random;
-    this.bind = options.bind ?? new DgramBind();
+    this.bind = options.bind;
   }
 
   get publicKey(): Uint8Array {

@@ -6,7 +6,7 @@ import {
   MESSAGE_TRANSPORT_TYPE, QUEUE_HANDSHAKE_SIZE,
 } from './constants.js';
 import { endpointBytes, type Datagram, type Endpoint } from './bind.js';
-import type { Device } from './device.js';
+import type { DeviceContext } from './device-context.js';
 import { openInitiation } from './handshake.js';
 import { keyToBase64 } from './keys.js';
 import { INITIATION, RESPONSE, messageCounter, messageType, readU32 } from './messages.js';
@@ -16,7 +16,7 @@ import { needsRekeyOnReceive } from './timers.js';
 
 const nonce = new Uint8Array(12);
 
-export function receiveDatagrams(dev: Device, batch: readonly Datagram[]): void {
+export function receiveDatagrams(dev: DeviceContext, batch: readonly Datagram[]): void {
   const delivered: Uint8Array[] = [];
   const now = dev.clock.now();
   for (let i = 0; i < batch.length; i++) {
@@ -36,7 +36,7 @@ export function receiveDatagrams(dev: Device, batch: readonly Datagram[]): void 
   dev.flush();
 }
 
-function receiveTransport(dev: Device, buf: Uint8Array, source: Endpoint, now: number, delivered: Uint8Array[]): void {
+function receiveTransport(dev: DeviceContext, buf: Uint8Array, source: Endpoint, now: number, delivered: Uint8Array[]): void {
   const entry = dev.indexTable.lookup(readU32(buf, 4));
   const kp = entry?.keypair;
   if (entry === undefined || kp == null) {
@@ -103,7 +103,7 @@ export function trimIpPacket(plain: Uint8Array): Uint8Array | null {
   return length === plain.length ? plain : plain.subarray(0, length);
 }
 
-function handshakeComplete(dev: Device, peer: Peer): void {
+function handshakeComplete(dev: DeviceContext, peer: Peer): void {
   peer.timers.handshakeComplete();
   peer.stats.lastHandshake = dev.clock.wall();
   peer.stats.lastHandshakeAt = dev.clock.now();
@@ -111,7 +111,7 @@ function handshakeComplete(dev: Device, peer: Peer): void {
   dev.handshakeCompleted(peer);
 }
 
-function receiveHandshake(dev: Device, type: number, msg: Uint8Array, source: Endpoint, now: number): void {
+function receiveHandshake(dev: DeviceContext, type: number, msg: Uint8Array, source: Endpoint, now: number): void {
   // Bound the CPU spent on handshakes, like wireguard-go's fixed-size handshake queue.
   if (!dev.handshakeLoad.admit(now, QUEUE_HANDSHAKE_SIZE)) {
     dev.counters.droppedHandshakeQueueFull++;
@@ -144,7 +144,7 @@ function receiveHandshake(dev: Device, type: number, msg: Uint8Array, source: En
   else if (type === MESSAGE_RESPONSE_TYPE) receiveResponse(dev, msg, source, now);
 }
 
-function receiveInitiation(dev: Device, msg: Uint8Array, source: Endpoint, now: number): void {
+function receiveInitiation(dev: DeviceContext, msg: Uint8Array, source: Endpoint, now: number): void {
   const opened = openInitiation(dev.crypto, dev.identity, msg);
   const peer = opened === null ? undefined : dev.peerByKey(keyToBase64(opened.peerPublicKey));
   if (opened === null || peer === undefined || !peer.handshake.consumeInitiation(opened, now)) {
@@ -159,7 +159,7 @@ function receiveInitiation(dev: Device, msg: Uint8Array, source: Endpoint, now: 
   if (!sendHandshakeResponse(dev, peer)) dev.counters.droppedBadHandshake++;
 }
 
-function receiveResponse(dev: Device, msg: Uint8Array, source: Endpoint, now: number): void {
+function receiveResponse(dev: DeviceContext, msg: Uint8Array, source: Endpoint, now: number): void {
   const entry = dev.indexTable.lookup(readU32(msg, RESPONSE.receiver));
   if (entry === undefined || entry.keypair !== null || !entry.peer.handshake.consumeResponse(msg)) {
     dev.counters.droppedBadHandshake++;

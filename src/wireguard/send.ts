@@ -1,7 +1,7 @@
 // Outgoing side of a peer (wireguard-go send.go): handshake initiations, keepalives, and the
 // transport path that turns staged IP packets into encrypted datagrams in one pass.
 import { AEAD_TAG_SIZE, HANDSHAKE_INITIATION_RATE, MESSAGE_KEEPALIVE_SIZE, MESSAGE_TRANSPORT_HEADER_SIZE } from './constants.js';
-import type { Device } from './device.js';
+import type { DeviceContext } from './device-context.js';
 import { Keypair } from './keypair.js';
 import { paddedLength, writeTransportHeader } from './messages.js';
 import type { Peer } from './peer.js';
@@ -12,7 +12,7 @@ const EMPTY = new Uint8Array(0);
 const nonce = new Uint8Array(12);
 
 /** Starts (or, for a retry, repeats) a handshake unless one went out less than RekeyTimeout ago. */
-export function sendHandshakeInitiation(dev: Device, peer: Peer, isRetry: boolean): boolean {
+export function sendHandshakeInitiation(dev: DeviceContext, peer: Peer, isRetry: boolean): boolean {
   const now = dev.clock.now();
   if (!isRetry) peer.timers.handshakeAttempts = 0;
   // Upstream spaces initiations by RekeyTimeout; the 20 ms floor holds even for test configs
@@ -39,12 +39,12 @@ export function sendHandshakeInitiation(dev: Device, peer: Peer, isRetry: boolea
 }
 
 /** A handshake because the current keypair is due for replacement (counted for status). */
-export function rekey(dev: Device, peer: Peer): void {
+export function rekey(dev: DeviceContext, peer: Peer): void {
   if (sendHandshakeInitiation(dev, peer, false)) peer.stats.rekeys++;
 }
 
 /** Responds to a consumed initiation and installs the responder's (next) keypair. */
-export function sendHandshakeResponse(dev: Device, peer: Peer): boolean {
+export function sendHandshakeResponse(dev: DeviceContext, peer: Peer): boolean {
   const now = dev.clock.now();
   dev.indexTable.delete(peer.handshake.localIndex);
   const index = dev.indexTable.newIndex(peer);
@@ -64,7 +64,7 @@ export function sendHandshakeResponse(dev: Device, peer: Peer): boolean {
 }
 
 /** Derives the keypair of a finished handshake and rotates it in (BeginSymmetricSession). */
-export function beginSession(dev: Device, peer: Peer, now: number): boolean {
+export function beginSession(dev: DeviceContext, peer: Peer, now: number): boolean {
   const keys = peer.handshake.deriveKeys();
   if (keys === null) return false;
   const kp = new Keypair(dev.crypto, keys, now);
@@ -74,7 +74,7 @@ export function beginSession(dev: Device, peer: Peer, now: number): boolean {
 }
 
 /** Sends a keepalive unless packets are waiting (they carry the same proof of life). */
-export function sendKeepalive(dev: Device, peer: Peer): void {
+export function sendKeepalive(dev: DeviceContext, peer: Peer): void {
   if (peer.staged.length === 0) peer.staged.push(EMPTY);
   sendStaged(dev, peer);
 }
@@ -83,7 +83,7 @@ export function sendKeepalive(dev: Device, peer: Peer): void {
  * Encrypts everything staged for `peer` with its current keypair and queues the datagrams;
  * without a usable keypair the packets stay staged and a handshake starts.
  */
-export function sendStaged(dev: Device, peer: Peer): void {
+export function sendStaged(dev: DeviceContext, peer: Peer): void {
   if (peer.staged.length === 0) return;
   const now = dev.clock.now();
   const kp = peer.keypairs.current;
@@ -102,7 +102,7 @@ export function sendStaged(dev: Device, peer: Peer): void {
  * The hot path: packets (the first `count`) → transport messages on the output queue. Packets
  * are read during the call only, so views into a reused slab are fine.
  */
-export function encryptAndQueue(dev: Device, peer: Peer, kp: Keypair, packets: readonly Uint8Array[], count: number, now: number): void {
+export function encryptAndQueue(dev: DeviceContext, peer: Peer, kp: Keypair, packets: readonly Uint8Array[], count: number, now: number): void {
   const endpoint = peer.endpoint!;
   const mtu = dev.mtu;
   const headroom = dev.headroom;

@@ -1,6 +1,6 @@
 // What `wg show` reports, as data (for ubus/status) and as the familiar text.
 import { formatEndpoint } from './bind.js';
-import type { Device } from './device.js';
+import type { DeviceContext } from './device-context.js';
 import { keyToBase64 } from './keys.js';
 
 export interface PeerStatus {
@@ -21,7 +21,7 @@ export interface DeviceStatus {
   peers: PeerStatus[];
 }
 
-export function deviceStatus(dev: Device): DeviceStatus {
+export function deviceStatus(dev: DeviceContext): DeviceStatus {
   return {
     publicKey: keyToBase64(dev.publicKey),
     listenPort: dev.listenPort,
