@@ -1,8 +1,9 @@
-// IP addresses in the compact numeric form the addon uses: a family and four 32-bit words. For IPv4 (and
+// IP addresses in the compact numeric form the addon uses (a view of src/net/ip-address.ts's bytes, which
+// parse and format every address): a family and four 32-bit words. For IPv4 (and
 // IPv4-mapped IPv6) w0 is the address as a number (10.0.0.1 = 0x0a000001) and w1..w3 are 0; for IPv6 the
 // words are the address's four 32-bit groups, most significant first. Comparing sources is then four
 // integer compares, and strings are made only when someone asks for one.
-import { isIPv4, isIPv6 } from 'node:net';
+import { formatIp as formatIpBytes, parseIp as parseIpBytes } from './ip-address.js';
 
 export type IpFamily = 4 | 6;
 
@@ -14,54 +15,33 @@ export interface IpWords {
   w3: number;
 }
 
-function parse4(s: string): number {
-  const p = s.split('.');
-  return ((+p[0]! << 24) | (+p[1]! << 16) | (+p[2]! << 8) | +p[3]!) >>> 0;
-}
-
-/** Parses an IPv4 or IPv6 address (no zone id); undefined when it is neither. */
+/** Parses an IPv4 or IPv6 address (no zone id); undefined when it is neither. IPv4-mapped IPv6 is IPv4. */
 export function parseIp(address: string): IpWords | undefined {
-  if (isIPv4(address)) return { family: 4, w0: parse4(address), w1: 0, w2: 0, w3: 0 };
-  if (!isIPv6(address) || address.includes('%')) return undefined;
-  let s = address.toLowerCase();
-  const tailStart = s.lastIndexOf(':') + 1;
-  if (s.includes('.', tailStart)) {
-    // A dotted IPv4 tail becomes two hex groups.
-    const v4 = parse4(s.slice(tailStart));
-    s = `${s.slice(0, tailStart)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  if (typeof address !== 'string' || address.includes('%')) return undefined;
+  let b: Uint8Array;
+  try {
+    b = parseIpBytes(address);
+  } catch {
+    return undefined;
   }
-  const [head, tail] = s.split('::') as [string, string | undefined];
-  const hg = head === '' ? [] : head.split(':');
-  const tg = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? hg : [...hg, ...new Array<string>(8 - hg.length - tg.length).fill('0'), ...tg];
-  const g = groups.map((x) => parseInt(x, 16));
-  const w = [0, 1, 2, 3].map((i) => ((g[2 * i]! << 16) | g[2 * i + 1]!) >>> 0) as [number, number, number, number];
+  const word = (i: number) => ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+  if (b.length === 4) return { family: 4, w0: word(0), w1: 0, w2: 0, w3: 0 };
+  const w = [word(0), word(4), word(8), word(12)] as const;
   if (w[0] === 0 && w[1] === 0 && w[2] === 0xffff) return { family: 4, w0: w[3], w1: 0, w2: 0, w3: 0 };
   return { family: 6, w0: w[0], w1: w[1], w2: w[2], w3: w[3] };
 }
 
-/** The text form: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run as '::'). */
+/** The text form: dotted quad, or RFC 5952 IPv6 (src/net/ip-address.ts formats both). */
 export function formatIp(family: IpFamily, w0: number, w1: number, w2: number, w3: number): string {
-  if (family === 4) return `${w0 >>> 24}.${(w0 >>> 16) & 255}.${(w0 >>> 8) & 255}.${w0 & 255}`;
-  const g = [w0, w1, w2, w3].flatMap((w) => [w >>> 16, w & 0xffff]);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(g);
-  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+  const words = family === 4 ? [w0] : [w0, w1, w2, w3];
+  const b = new Uint8Array(words.length * 4);
+  words.forEach((w, i) => {
+    b[i * 4] = w >>> 24;
+    b[i * 4 + 1] = (w >>> 16) & 255;
+    b[i * 4 + 2] = (w >>> 8) & 255;
+    b[i * 4 + 3] = w & 255;
+  });
+  return formatIpBytes(b);
 }
 
 /** A UDP destination or source, parsed once so sending to it costs no string work. */

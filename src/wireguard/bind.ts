@@ -1,13 +1,11 @@
 // The UDP side of a device, kept behind a small interface so the protocol code never touches a
 // socket: node:dgram (bind-dgram.ts), the recvmmsg/sendmmsg addon, or an in-memory pair in tests.
-import { formatIp, parseIp } from '../net/ip-address.js';
+import { parseIp } from '../net/ip-address.js';
+import type { Endpoint } from '../net/endpoint.js';
 
-/** A UDP peer address. `family` is 4 or 6. */
-export interface Endpoint {
-  readonly address: string;
-  readonly port: number;
-  readonly family: 4 | 6;
-}
+/** A UDP peer address (src/net/endpoint.ts): parsed once, passed on as a value. */
+export type { Endpoint } from '../net/endpoint.js';
+export { formatEndpoint, parseEndpoint } from '../net/endpoint.js';
 
 export interface Datagram {
   data: Uint8Array;
@@ -31,20 +29,6 @@ export function endpointEquals(a: Endpoint | null, b: Endpoint): boolean {
   const eq = (a as { equals?: (o: Endpoint) => boolean }).equals;
   if (typeof eq === 'function' && Object.getPrototypeOf(a) === Object.getPrototypeOf(b)) return eq.call(a, b);
   return a.address === b.address;
-}
-
-/** "1.2.3.4:51820" or "[fd00::1]:51820" → Endpoint. */
-export function parseEndpoint(text: string): Endpoint {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
-  if (m === null) throw new TypeError(`endpoint must be host:port or [v6]:port, got ${JSON.stringify(text)}`);
-  const port = Number(m[2]);
-  if (port < 1 || port > 65535) throw new RangeError(`endpoint port out of range: ${text}`);
-  const bytes = parseIp(m[1]!);
-  return { address: formatIp(bytes), port, family: bytes.length === 4 ? 4 : 6 };
-}
-
-export function formatEndpoint(e: Endpoint): string {
-  return e.family === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }
 
 /** Address bytes ‖ big-endian port: what a cookie is bound to. */
