@@ -1,8 +1,8 @@
-// Interface address, MTU and up/down through iproute2 (`ip -batch -`, `ip -json`), run with execFile and
-// never a shell. We use iproute2 rather than speaking rtnetlink ourselves: it is on every OpenWrt and
+// Interface address, MTU and up/down through iproute2 (`ip -batch -`, `ip -json`), run by src/system/command.ts (execFile,
+// never a shell). We use iproute2 rather than speaking rtnetlink ourselves: it is on every OpenWrt and
 // Debian machine, it is the reference for these messages, and these calls are rare (setup, teardown),
 // so a process start per call costs nothing that matters.
-import { execFile } from 'node:child_process';
+import { commandRunner, type CommandError } from '../system/command.js';
 import { isIP } from 'node:net';
 
 export interface LinkTarget {
@@ -52,19 +52,18 @@ function checkPrefix(cidr: string): 4 | 6 {
   return family as 4 | 6;
 }
 
-/** Runs `ip [-n NS] ARGS`, writing input to its stdin when given; rejects with ip's stderr. */
-export function ip(args: readonly string[], target: LinkTarget = {}, input?: string): Promise<string> {
+/** Runs `ip [-n NS] ARGS` through the one command runner, writing input to its stdin when given. */
+export async function ip(args: readonly string[], target: LinkTarget = {}, input?: string): Promise<string> {
   const argv = [...checkNetns(target), ...args];
-  return new Promise((resolve, reject) => {
-    const child = execFile('ip', argv, { timeout: 10_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`ip ${argv.join(' ')}: ${String(stderr).trim() || err.message}`));
-      else resolve(String(stdout));
-    });
-    child.stdin?.on('error', () => {});  // ip may exit before reading; its exit status tells what happened
-    if (input === undefined) child.stdin?.end();
-    else child.stdin?.end(input);
-  });
+  try {
+    return (await runCommand('ip', argv, { timeoutMs: 10_000, ...(input === undefined ? {} : { input }) })).stdout;
+  } catch (e) {
+    const err = e as CommandError;
+    throw new Error(`ip ${argv.join(' ')}: ${err.stderr?.trim() || err.message}`);
+  }
 }
+
+const runCommand = commandRunner();
 
 /** Sets MTU, adds addresses and routes, and brings the link up, in one `ip -batch` run. */
 export async function setUp(name: string, opts: LinkUpOptions = {}): Promise<void> {
