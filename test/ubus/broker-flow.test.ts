@@ -27,10 +27,11 @@ async function flood(h: Awaited<ReturnType<typeof startBroker>>, listenerPattern
   const peer = silentPeer(h.socketPath);
   // Register a listener through the silent socket (writes still go out; we just never read).
   peer.s.write(proto.addObject(1));
-  await new Promise((r) => setTimeout(r, 100));
-  const obj = [...h.broker.registry.objects.values()].find((o) => o.owner && o.path === null)!.id;
+  const anonymous = () => [...h.broker.registry.objects.values()].find((o) => o.owner && o.path === null);
+  await waitFor(() => anonymous() !== undefined);
+  const obj = anonymous()!.id;
   peer.s.write(proto.invoke(2, 1, 'register', { object: obj | 0, pattern: listenerPattern }));
-  await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => h.broker.stats().patterns > 0);
   const sender = await h.connect();
   const big = 'x'.repeat(60000);
   for (let i = 0; i < 200 && h.broker.stats().clients === 2; i++) {
@@ -74,7 +75,8 @@ test('a LOOKUP of many big objects is paced behind a slow reader and arrives who
     await owner.next((m) => m.type === MsgType.STATUS && m.seq === 600, 10000);
     const reader = silentPeer(h.socketPath);
     reader.s.write(proto.lookup(1));
-    await new Promise((r) => setTimeout(r, 300));
+    // The broker has answered as far as the reader's backlog allows and keeps the rest for later.
+    await waitFor(() => [...h.broker.clients.values()].some((c) => c.lookups.length > 0));
     // The answer (~3.5 MB) is more than the 1 MiB queue limit: only pacing gets it through.
     const frames: number[] = [];
     let buf = Buffer.alloc(0);

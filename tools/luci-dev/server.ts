@@ -36,6 +36,8 @@ export interface LuciDevServerOptions {
   users?: readonly LabUser[];
   /** Default: stderr lines prefixed "luci:". */
   log?: (msg: string) => void;
+  /** The sessions' clock (tests move it instead of waiting for a session to expire). */
+  now?: () => number;
   /** Seconds a `uci apply` with rollback waits for `confirm` (rpcd: 30; LuCI asks for 90). */
   applyTimeout?: number;
   /** uhttpd's script_timeout: seconds a call may take before -32003 (default 60). */
@@ -49,6 +51,7 @@ export interface LuciDevServer {
   port: number;
   users: readonly LabUser[];
   sessions: SessionStore;
+  uci: UciObject;
   stop(): Promise<void>;
 }
 
@@ -80,6 +83,7 @@ export async function startLuciDevServer(opts: LuciDevServerOptions): Promise<Lu
     aclDirs: [join(here, 'acl.d'), join(app, 'root/usr/share/rpcd/acl.d'), ...(opts.extraAclDirs ?? [])],
     warn: log,
     onDestroy: (id) => uci?.forget(id),
+    ...(opts.now ? { now: opts.now } : {}),
   });
   uci = new UciObject({
     configDir,
@@ -215,6 +219,7 @@ export async function startLuciDevServer(opts: LuciDevServerOptions): Promise<Lu
     port,
     users,
     sessions,
+    uci: uci!,
     stop: async () => {
       uci?.close();
       server.closeAllConnections();

@@ -41,6 +41,11 @@ export class UciObject {
 
   constructor(private readonly opts: UciObjectOptions) {}
 
+  /** An apply with rollback is waiting for its confirm (its timer would restore the old files). */
+  get rollbackPending(): boolean {
+    return this.rollback !== null;
+  }
+
   private pending(sid: string, config: string): Delta[] {
     let bySid = this.deltas.get(sid);
     if (!bySid) this.deltas.set(sid, (bySid = new Map()));
