@@ -9,7 +9,7 @@ import {
   DirectoryClient, GatewaySelectionError, RegistrationError, StaticRegistrar, gatewaysFromStaticPeers,
   probeTargetOf, selectGateways, tcpConnectProbeWith, type Choice, type Gateway, type Registrar,
 } from '../gateways/index.js';
-import type { SocketFactory } from '../gateways/bounded-fetch.js';
+import type { SocketFactory } from '../http/json-request.js';
 import type { NymVpnConfig } from '../config/nym-vpn-config.js';
 import { keyToBase64, publicKeyFromPrivate } from '../wireguard/keys.js';
 import type { GatewayRef } from './tunnel-state.js';

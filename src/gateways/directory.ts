@@ -13,7 +13,7 @@
 // good answer is served with `cached: true` and the reason. A background timer refreshes them.
 
 import { DirectoryCache } from './directory-cache.js';
-import { FetchError, fetchJson, type FetchFailure, type SocketFactory } from './bounded-fetch.js';
+import { FetchError, fetchJson, type FetchFailure, type SocketFactory } from '../http/json-request.js';
 import {
   DirectoryFormatError,
   parseCountryList,

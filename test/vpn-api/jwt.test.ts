@@ -7,6 +7,7 @@ import { AccountKey } from '../../src/account/account-key.js';
 import { DeviceKeys } from '../../src/account/device-keys.js';
 import { Mnemonic } from '../../src/account/mnemonic.js';
 import { accountJwt, deviceJwt } from '../../src/vpn-api/jwt.js';
+import { registrationSignature } from '../../src/vpn-api/client.js';
 
 const NOW = 1722535718;
 
@@ -28,4 +29,14 @@ test('a bad time is refused', (t) => {
   const device = DeviceKeys.fromSecret(new Uint8Array(32).fill(7));
   t.throws(() => deviceJwt(device, -1), { instanceOf: RangeError });
   t.throws(() => deviceJwt(device, 1.5), { instanceOf: RangeError });
+});
+
+test('the device registration signature is upstream\'s sign_identity_key vector (types/device.rs)', async (t) => {
+  const { mnemonicToEntropy } = await import('@scure/bip39');
+  const { wordlist } = await import('@scure/bip39/wordlists/english.js');
+  // Upstream's test device: the ed25519 seed is the first 32 bytes of the mnemonic's entropy.
+  const entropy = mnemonicToEntropy('pitch deputy proof fire movie put bread ribbon what chef zebra car vacuum gadget steak board state oyster layer glory barely thrive nice box', wordlist);
+  const device = DeviceKeys.fromSecret(entropy.slice(0, 32));
+  t.is(device.identity, 'FJDUECYAeosXhNGjxf8w5MJM7N2DfDwQznvWwTxJz6ft');
+  t.is(registrationSignature(device), 'W5Zv1QhG37Al0QQH/9tqOmv1MU9IjfWP1xDq116GGSu/1Z6cnAW0sOyfrIiqdEleUKJB9wC/HjcsifaogymWAw==');
 });

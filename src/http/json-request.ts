@@ -1,6 +1,8 @@
-// GET a JSON document with a deadline and a size limit (node:http/https). A router must not hang on
-// an API that stopped answering, nor buffer an unbounded body in a few MB of RAM. The connection can
-// come from the caller (`connect`): nym-vpnd hands out fwmark-ed sockets while its kill switch is up.
+// JSON over HTTP(S) with a deadline and a size limit (node:http/https): the gateway directory and the
+// vpn-api. A router must not hang on an API that stopped answering (a slow drip ends at the deadline), nor
+// buffer an unbounded body in a few MB of RAM. The connection can come from the caller (`connect`):
+// nym-vpnd hands out fwmark-ed sockets while its kill switch is up. Redirects are followed only when asked
+// (the directory); an API call carrying bearer tokens never follows one.
 
 import http from 'node:http';
 import https from 'node:https';
@@ -56,47 +58,74 @@ function errorSummary(text: string): string {
   return printable.length > 120 ? `${printable.slice(0, 120)}…` : printable;
 }
 
-/** Fetches `url` and parses its JSON body; every failure is a FetchError naming the URL and the cause. */
-export async function fetchJson(url: string, opts: FetchJsonOptions): Promise<unknown> {
+export interface JsonRequest extends FetchJsonOptions {
+  method: 'GET' | 'POST' | 'DELETE' | 'PATCH';
+  url: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Redirects to follow (default 0: a 3xx is an answer like any other). */
+  followRedirects?: number;
+}
+
+export interface JsonResponse {
+  status: number;
+  /** The parsed body; undefined when it was empty. */
+  body: unknown;
+}
+
+/**
+ * One request; the answer whatever its status (the caller reads error bodies). Throws a FetchError for what
+ * is not an answer: unreachable, timeout (including a slow drip), too large, not JSON, cancelled.
+ */
+export async function requestJson(req: JsonRequest): Promise<JsonResponse> {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort();
-  }, opts.timeoutMs);
+  }, req.timeoutMs);
   const onAbort = (): void => controller.abort();
-  if (opts.signal?.aborted) controller.abort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-
+  if (req.signal?.aborted) controller.abort();
+  req.signal?.addEventListener('abort', onAbort, { once: true });
+  const url = req.url;
   const failed = (error: unknown): FetchError => {
     if (error instanceof FetchError) return error;
-    if (timedOut) return new FetchError('Timeout', url, `${url}: no complete answer within ${opts.timeoutMs} ms`);
-    if (opts.signal?.aborted) return new FetchError('Aborted', url, `${url}: cancelled`);
+    if (timedOut) return new FetchError('Timeout', url, `${url}: no complete answer within ${req.timeoutMs} ms`);
+    if (req.signal?.aborted) return new FetchError('Aborted', url, `${url}: cancelled`);
     return new FetchError('Unreachable', url, `${url}: ${causeOf(error)}`);
   };
-
   try {
-    const { status, body } = await get(url, opts, controller.signal, 0).catch((error: unknown) => { throw failed(error); });
+    const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+    const { status, body } = await send(url, req, payload, controller.signal, req.followRedirects ?? 0).catch((error: unknown) => { throw failed(error); });
     const text = body.toString('utf8');
-    if (status < 200 || status > 299) {
-      const summary = errorSummary(text);
-      throw new FetchError('HttpStatus', url, `${url}: HTTP ${status}${summary === '' ? '' : `: ${summary}`}`, status);
-    }
+    if (text.trim() === '') return { status, body: undefined };
     try {
-      return JSON.parse(text);
+      return { status, body: JSON.parse(text) };
     } catch (error) {
+      if (status < 200 || status > 299) return { status, body: text.slice(0, 512) };
       throw new FetchError('InvalidJson', url, `${url}: the answer is not JSON (${(error as Error).message})`);
     }
   } finally {
     clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onAbort);
+    req.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** GETs `url` (following up to 5 redirects) and parses its JSON body; a non-2xx status is a FetchError. */
+export async function fetchJson(url: string, opts: FetchJsonOptions): Promise<unknown> {
+  const r = await requestJson({ ...opts, method: 'GET', url, followRedirects: MAX_REDIRECTS });
+  if (r.status < 200 || r.status > 299) {
+    const summary = errorSummary(typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? ''));
+    throw new FetchError('HttpStatus', url, `${url}: HTTP ${r.status}${summary === '' ? '' : `: ${summary}`}`, r.status);
+  }
+  if (r.body === undefined) throw new FetchError('InvalidJson', url, `${url}: the answer is not JSON (empty)`);
+  return r.body;
 }
 
 const MAX_REDIRECTS = 5;
 
-/** One GET (following redirects), the body read up to maxBytes. */
-async function get(url: string, opts: FetchJsonOptions, signal: AbortSignal, hops: number): Promise<{ status: number; body: Buffer }> {
+/** One request (following up to `redirects` redirects), the body read up to maxBytes. */
+async function send(url: string, opts: JsonRequest, payload: Buffer | undefined, signal: AbortSignal, redirects: number): Promise<{ status: number; body: Buffer }> {
   const u = new URL(url);
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`unsupported scheme ${u.protocol}`);
   const secure = u.protocol === 'https:';
@@ -110,19 +139,25 @@ async function get(url: string, opts: FetchJsonOptions, signal: AbortSignal, hop
   };
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
     const req = (secure ? https : http).request({
-      host: address, port, path: `${u.pathname}${u.search}`, method: 'GET', signal, agent: false,
-      headers: { host: u.host, accept: 'application/json', ...opts.headers },
+      host: address, port, path: `${u.pathname}${u.search}`, method: opts.method, signal, agent: false,
+      headers: {
+        host: u.host, accept: 'application/json', ...opts.headers,
+        ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
+      },
       ...(secure && isIP(name) === 0 ? { servername: name } : {}),
       ...(createConnection ? { createConnection } : {}),
     }, resolve);
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
   const status = res.statusCode ?? 0;
-  if (status >= 300 && status < 400 && res.headers.location) {
+  if (status >= 300 && status < 400 && res.headers.location && redirects > 0) {
     res.resume();
-    if (hops >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
-    return get(new URL(res.headers.location, url).toString(), opts, signal, hops + 1);
+    return send(new URL(res.headers.location, url).toString(), opts, opts.method === 'GET' ? undefined : payload, signal, redirects - 1);
+  }
+  if (status >= 300 && status < 400 && res.headers.location && opts.followRedirects !== undefined && opts.followRedirects > 0) {
+    res.resume();
+    throw new Error(`more than ${opts.followRedirects} redirects`);
   }
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > opts.maxBytes) {
