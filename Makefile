@@ -7,6 +7,7 @@ deps:
 	@bash scripts/install-deps.sh
 
 build: deps
+	@rm -rf dist  # no output of a moved or deleted source may linger and pass a test
 	@npx tsc -p tsconfig.json
 
 test: build

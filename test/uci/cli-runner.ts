@@ -1,4 +1,4 @@
-// Runs the real `uci` CLI (dist/tools/uci/cli.js) as a child process, a few at a time so that a
+// Runs the project's `uci` CLI (dist/tools/uci/cli.js) as a child process, a few at a time so that a
 // few hundred runs stay fast, and gives back raw stdout/stderr bytes (as latin1) and exit code.
 
 import { spawn } from 'node:child_process';
@@ -14,14 +14,15 @@ export const fixturesDir = resolve(repoRoot, '../shared/fixtures/uci');
 /**
  * The compiled CLI, copied once per test process: dist/ is shared with other work in the same
  * checkout, and a rebuild running alongside the tests would otherwise hand us half-written
- * modules. src/uci imports nothing outside its folder, so the copy is the real thing.
+ * modules. The CLI (tools/uci) imports only src/uci, so copying both folders, side by side as in
+ * dist/, gives the real thing.
  */
 function snapshotCli(): string {
   const dir = mkdtempSync(join(tmpdir(), 'nym-uci-cli-'));
-  cpSync(join(repoRoot, 'dist/src/uci'), dir, { recursive: true });
+  for (const part of ['src/uci', 'tools/uci']) cpSync(join(repoRoot, 'dist', part), join(dir, part), { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'cli.js');
+  return join(dir, 'tools/uci/cli.js');
 }
 
 export const cliPath = snapshotCli();
