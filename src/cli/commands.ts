@@ -23,7 +23,7 @@ export interface CliCommand {
   options: CliOption[];
   summary?: string;
   /** How the reply is printed in text mode. */
-  output: 'status' | 'info' | 'gateways' | 'countries' | 'account' | 'account-id' | 'account-stored' | 'reload' | 'done';
+  output: 'status' | 'info' | 'gateways' | 'countries' | 'account' | 'account-id' | 'device-id' | 'account-stored' | 'reload' | 'done';
   /** Reads the account mnemonic from stdin/a file instead of argv. */
   readsMnemonic?: boolean;
   /** Keeps running and prints every state change. */
@@ -71,6 +71,9 @@ export const COMMANDS: CliCommand[] = [
   },
   { name: 'forget-account', method: 'account_forget', output: 'done', options: [], summary: 'Forget the stored account and device keys' },
   { name: 'get-account-id', method: 'account', output: 'account-id', options: [], summary: 'Show the stored account\'s id' },
+  { name: 'get-account-state', method: 'account', output: 'account', options: [], summary: 'Show the account, this router\'s device, the subscription and tickets left' },
+  { name: 'refresh-account-state', method: 'account_sync', output: 'account', options: [], summary: 'Sync the account with nym-vpn-api now' },
+  { name: 'get-device-id', method: 'account', output: 'device-id', options: [], summary: 'Show this router\'s device identity key' },
   { name: 'is-account-stored', method: 'account', output: 'account-stored', options: [], summary: 'Say whether an account is stored' },
   { name: 'listen-to-state-changes', method: 'status', output: 'status', streams: true, options: [], summary: 'Print every state change until interrupted' },
 ];

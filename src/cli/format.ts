@@ -91,3 +91,32 @@ export function formatReload(r: Table): string {
   const changed = (r.changed ?? []) as string[];
   return changed.length === 0 ? 'config reloaded, nothing changed' : `config reloaded; changed: ${changed.join(', ')}${r.reconnect ? ' (reconnecting)' : ''}`;
 }
+
+/** upstream's ReadyToConnect, said as a router owner would read it. */
+const READINESS: Record<string, string> = {
+  ready: 'ready to connect',
+  no_mnemonic_stored: 'no account stored (nym-vpnc store-account)',
+  account_not_synced: 'not yet synced with nym-vpn-api',
+  account_not_active: 'the account is not active',
+  no_active_subscription: 'no active subscription',
+  device_not_registered: 'this router is not registered as a device yet',
+  device_not_active: 'this router is registered but not active',
+  max_devices_reached: 'the account has no device left for this router',
+};
+
+export function formatAccount(a: Table): string {
+  if (!a.stored) return 'no account stored';
+  const lines = [row('Account', String(a.id ?? '?'))];
+  lines.push(row('Device', `${String(a.device_id ?? '?')}${a.device_registered === undefined ? '' : a.device_registered ? ` (registered${a.device_status ? `, ${String(a.device_status)}` : ''})` : ' (not registered)'}`));
+  if (a.account_status !== undefined) {
+    const sub = a.subscription_active ? `active${a.subscription_until ? ` until ${String(a.subscription_until)}` : ''}` : 'none';
+    lines.push(row('Status', `account ${String(a.account_status)}, subscription ${sub}`));
+  }
+  const d = a.devices as Table | undefined;
+  if (d) lines.push(row('Devices', `${String(d.active)} of ${String(d.max)} in use, ${String(d.remaining)} left`));
+  const t = a.tickets as Table | undefined;
+  if (t) lines.push(row('Tickets', Object.entries(t).map(([k, v]) => `${k.replace(/^v1-/, '')} ${String(v)}`).join(', ')));
+  lines.push(row('Ready', READINESS[String(a.ready_to_connect)] ?? String(a.ready_to_connect)));
+  lines.push(row('Last sync', a.last_sync === undefined ? 'never' : `${when(a.last_sync)}${a.last_sync_error ? `, failed: ${String(a.last_sync_error)}` : ''}`));
+  return lines.join('\n');
+}

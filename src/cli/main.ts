@@ -12,7 +12,7 @@ import { Status, statusText } from '../ubus/constants.js';
 import { loadSchema, type Schema } from '../ubus/schema.js';
 import { toJsonText, type BlobmsgTable } from '../ubus/blobmsg.js';
 import { COMMANDS, findCommand, type CliCommand } from './commands.js';
-import { formatCountries, formatGateways, formatInfo, formatReload, formatStatus } from './format.js';
+import { formatCountries, formatGateways, formatInfo, formatReload, formatAccount, formatStatus } from './format.js';
 import { readMnemonic } from './secret-input.js';
 
 const EX_USAGE = 64;
@@ -72,7 +72,8 @@ function print(c: CliCommand, reply: BlobmsgTable | undefined, json: boolean): v
     case 'reload': process.stdout.write(formatReload(r) + '\n'); break;
     case 'account-id': process.stdout.write(r.id ? `${String(r.id)}\n` : 'no account stored\n'); break;
     case 'account-stored': process.stdout.write(r.stored ? 'true\n' : 'false\n'); break;
-    case 'account': process.stdout.write(r.stored ? `account ${String(r.id)}\n` : 'no account stored\n'); break;
+    case 'device-id': process.stdout.write(r.device_id ? `${String(r.device_id)}\n` : 'no device keys yet\n'); break;
+    case 'account': process.stdout.write(formatAccount(r) + '\n'); break;
     case 'done': process.stdout.write('done\n'); break;
   }
 }

@@ -131,12 +131,17 @@ async function main(): Promise<void> {
     void svc.autoconnect();
   }
 
+  // The account is synced with nym-vpn-api at start and every few minutes, as upstream's controller does.
+  const accountSyncing = new AbortController();
+  void svc.accountSync.keepSynced(systemClock.sleep, accountSyncing.signal).catch((e: Error) => log.warn(`account sync stopped: ${e.message}`));
+
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;
     stopping = true;
     log.info(`${sig}: shutting down`);
     offline.stop();
+    accountSyncing.abort();
     // Routes, DNS and the tunnel go; the kill switch stays while a connection is wanted (procd restarts
     // us on upgrades and the next daemon takes over), otherwise it is lifted as on disconnect.
     await svc.connection.shutdown().catch((e: Error) => log.error(`teardown: ${e.message}`));

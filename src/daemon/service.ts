@@ -13,6 +13,9 @@ import { GatewayService } from './gateways.js';
 import { markedConnect } from '../sockets/marked-tcp.js';
 import { NYM_FWMARK } from '../routing/policy.js';
 import { AccountStore, MnemonicError } from '../account/index.js';
+import { AccountSync } from '../account/account-sync.js';
+import { VpnApiClient } from '../vpn-api/client.js';
+import { accountReply } from './account-reply.js';
 import type { DaemonPaths } from './paths.js';
 import { packageVersion } from './version.js';
 import type { Logger } from './log.js';
@@ -47,6 +50,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
   readonly connection: Connection<T>;
   readonly gateways: GatewayService;
   readonly account: AccountStore;
+  readonly accountSync: AccountSync;
   private readonly startedAt: number;
 
   constructor(private readonly opts: ServiceOptions<T>) {
@@ -61,6 +65,13 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
     const ownSocket = () => (this.machine.state.state === 'connected' ? undefined : (host: string, port: number) => markedConnect({ host, port, mark: NYM_FWMARK }));
     this.gateways = new GatewayService(() => this.config, opts.paths, opts.log, ownSocket, opts.ports.keys);
     this.account = new AccountStore(opts.paths.stateDir);
+    // The vpn-api over the same sockets as the directory: marked past the kill switch, or the tunnel.
+    this.accountSync = new AccountSync({
+      store: this.account,
+      client: () => new VpnApiClient({ baseUrl: apiUrlOf(this.config), connect: ownSocket }),
+      now: () => clock.wall(),
+      log: opts.log,
+    });
     this.connection = new Connection<T>({ ...opts.ports, log: opts.log, config: () => this.config, route: this.gateways }, this.machine);
   }
 
@@ -169,8 +180,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
   }
 
   private async accountInfo(): Promise<Record<string, unknown>> {
-    if (!(await this.account.isStored())) return { stored: false };
-    return { stored: true, id: await this.account.accountId(), device_id: await this.account.deviceId() };
+    return accountReply(await this.accountSync.state());
   }
 
   /** Stores the mnemonic; a bad one is refused naming the problem, never the words. */
@@ -178,6 +188,9 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
     try {
       const stored = await this.account.store(mnemonic);
       this.opts.log.info(`account ${stored.accountId} stored`);
+      // What the API said about a previous account no longer holds; ask about this one.
+      this.accountSync.reset();
+      void this.accountSync.sync().catch((e: Error) => this.opts.log.warn(`account sync: ${e.message}`));
       return { stored: true, id: stored.accountId };
     } catch (e) {
       if (e instanceof MnemonicError) throw new UbusError(Status.INVALID_ARGUMENT, e.message, { error: `mnemonic: ${e.message}`, field: 'mnemonic' });
@@ -196,7 +209,8 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
       countries: (a) => this.gateways.countries(a.role as 'entry' | 'exit'),
       account: () => this.accountInfo(),
       account_set: (a) => this.accountSet(a.mnemonic),
-      account_forget: async () => { await this.account.forget(); this.opts.log.info('account forgotten'); return { stored: false }; },
+      account_forget: async () => { await this.account.forget(); this.accountSync.reset(); this.opts.log.info('account forgotten'); return { stored: false }; },
+      account_sync: async () => accountReply(await this.accountSync.sync()),
       network_event: (args) => this.networkEvent(String(args.action)),
       attest: (a) => {
         if (!this.attestation) throw new UbusError(Status.NOT_SUPPORTED, 'no attestation key');

@@ -114,6 +114,18 @@ test.serial('account: refused mnemonics change nothing; upstream\'s vector gives
   const info = JSON.parse((await bus.cli(['--json', 'get-account-id'])).stdout);
   t.is(info.stored, true);
   t.truthy(info.device_id);
+  t.is((await bus.cli(['get-device-id'])).stdout, `${String(info.device_id)}\n`);
+  // The API is a closed port here: the sync fails, says why, and the account stays stored.
+  const refreshed = await bus.cli(['refresh-account-state']);
+  t.is(refreshed.code, 0, refreshed.stderr);
+  t.regex(refreshed.stdout, /^Account: +n1sslaag27wfydyrvyua72hg5e0vteglxrs8nw3c$/m);
+  t.regex(refreshed.stdout, /^Ready: +not yet synced with nym-vpn-api$/m);
+  t.regex(refreshed.stdout, /^Last sync: +\d{4}-\d\d-\d\d .*, failed: \S/m);
+  t.regex(refreshed.stdout, /^Tickets: +wireguard-entry 0, wireguard-exit 0, mixnet-entry 0, mixnet-exit 0$/m);
+  const state = JSON.parse((await bus.cli(['--json', 'get-account-state'])).stdout);
+  t.is(checkValue(schema.methods.account!.reply, state), null, 'the reply has the schema\'s shape');
+  t.like(state, { stored: true, ready_to_connect: 'account_not_synced', device_id: info.device_id });
+  t.is(typeof state.last_sync_error, 'string');
   const stateDir = join(bus.dir, 'etc/nym-vpn');
   for (const f of readdirSync(stateDir)) {
     if (statSync(join(stateDir, f)).isFile()) t.is(statSync(join(stateDir, f)).mode & 0o777, 0o600, f);
@@ -121,6 +133,7 @@ test.serial('account: refused mnemonics change nothing; upstream\'s vector gives
   t.is(statSync(stateDir).mode & 0o777, 0o700);
   t.is((await bus.cli(['forget-account'])).code, 0);
   t.is((await bus.cli(['is-account-stored'])).stdout, 'false\n');
+  t.is((await bus.cli(['get-account-state'])).stdout, 'no account stored\n');
   // Nothing the daemon said, and no reply, ever held the words.
   t.notRegex(daemon.log?.() ?? '', /mystery|olympic|crawl/);
 });

@@ -24,7 +24,7 @@ function rejects(t: import('ava').ExecutionContext, method: string, json: Record
 }
 
 test('the schema describes exactly the methods of architecture.md (and attest), each read or write', (t) => {
-  t.deepEqual(Object.keys(schema.methods).sort(), ['account', 'account_forget', 'account_set', 'attest', 'connect', 'countries', 'disconnect', 'gateways', 'info', 'network_event', 'reload', 'status']);
+  t.deepEqual(Object.keys(schema.methods).sort(), ['account', 'account_forget', 'account_set', 'account_sync', 'attest', 'connect', 'countries', 'disconnect', 'gateways', 'info', 'network_event', 'reload', 'status']);
   t.deepEqual(Object.values(schema.methods).filter((m) => m.class === 'read').map((m) => m.name).sort(), ['account', 'attest', 'countries', 'gateways', 'info', 'status']);
   t.deepEqual(Object.values(schema.methods).filter((m) => m.internal).map((m) => m.name).sort(), ['attest', 'network_event'], 'internal: the hotplug hook, and the CLI\'s check before a secret');
 });
@@ -54,7 +54,8 @@ test('wrong type, unknown field, missing field, bad value: INVALID_ARGUMENT nami
   rejects(t, 'gateways', {}, 'role', /missing \(required\)/);
   rejects(t, 'gateways', { role: 'middle' }, 'role', /'middle' is not one of entry, exit/);
   rejects(t, 'gateways', { role: 'entry', min_performance: 101 }, 'min_performance', /above 100/);
-  rejects(t, 'connect', { dns: ['1.1.1.1', 'not-an-ip'] }, 'dns[1]', /'not-an-ip' is not an IP address/);
+  rejects(t, 'connect', { dns: ['1.1.1.1', 'not-an-ip'] }, 'dns[1]', /'not-an-ip' is not a plain unicast IPv4 or IPv6 address/);
+  rejects(t, 'connect', { dns: ['224.0.0.1'] }, 'dns[0]', /'224.0.0.1' is not a plain unicast/);
   rejects(t, 'connect', { timeout: 3000000000 }, 'timeout', /expected a 32-bit integer, got int64/);
   rejects(t, 'connect', { entry_country: 'DE', entry_random: true }, 'entry_random', /cannot be combined with entry_country/);
   rejects(t, 'connect', { ubus_rpc_session: 5 }, 'ubus_rpc_session', /must be a string/);

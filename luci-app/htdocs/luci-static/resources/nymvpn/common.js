@@ -24,6 +24,7 @@ var callDisconnect = rpc.declare({ object: 'nym-vpn', method: 'disconnect' });
 var callReload = rpc.declare({ object: 'nym-vpn', method: 'reload' });
 var callAccountSet = rpc.declare({ object: 'nym-vpn', method: 'account_set', params: [ 'mnemonic' ] });
 var callAccountForget = rpc.declare({ object: 'nym-vpn', method: 'account_forget' });
+var callAccountSync = rpc.declare({ object: 'nym-vpn', method: 'account_sync' });
 
 var STATES = {
 	disconnected: [ _('Disconnected'), '' ],
@@ -57,6 +58,7 @@ return baseclass.extend({
 	reload: function() { return call(callReload); },
 	accountSet: function(mnemonic) { return call(callAccountSet, [ mnemonic ]); },
 	accountForget: function() { return call(callAccountForget); },
+	accountSync: function() { return call(callAccountSync); },
 
 	/* A promise's value, or the Error it failed with (for load() of views that show failures inline). */
 	settle: function(p) { return Promise.resolve(p).catch(function(e) { return (e instanceof Error) ? e : new Error(String(e)); }); },

@@ -4,8 +4,21 @@
 'require ui';
 'require nymvpn.common as nymvpn';
 
+/* upstream's ReadyToConnect, in a router owner's words. */
+var READINESS = {
+	ready: _('Ready to connect'),
+	no_mnemonic_stored: _('No account stored'),
+	account_not_synced: _('Not yet synced with the NymVPN API'),
+	account_not_active: _('The account is not active'),
+	no_active_subscription: _('No active subscription'),
+	device_not_registered: _('This router is not registered as a device yet'),
+	device_not_active: _('This router is registered but not active'),
+	max_devices_reached: _('The account has no device left for this router')
+};
+
 /*
- * The NymVPN account: whether one is stored and its id; storing one from its mnemonic (typed
+ * The NymVPN account: its id, this router's device, the subscription and the tickets left as the
+ * last sync with the NymVPN API found them (and why a sync failed); storing one from its mnemonic (typed
  * once into a password field, sent with account_set and cleared at once; the router never shows
  * it again) and forgetting it after a confirmation.
  */
@@ -22,6 +35,22 @@ return view.extend({
 		var rows = [ [ _('Account stored'), acct.stored ? _('yes') : _('no') ] ];
 		if (acct.id) rows.push([ _('Account id'), E('code', {}, [ acct.id ]) ]);
 		if (acct.device_id) rows.push([ _('Device id'), E('code', {}, [ acct.device_id ]) ]);
+		if (acct.stored) {
+			if (acct.device_registered !== undefined)
+				rows.push([ _('Device registered'), acct.device_registered ? (acct.device_status === 'active' ? _('yes') : _('yes (%s)').format(acct.device_status || '?')) : _('no') ]);
+			if (acct.account_status !== undefined)
+				rows.push([ _('Subscription'), acct.subscription_active
+					? (acct.subscription_until ? _('active until %s').format(acct.subscription_until) : _('active'))
+					: _('none (account %s)').format(acct.account_status) ]);
+			if (acct.devices)
+				rows.push([ _('Devices'), _('%d of %d in use, %d left').format(acct.devices.active, acct.devices.max, acct.devices.remaining) ]);
+			if (acct.tickets)
+				rows.push([ _('Tickets left'), Object.keys(acct.tickets).map(function(k) { return '%s: %d'.format(k.replace(/^v1-/, ''), acct.tickets[k]); }).join(', ') ]);
+			rows.push([ _('Ready'), E('span', { 'id': 'nym-vpn-account-ready' }, [ READINESS[acct.ready_to_connect] || acct.ready_to_connect ]) ]);
+			rows.push([ _('Last sync'), acct.last_sync === undefined ? _('never')
+				: E('span', { 'id': 'nym-vpn-account-sync' }, [ new Date(acct.last_sync * 1000).toLocaleString(),
+					acct.last_sync_error ? E('span', { 'class': 'label warning', 'style': 'margin-left:.5em' }, [ _('failed: %s').format(acct.last_sync_error) ]) : '' ]) ]);
+		}
 		return E('table', { 'class': 'table' }, rows.map(function(r) {
 			return E('tr', { 'class': 'tr' }, [ E('td', { 'class': 'td left' }, [ r[0] ]), E('td', { 'class': 'td left' }, [ r[1] ]) ]);
 		}));
@@ -31,6 +60,7 @@ return view.extend({
 		this.account = acct;
 		dom.content(this.accountNode, this.renderAccount(acct));
 		this.forgetButton.disabled = !(acct && acct.stored);
+		this.syncButton.disabled = !(acct && acct.stored);
 	},
 
 	refresh: function() {
@@ -50,6 +80,12 @@ return view.extend({
 		}, function(e) {
 			nymvpn.notifyError(_('The account was not stored'), e);
 		}).then(L.bind(this.refresh, this));
+	},
+
+	handleSync: function() {
+		return nymvpn.accountSync().then(L.bind(this.update, this), function(e) {
+			nymvpn.notifyError(_('The account could not be synced'), e);
+		});
 	},
 
 	handleForget: function() {
@@ -78,12 +114,14 @@ return view.extend({
 			'spellcheck': 'false', 'placeholder': _('twelve or twenty-four words'), 'style': 'min-width:360px' });
 		this.forgetButton = E('button', { 'class': 'btn cbi-button cbi-button-negative', 'id': 'nym-vpn-account-forget',
 			'click': ui.createHandlerFn(this, 'handleForget') }, [ _('Forget account…') ]);
+		this.syncButton = E('button', { 'class': 'btn cbi-button cbi-button-action', 'id': 'nym-vpn-account-sync-now',
+			'click': ui.createHandlerFn(this, 'handleSync') }, [ _('Sync now') ]);
 		this.update(acct);
 
 		return E('div', { 'class': 'cbi-map', 'id': 'cbi-nym-vpn-account' }, [
 			E('h2', {}, [ _('NymVPN account') ]),
 			E('div', { 'class': 'cbi-map-descr' }, [ _('The account pays for NymVPN. Its recovery phrase is stored on the router, readable by root only.') ]),
-			E('div', { 'class': 'cbi-section' }, [ E('h3', {}, [ _('Account') ]), this.accountNode ]),
+			E('div', { 'class': 'cbi-section' }, [ E('h3', {}, [ _('Account') ]), this.accountNode, E('div', { 'class': 'right' }, [ this.syncButton ]) ]),
 			E('div', { 'class': 'cbi-section' }, [
 				E('h3', {}, [ _('Store an account') ]),
 				E('div', { 'class': 'cbi-value' }, [
