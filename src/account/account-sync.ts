@@ -9,13 +9,12 @@ import { VpnApiError } from '../vpn-api/errors.js';
 import type { VpnApiClient } from '../vpn-api/client.js';
 import { AccountKey } from './account-key.js';
 import type { AccountStore } from './account-store.js';
+import { noTickets, type TicketType } from '../zk-nym/ticket-type.js';
 
 export type ReadyToConnect =
   | 'ready' | 'no_mnemonic_stored' | 'account_not_synced' | 'account_not_active' | 'no_active_subscription'
   | 'device_not_registered' | 'device_not_active' | 'max_devices_reached';
 
-export const TICKET_TYPES = ['v1-wireguard-entry', 'v1-wireguard-exit', 'v1-mixnet-entry', 'v1-mixnet-exit'] as const;
-export type TicketType = (typeof TICKET_TYPES)[number];
 
 export interface AccountState {
   stored: boolean;
@@ -37,10 +36,6 @@ export interface AccountSyncPorts {
   now: () => number;
   log: { info(m: string): void; warn(m: string): void };
   tickets?: () => Promise<Partial<Record<TicketType, number>>>;
-}
-
-function noTickets(): Record<TicketType, number> {
-  return { 'v1-wireguard-entry': 0, 'v1-wireguard-exit': 0, 'v1-mixnet-entry': 0, 'v1-mixnet-exit': 0 };
 }
 
 /** Upstream's ReadyToConnect from what the last sync learnt. */

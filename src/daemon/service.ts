@@ -14,6 +14,8 @@ import { markedConnect } from '../sockets/marked-tcp.js';
 import { NYM_FWMARK } from '../routing/policy.js';
 import { AccountStore, MnemonicError } from '../account/index.js';
 import { AccountSync } from '../account/account-sync.js';
+import { TicketbookStore } from '../zk-nym/ticketbook-store.js';
+import { ecashToday, remainingTickets } from '../zk-nym/ticket-policy.js';
 import { VpnApiClient } from '../vpn-api/client.js';
 import { accountReply } from './account-reply.js';
 import type { DaemonPaths } from './paths.js';
@@ -51,6 +53,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
   readonly gateways: GatewayService;
   readonly account: AccountStore;
   readonly accountSync: AccountSync;
+  readonly ticketbooks: TicketbookStore;
   private readonly startedAt: number;
 
   constructor(private readonly opts: ServiceOptions<T>) {
@@ -65,12 +68,14 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
     const ownSocket = () => (this.machine.state.state === 'connected' ? undefined : (host: string, port: number) => markedConnect({ host, port, mark: NYM_FWMARK }));
     this.gateways = new GatewayService(() => this.config, opts.paths, opts.log, ownSocket, opts.ports.keys);
     this.account = new AccountStore(opts.paths.stateDir);
+    this.ticketbooks = new TicketbookStore(opts.paths.stateDir);
     // The vpn-api over the same sockets as the directory: marked past the kill switch, or the tunnel.
     this.accountSync = new AccountSync({
       store: this.account,
       client: () => new VpnApiClient({ baseUrl: apiUrlOf(this.config), connect: ownSocket }),
       now: () => clock.wall(),
       log: opts.log,
+      tickets: async () => remainingTickets((await this.ticketbooks.list()).books, ecashToday(clock.wall())),
     });
     this.connection = new Connection<T>({ ...opts.ports, log: opts.log, config: () => this.config, route: this.gateways }, this.machine);
   }
@@ -209,7 +214,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
       countries: (a) => this.gateways.countries(a.role as 'entry' | 'exit'),
       account: () => this.accountInfo(),
       account_set: (a) => this.accountSet(a.mnemonic),
-      account_forget: async () => { await this.account.forget(); this.accountSync.reset(); this.opts.log.info('account forgotten'); return { stored: false }; },
+      account_forget: async () => { await this.account.forget(); await this.ticketbooks.removeAll(); this.accountSync.reset(); this.opts.log.info('account forgotten'); return { stored: false }; },
       account_sync: async () => accountReply(await this.accountSync.sync()),
       network_event: (args) => this.networkEvent(String(args.action)),
       attest: (a) => {

@@ -9,6 +9,7 @@ import { UbusClient, UbusError } from '../../src/ubus/client.js';
 import { Status } from '../../src/ubus/constants.js';
 import { loadSchema, checkValue } from '../../src/ubus/schema.js';
 import { repoRoot } from '../helpers/bus.js';
+import { TicketbookStore } from '../../src/zk-nym/ticketbook-store.js';
 
 const schema = loadSchema(resolve(repoRoot, 'ubus-schema/nym-vpn.json'));
 
@@ -122,6 +123,12 @@ test.serial('account: refused mnemonics change nothing; upstream\'s vector gives
   t.regex(refreshed.stdout, /^Ready: +not yet synced with nym-vpn-api$/m);
   t.regex(refreshed.stdout, /^Last sync: +\d{4}-\d\d-\d\d .*, failed: \S/m);
   t.regex(refreshed.stdout, /^Tickets: +wireguard-entry 0, wireguard-exit 0, mixnet-entry 0, mixnet-exit 0$/m);
+  // A ticketbook in the store shows in the count; one expiring today does not (upstream's has_expired).
+  const books = new TicketbookStore(join(bus.dir, 'etc/nym-vpn'));
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  await books.add({ type: 'v1-wireguard-exit', data: new Uint8Array(64).fill(1), revision: 1, expirationDate: day(7), epochId: 1, total: 50 });
+  await books.add({ type: 'v1-wireguard-exit', data: new Uint8Array(64).fill(2), revision: 1, expirationDate: day(0), epochId: 1, total: 50 });
+  t.regex((await bus.cli(['get-account-state'])).stdout, /^Tickets: +wireguard-entry 0, wireguard-exit 50, mixnet-entry 0, mixnet-exit 0$/m);
   const state = JSON.parse((await bus.cli(['--json', 'get-account-state'])).stdout);
   t.is(checkValue(schema.methods.account!.reply, state), null, 'the reply has the schema\'s shape');
   t.like(state, { stored: true, ready_to_connect: 'account_not_synced', device_id: info.device_id });
@@ -134,6 +141,7 @@ test.serial('account: refused mnemonics change nothing; upstream\'s vector gives
   t.is((await bus.cli(['forget-account'])).code, 0);
   t.is((await bus.cli(['is-account-stored'])).stdout, 'false\n');
   t.is((await bus.cli(['get-account-state'])).stdout, 'no account stored\n');
+  t.deepEqual((await books.list()).books, [], 'the ticketbooks went with the account, as upstream');
   // Nothing the daemon said, and no reply, ever held the words.
   t.notRegex(daemon.log?.() ?? '', /mystery|olympic|crawl/);
 });
