@@ -175,3 +175,19 @@ test('a TLS server whose certificate is not trusted is refused as no answer', as
   t.is(e!.failure, 'NoAnswer');
   t.regex(e!.message, /self[- ]signed|certificate/i);
 });
+
+test('the lab directory server answers the account API on the same base, as nymvpn.com/api does', async (t) => {
+  const { LabDirectoryServer } = await import('../../tools/lab/directory-server.js');
+  const api = new LabVpnApi();
+  api.addAccount(account.address, { maxDevices: 1 });
+  const dir = new LabDirectoryServer({ basePath: '/api', accountApi: api });
+  await dir.start();
+  t.teardown(() => dir.stop());
+  const c = new VpnApiClient({ baseUrl: dir.apiUrl });
+  t.is((await c.health()).status, 'healthy');
+  t.deepEqual((await c.accountSummary(account)).devices, { active: 0, max: 1, remaining: 1 });
+  t.is((await c.registerDevice(account, device)).status, 'active');
+  const res = await fetch(`${dir.apiUrl}/public/v1/directory/gateways`);
+  t.is(res.status, 200);
+  t.deepEqual(await res.json(), [], 'the directory still answers its own paths');
+});

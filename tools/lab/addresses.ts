@@ -108,6 +108,9 @@ export const WELL_KNOWN = {
 export const DIRECTORY_PORT = 8080;
 /** The directory server's path prefix, as in https://nymvpn.com/api. */
 export const DIRECTORY_BASE_PATH = '/api';
+/** The lab's NymVPN account (upstream's test mnemonic from nym-vpn-api-client jwt.rs): subscribed, 5 devices. */
+export const LAB_ACCOUNT_MNEMONIC = 'range mystery picture decline olympic acoustic lesson quick rebuild panda royal fold start leader egg hammer width olympic worry length crawl couch link mobile';
+export const LAB_ACCOUNT_ADDRESS = 'n1sslaag27wfydyrvyua72hg5e0vteglxrs8nw3c';
 export const DIRECTORY_URL = `http://${ADDR.inetDirectory.v4}:${DIRECTORY_PORT}${DIRECTORY_BASE_PATH}`;
 /** The zone both resolvers answer; they differ in what they say. */
 export const TEST_ZONE = 'lab.test';

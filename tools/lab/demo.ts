@@ -7,15 +7,15 @@
 // both hold; otherwise the lab stays up until Ctrl-C.
 
 import { buildLab, type NymLab } from './topology.js';
-import { ADDR, IF } from './addresses.js';
+import { ADDR, IF, LAB_ACCOUNT_MNEMONIC } from './addresses.js';
 import { startLuciDevServer } from '../luci-dev/server.js';
 
 const check = process.argv.includes('--check');
 const verbose = process.argv.includes('--verbose');
 const say = (s = '') => process.stdout.write(s + '\n');
 
-async function nymvpnc(lab: NymLab, args: string[]): Promise<string> {
-  const r = await lab.exec('router', process.execPath, [new URL('../../src/cli/main.js', import.meta.url).pathname, '--socket', lab.socket, ...args]);
+async function nymvpnc(lab: NymLab, args: string[], input?: string): Promise<string> {
+  const r = await lab.exec('router', process.execPath, [new URL('../../src/cli/main.js', import.meta.url).pathname, '--socket', lab.socket, ...args], input === undefined ? {} : { input });
   return r.stdout;
 }
 
@@ -25,6 +25,15 @@ async function main(lab: NymLab): Promise<boolean> {
   say(`lab up in ${lab.buildMs} ms (namespaces ${Object.values(lab.ns).map((n) => n.name).join(', ')}, …)`);
   say(`  LAN client ${ADDR.lan.v4} → router (nym-vpnd) WAN ${ADDR.routerWan.v4} → ISP`);
   say(`  entry gateway ${entry.id} (${entry.country}) ${entry.ip}, exit gateway ${exit.id} (${exit.country}) ${exit.ip}, internet host ${ADDR.inetWeb.v4}`);
+  say();
+  // The account: stored from its recovery phrase (read from stdin, never argv), then synced with the lab's
+  // nym-vpn-api, which registers the router as one of the account's devices.
+  say('$ nym-vpnc store-account   (the lab account\'s recovery phrase on stdin)');
+  say((await nymvpnc(lab, ['store-account'], `${LAB_ACCOUNT_MNEMONIC}\n`)).trimEnd());
+  say('$ nym-vpnc refresh-account-state');
+  const account = await nymvpnc(lab, ['refresh-account-state']);
+  say(account.trimEnd());
+  const accountReady = /^Ready: +ready to connect$/m.test(account);
   say();
   say('$ nym-vpnc connect --wait-until-connected');
   say(await nymvpnc(lab, ['connect', '--wait-until-connected', '--timeout', '30']));
@@ -46,7 +55,8 @@ async function main(lab: NymLab): Promise<boolean> {
   say();
   say('$ nym-vpnc status');
   say(await nymvpnc(lab, ['status']));
-  return sawExit && outside.length === 0 && seen.count > 0;
+  if (!accountReady) say('the account did not sync: see "Last sync" above');
+  return sawExit && outside.length === 0 && seen.count > 0 && accountReady;
 }
 
 async function run(): Promise<number> {

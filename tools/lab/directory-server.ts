@@ -10,7 +10,8 @@
 // `vpn_min_performance` ("80%", as upstream sends them, or "80") drop gateways below the threshold.
 //
 // CLI (the lab runs it inside a namespace):
-//   node dist/tools/lab/directory-server.js --listen ADDR:PORT --gateways FILE.json [--base-path /api]
+//   node dist/tools/lab/directory-server.js --listen ADDR:PORT --gateways FILE.json [--base-path /api] [--accounts FILE.json]
+// With --accounts, the lab's nym-vpn-api stand-in (vpn-api/server.ts) answers every other path of the base.
 // prints {"listening":"ADDR:PORT"} once ready; SIGHUP re-reads the file; SIGTERM/SIGINT stop it.
 
 import { createHash } from 'node:crypto';
@@ -22,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { base58 } from '@scure/base';
 import { formatPerformance, isEd25519Identity } from '../../src/gateways/gateway.js';
+import { LabVpnApi } from './vpn-api/server.js';
 
 /** How the lab describes one gateway. */
 export interface LabGateway {
@@ -120,6 +122,8 @@ export interface LabDirectoryOptions {
   gateways?: LabGateway[];
   /** Path prefix before /public/v1 (e.g. "/api", as in https://nymvpn.com/api). */
   basePath?: string;
+  /** The account API answering beside the directory (the lab's nym-vpn-api stand-in). */
+  accountApi?: LabVpnApi;
 }
 
 export class LabDirectoryServer {
@@ -130,8 +134,10 @@ export class LabDirectoryServer {
   readonly basePath: string;
   /** Paths with queries, as asked (latest last, at most 200). */
   readonly requests: string[] = [];
+  readonly accountApi: LabVpnApi | undefined;
 
   constructor(opts: LabDirectoryOptions = {}) {
+    this.accountApi = opts.accountApi;
     this.gateways = validateLabGateways(opts.gateways ?? []);
     this.basePath = (opts.basePath ?? '').replace(/\/+$/, '');
     if (this.basePath !== '' && !this.basePath.startsWith('/')) throw new TypeError('basePath must start with /');
@@ -193,9 +199,11 @@ export class LabDirectoryServer {
     const url = new URL(req.url ?? '/', 'http://lab');
     this.requests.push(`${url.pathname}${url.search}`);
     if (this.requests.length > 200) this.requests.shift();
+    const prefix = `${this.basePath}/public/v1/directory/gateways`;
+    // The same base serves the account API (as nymvpn.com/api does): everything else goes to it.
+    if (this.accountApi && url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return this.accountApi.handleRequest(req, res);
     if (req.method !== 'GET') return fail(405, `${req.method} is not allowed`);
 
-    const prefix = `${this.basePath}/public/v1/directory/gateways`;
     if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return fail(404, `no such path ${url.pathname}`);
     const rest = url.pathname.slice(prefix.length).split('/').filter((p) => p !== '');
     let countries = false;
@@ -235,7 +243,7 @@ function splitListen(text: string): { host: string; port: number } {
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { listen: { type: 'string' }, gateways: { type: 'string' }, 'base-path': { type: 'string' } },
+    options: { listen: { type: 'string' }, gateways: { type: 'string' }, 'base-path': { type: 'string' }, accounts: { type: 'string' } },
     strict: true,
   });
   if (values.listen === undefined || values.gateways === undefined) throw new TypeError('usage: directory-server --listen ADDR:PORT --gateways FILE.json [--base-path /api]');
@@ -249,7 +257,14 @@ async function main(argv: string[]): Promise<void> {
     }
     return validateLabGateways(parsed);
   };
-  const server = new LabDirectoryServer({ gateways: load(), basePath: values['base-path'] });
+  // --accounts FILE.json: [{address, subscription_active?, max_devices?}] the account API knows.
+  const accountApi = values.accounts === undefined ? undefined : new LabVpnApi();
+  if (accountApi) {
+    const list = JSON.parse(readFileSync(values.accounts!, 'utf8')) as Array<{ address: string; subscription_active?: boolean; max_devices?: number }>;
+    if (!Array.isArray(list)) throw new TypeError(`${values.accounts}: expected a JSON array of accounts`);
+    for (const a of list) accountApi.addAccount(a.address, { subscriptionActive: a.subscription_active ?? true, maxDevices: a.max_devices ?? 5 });
+  }
+  const server = new LabDirectoryServer({ gateways: load(), basePath: values['base-path'], ...(accountApi ? { accountApi } : {}) });
   const { host, port } = splitListen(values.listen);
   const a = await server.start(host, port);
   process.stdout.write(`${JSON.stringify({ listening: `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`, gateways: load().length })}\n`);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { LabGateway } from './directory-server.js';
-import { ADDR, DIRECTORY_BASE_PATH, DIRECTORY_PORT, HTTP_PORT, IPERF_PORT, TEST_ZONE, WELL_KNOWN, type GatewayPlan } from './addresses.js';
+import { ADDR, LAB_ACCOUNT_ADDRESS, DIRECTORY_BASE_PATH, DIRECTORY_PORT, HTTP_PORT, IPERF_PORT, TEST_ZONE, WELL_KNOWN, type GatewayPlan } from './addresses.js';
 import { Dnsmasq } from './dnsmasq.js';
 import type { Netns } from './netns.js';
 
@@ -85,13 +85,15 @@ export async function startInetServices(inet: Netns, plans: readonly GatewayPlan
   });
   const directoryFile = join(workDir, 'directory-gateways.json');
   writeFileSync(directoryFile, `${JSON.stringify(directoryGateways(plans), null, 2)}\n`);
+  const accountsFile = join(workDir, 'vpn-api-accounts.json');
+  writeFileSync(accountsFile, `${JSON.stringify([{ address: LAB_ACCOUNT_ADDRESS, subscription_active: true, max_devices: 5 }])}\n`);
   let directory: ChildProcess | undefined;
   let directoryMissing: string | undefined;
   const waits: Promise<void>[] = [waitLine(web, 'http-echo'), resolver.start(), waitListening(inet, IPERF_PORT, iperf)];
   // HOOK (directory server): tools/lab/directory-server.ts is another engineer's; started when built.
   if (existsSync(DIRECTORY_SERVER_JS)) {
     directory = inet.spawn(process.execPath, [DIRECTORY_SERVER_JS, '--listen', `${ADDR.inetDirectory.v4}:${DIRECTORY_PORT}`, '--gateways', directoryFile,
-      '--base-path', DIRECTORY_BASE_PATH], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--base-path', DIRECTORY_BASE_PATH, '--accounts', accountsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     waits.push(waitLine(directory, 'directory-server'));
   } else {
     directoryMissing = `${DIRECTORY_SERVER_JS} is not built yet; the gateways it would serve are in ${directoryFile}`;

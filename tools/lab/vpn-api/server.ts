@@ -60,9 +60,7 @@ export class LabVpnApi {
   }
 
   async start(): Promise<string> {
-    const server = createServer((req, res) => void this.handle(req, res).catch(() => {
-      if (!res.headersSent) this.fail(res, 500, 'internal error', 'lab.internal');
-    }));
+    const server = createServer((req, res) => this.handleRequest(req, res));
     await new Promise<void>((resolve) => server.listen(this.o.port ?? 0, this.o.host ?? '127.0.0.1', resolve));
     this.server = server;
     const a = server.address() as AddressInfo;
@@ -137,6 +135,13 @@ export class LabVpnApi {
     const nowS = Math.floor(this.now() / 1000);
     if (!Number.isInteger(iat) || !Number.isInteger(exp) || iat > nowS + exp || nowS > iat + exp) return { refused: 'jwt expired or not yet valid (check the device clock)' };
     return { payload };
+  }
+
+  /** Answers one request (also when mounted in the lab's directory server, which shares the API's base). */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    void this.handle(req, res).catch(() => {
+      if (!res.headersSent) this.fail(res, 500, 'internal error', 'lab.internal');
+    });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
