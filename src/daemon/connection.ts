@@ -200,9 +200,13 @@ export class Connection<T extends TunnelHandle> {
         this.p.log.info('a previous nym-vpnd was connecting or connected: taking over its kill switch and reconnecting');
         return intent;
       }
-      if (found?.active && !autoconnect) {
-        const c = this.p.config().main;
-        this.p.log.info(c.alwaysOn && c.killSwitch ? 'kill switch found in the kernel: kept (always on)' : 'kill switch found in the kernel with no connection wanted: lifting it');
+      const c = this.p.config().main;
+      if (c.alwaysOn && c.killSwitch && !autoconnect) {
+        // Always on: blocking from the start, not only after a first connect (the disconnected step keeps it).
+        this.p.log.info(found?.active ? 'kill switch found in the kernel: kept (always on)' : 'kill switch up (always on)');
+        await this.liftKillSwitch();
+      } else if (found?.active && !autoconnect) {
+        this.p.log.info('kill switch found in the kernel with no connection wanted: lifting it');
         await this.liftKillSwitch();
       }
       return undefined;

@@ -5,6 +5,7 @@ import { Firewall, connectionFirewall, type FirewallBase } from '../firewall/ind
 import { killSwitchSpec } from '../firewall/spec.js';
 import { resolveSources, type ResolvedSources } from '../routing/devices.js';
 import { NYM_FWMARK } from '../routing/policy.js';
+import { apiOwnTraffic } from './api-endpoint.js';
 import type { NymVpnConfig } from '../config/nym-vpn-config.js';
 import type { FirewallPort } from './connection-ports.js';
 import type { Logger } from './log.js';
@@ -53,5 +54,5 @@ export async function createDaemonFirewall(
     const lan = (b.lan.interfaces?.length ?? 0) + (b.lan.cidrs?.length ?? 0) > 0 ? b.lan : { interfaces: ['lo'] };
     killSwitchSpec({ ...b, lan, state: 'connecting', endpoints: [] });
   };
-  return { port: connectionFirewall(firewall, base), firewall, refreshSources, check };
+  return { port: connectionFirewall(firewall, base, () => apiOwnTraffic(config())), firewall, refreshSources, check };
 }

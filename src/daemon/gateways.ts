@@ -18,6 +18,7 @@ import type { ConnectChoice, KeyStore, OwnTraffic, ResolvedHop, ResolvedRoute, R
 import { endpointOf, formatEndpoint } from '../net/endpoint.js';
 import type { Logger } from './log.js';
 import type { DaemonPaths } from './paths.js';
+import { apiOwnTraffic } from './api-endpoint.js';
 import { apiUrlOf } from './settings.js';
 
 export type Role = 'entry' | 'exit';
@@ -128,15 +129,8 @@ export class GatewayService implements RouteResolver {
   }
 
   /** The directory API as a marked TCP destination (when its host is a literal IP or resolves). */
-  private async apiEndpoint(): Promise<OwnTraffic[]> {
-    try {
-      const u = new URL(apiUrlOf(this.config()));
-      const host = u.hostname.replace(/^\[|\]$/g, '');
-      const address = isIP(host) !== 0 ? host : (await lookup(host)).address;
-      return [{ address, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), protocol: 'tcp' }];
-    } catch {
-      return [];
-    }
+  private apiEndpoint(): Promise<OwnTraffic[]> {
+    return apiOwnTraffic(this.config());
   }
 
   /**

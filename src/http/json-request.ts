@@ -139,13 +139,16 @@ async function send(url: string, opts: JsonRequest, payload: Buffer | undefined,
   };
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
     const req = (secure ? https : http).request({
-      host: address, port, path: `${u.pathname}${u.search}`, method: opts.method, signal, agent: false,
+      host: address, port, path: `${u.pathname}${u.search}`, method: opts.method, signal,
       headers: {
         host: u.host, accept: 'application/json', ...opts.headers,
         ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
       },
       ...(secure && isIP(name) === 0 ? { servername: name } : {}),
-      ...(createConnection ? { createConnection } : {}),
+      // No pooling either way. With `agent: false` Node makes a fresh Agent, which opens its own socket and
+      // ignores createConnection: the daemon's marked socket would never be used (and the kill switch would
+      // refuse the unmarked one). Without an agent, ClientRequest calls createConnection itself.
+      ...(createConnection ? { createConnection } : { agent: false }),
     }, resolve);
     req.on('error', reject);
     req.end(payload);

@@ -267,6 +267,13 @@ test('start: a previous daemon\'s intent is resumed (its kill switch adopted); w
   w3.firewall = { step: 'error', ownCount: 0 };
   await w3.connection().conn.start(true);
   t.is(w3.firewall.step, 'error');
+  // Always on: the kill switch goes up at start, with nothing in the kernel and no connect asked for.
+  const w4 = world(t);
+  w4.config = { ...w4.config, main: { ...w4.config.main, alwaysOn: true, killSwitch: true } };
+  t.is(w4.firewall.step, 'lifted');
+  await w4.connection().conn.start(false);
+  t.not(w4.firewall.step, 'lifted');
+  t.true(w4.journal.includes('fw.lift'), 'the disconnected step applied (which keeps blocking when always on)');
 });
 
 test('two overlapping connects then a disconnect: one loop, one tunnel at a time, nothing left after disconnect answers', async (t) => {
