@@ -15,7 +15,7 @@ const verbose = process.argv.includes('--verbose');
 const say = (s = '') => process.stdout.write(s + '\n');
 
 async function nymvpnc(lab: NymLab, args: string[], input?: string): Promise<string> {
-  const r = await lab.exec('router', process.execPath, [new URL('../../src/cli/main.js', import.meta.url).pathname, '--socket', lab.socket, ...args], input === undefined ? {} : { input });
+  const r = await lab.exec('router', process.execPath, [new URL('../../src/cli/main.js', import.meta.url).pathname, '--socket', lab.socket, '--root', lab.root, ...args], input === undefined ? {} : { input });
   return r.stdout;
 }
 
