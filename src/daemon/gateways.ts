@@ -73,17 +73,18 @@ export class GatewayService implements RouteResolver {
   }
 
   /**
-   * Gateways this router can use for a role: the directory's that the registrar can register (with
-   * the static registrar: those with a `config peer` of that role), plus self-hosted static peers the
-   * directory does not know. Without a directory answer (and no cache) the static peers alone.
+   * Gateways this router can use for a role: the directory's that the registrar can register (the static
+   * registrar: those with a `config peer` of that role; Nym's: those with a v6 authenticator whose probe
+   * passes for the role), plus self-hosted static peers the directory does not know. Without a directory answer (and no cache) the static peers alone.
    */
   async candidates(role: Role, signal?: AbortSignal, connecting = false): Promise<Candidates> {
     const statics = gatewaysFromStaticPeers(this.config().peers);
     const own = role === 'entry' ? statics.entries : statics.exits;
-    const registrable = new Set(own.map((g) => g.id));
+    const registrar = this.registrar();
+    const now = Date.now();
     try {
       const answer = await this.directory().gateways(role, { signal, ...(connecting ? { acceptAgeMs: CONNECT_ACCEPT_AGE_MS } : {}) });
-      const known = answer.value.filter((g) => registrable.has(g.id));
+      const known = answer.value.filter((g) => registrar.canRegister(g, role, now));
       const ids = new Set(known.map((g) => g.id));
       return { gateways: [...known, ...own.filter((g) => !ids.has(g.id))], cached: answer.cached, ...(answer.reason ? { directoryProblem: answer.reason } : {}) };
     } catch (e) {

@@ -16,5 +16,5 @@ export { measureLatencies, probeTargetOf, tcpConnectProbe, tcpConnectProbeWith }
 export type { LatencyMeasurement, LatencyProbe, MeasureOptions, ProbeTarget } from './latency.js';
 export { GatewaySelectionError, selectGateways, unfitness } from './select.js';
 export type { Choice, SelectionReason, SelectionRequest, SelectionResult } from './select.js';
-export { RegistrationError, StaticRegistrar, gatewaysFromStaticPeers, staticGatewayId } from './registrar.js';
+export { FirstRegistrar, RegistrationError, StaticRegistrar, gatewaysFromStaticPeers, staticGatewayId } from './registrar.js';
 export type { Registrar, RegisteredPeer, RegistrationFailure, RegistrationRequest } from './registrar.js';

@@ -76,6 +76,8 @@ export class RegistrationError extends Error {
 
 export interface Registrar {
   readonly name: string;
+  /** Whether this registrar could register us at the gateway in that role (what the lists show). */
+  canRegister(gateway: Gateway, role: PeerRole, nowMs: number): boolean;
   /** Registers our key at the gateway; rejects with RegistrationError. */
   register(request: RegistrationRequest, signal: AbortSignal): Promise<RegisteredPeer>;
 }
@@ -124,6 +126,10 @@ export class StaticRegistrar implements Registrar {
 
   constructor(private readonly peers: readonly StaticPeer[]) {}
 
+  canRegister(gateway: Gateway, role: PeerRole): boolean {
+    return this.peers.some((p) => staticGatewayId(p) === gateway.id && p.role === role);
+  }
+
   async register(request: RegistrationRequest, signal: AbortSignal): Promise<RegisteredPeer> {
     const { gateway, role } = request;
     if (signal.aborted) throw new RegistrationError('Aborted', gateway.id, `registration at ${gateway.id} was cancelled`);
@@ -143,5 +149,24 @@ export class StaticRegistrar implements Registrar {
     const out: RegisteredPeer = { publicKey: peer.publicKey, endpoint: { ...peer.endpoint }, addresses };
     if (peer.presharedKey !== undefined) out.presharedKey = peer.presharedKey;
     return out;
+  }
+}
+
+/** Self-hosted peers first (a uci peer wins for its gateway), then the next registrar (Nym's). */
+export class FirstRegistrar implements Registrar {
+  readonly name: string;
+
+  constructor(private readonly registrars: readonly Registrar[]) {
+    this.name = registrars.map((r) => r.name).join('+');
+  }
+
+  canRegister(gateway: Gateway, role: PeerRole, nowMs: number): boolean {
+    return this.registrars.some((r) => r.canRegister(gateway, role, nowMs));
+  }
+
+  register(request: RegistrationRequest, signal: AbortSignal): Promise<RegisteredPeer> {
+    const r = this.registrars.find((x) => x.canRegister(request.gateway, request.role, Date.now()));
+    if (!r) return Promise.reject(new RegistrationError('NoPeer', request.gateway.id, `no registrar can register us at ${request.gateway.id} as ${request.role}`));
+    return r.register(request, signal);
   }
 }

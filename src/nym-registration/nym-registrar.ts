@@ -7,7 +7,9 @@
 // the gateway's own IP with the port it named.
 import { isIP } from 'node:net';
 import { clientMac, verifyClientMac } from '../authenticator/client-mac.js';
-import { chooseAuthenticatorVersion, UnsupportedGatewayError } from '../authenticator/version.js';
+import { AUTHENTICATOR_V6, authenticatorVersionOf, chooseAuthenticatorVersion, UnsupportedGatewayError } from '../authenticator/version.js';
+import type { Gateway } from '../gateways/gateway.js';
+import { unfitness } from '../gateways/select.js';
 import type { AuthenticatorResponse, BandwidthCredential } from '../authenticator/messages-v6.js';
 import { formatIp } from '../net/ip-address.js';
 import { RegistrationError, type RegisteredPeer, type Registrar, type RegistrationRequest } from '../gateways/registrar.js';
@@ -41,6 +43,12 @@ export class NymRegistrar implements Registrar {
   readonly name = 'nym';
 
   constructor(private readonly o: NymRegistrarOptions) {}
+
+  /** A directory gateway with an authenticator speaking v6, whose last probe passes for the role. */
+  canRegister(gateway: Gateway, role: 'entry' | 'exit', nowMs: number): boolean {
+    return gateway.source === 'directory' && gateway.authenticatorAddress !== undefined
+      && authenticatorVersionOf(gateway.buildVersion) === AUTHENTICATOR_V6 && unfitness(gateway, role, nowMs) === undefined;
+  }
 
   async register(req: RegistrationRequest, signal: AbortSignal): Promise<RegisteredPeer> {
     const g = req.gateway;

@@ -43,6 +43,8 @@ export interface LabGateway {
   wsPort?: number;
   /** What a fresh probe says about routing as an exit (default true; entries never route). */
   canRoute?: boolean;
+  /** The nym-node build it reports (default 1.24.0-lab: authenticator v6). */
+  buildVersion?: string;
 }
 
 /** A valid ed25519 identity derived from a name, so lab gateways have stable, upstream-valid ids. */
@@ -74,6 +76,7 @@ export function validateLabGateways(input: unknown): LabGateway[] {
     }
     if (o.vpn !== undefined && typeof o.vpn !== 'boolean') throw new TypeError(`${at}: vpn must be true or false`);
     if (o.canRoute !== undefined && typeof o.canRoute !== 'boolean') throw new TypeError(`${at}: canRoute must be true or false`);
+    if (o.buildVersion !== undefined && (typeof o.buildVersion !== 'string' || o.buildVersion.length > 64)) throw new TypeError(`${at}: buildVersion must be a short string`);
     if (o.wsPort !== undefined && (typeof o.wsPort !== 'number' || !Number.isInteger(o.wsPort) || o.wsPort < 1 || o.wsPort > 65535)) {
       throw new TypeError(`${at}: wsPort must be a port number`);
     }
@@ -107,7 +110,7 @@ export function gatewayJson(g: LabGateway, now = Date.now()): Record<string, unk
     role: exit ? 'ExitGateway' : 'EntryGateway',
     entry: { hostname: null, ws_port: g.wsPort ?? 9000, wss_port: null },
     performance: formatPerformance(g.performance),
-    build_information: { build_version: '1.0.0-lab', commit_branch: 'lab', commit_sha: '0'.repeat(40) },
+    build_information: { build_version: g.buildVersion ?? '1.24.0-lab', commit_branch: 'lab', commit_sha: '0'.repeat(40) },
   };
 }
 
