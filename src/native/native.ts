@@ -48,6 +48,11 @@ export interface NativeUdpOpenOptions {
   onBatch: NativeBatchCallback;
 }
 
+/** Opaque: the addon's cipher contexts, freed with the object. */
+export interface NativeAeadKey {
+  readonly __nativeAeadKey: never;
+}
+
 export interface NativeAddon {
   tunOpen(name: string, slab: ArrayBuffer, meta: Uint32Array, batch: number, maxPacket: number,
     onBatch: NativeBatchCallback): NativeTunHandle;
@@ -56,6 +61,12 @@ export interface NativeAddon {
   udpSend(handle: NativeUdpHandle, packets: readonly Uint8Array[], dests: Uint32Array): number;
   /** A non-blocking TCP socket fd with SO_MARK set, not yet connected. */
   markedTcpSocket(family: 4 | 6, mark: number): number;
+  /** ChaCha20-Poly1305 cipher contexts for one 32-byte key, made once (EVP, Node's OpenSSL). */
+  aeadKey(key: Uint8Array): NativeAeadKey;
+  /** Seals plaintext ‖ padding zeros into out at offset; returns ciphertext‖tag length. */
+  aeadSeal(key: NativeAeadKey, counterLo: number, counterHi: number, plaintext: Uint8Array, padding: number, out: Uint8Array, offset: number): number;
+  /** Opens ciphertext‖tag into out (may be the same memory); the plaintext length, or -1 if the tag fails. */
+  aeadOpen(key: NativeAeadKey, counterLo: number, counterHi: number, sealed: Uint8Array, out: Uint8Array): number;
   start(handle: NativeHandle): void;
   stop(handle: NativeHandle): void;
   ref(handle: NativeHandle, on: boolean): void;

@@ -3,6 +3,7 @@
 // then sent on one real UDP socket (marked, so policy routing keeps it off the tunnel). Replies
 // walk back the same way and are written to the TUN.
 
+import { nativeCryptoBackend } from '../native/aead.js';
 import { Device } from '../wireguard/device.js';
 import type { Endpoint } from '../wireguard/bind.js';
 import { parseEndpoint } from '../wireguard/bind.js';
@@ -89,8 +90,10 @@ export class TwoHopTunnel {
       await link.setUp(tun.name, { mtu: c.mtu, addresses });
 
       let nested: NestedBind | null = null;
+      const crypto = nativeCryptoBackend();
       entry = new Device({
         privateKey: c.entryPrivateKey,
+        crypto,
         bind: new UdpBatchBind({ address: entryEndpoint.family === 4 ? '0.0.0.0' : '::', fwmark: c.fwmark }),
         mtu: c.entryMtu,
         timers: c.timers,
@@ -106,6 +109,7 @@ export class TwoHopTunnel {
       });
       exit = new Device({
         privateKey: c.exitPrivateKey,
+        crypto,
         bind: nested,
         headroom,
         mtu: c.mtu,

@@ -386,13 +386,12 @@ static int nv_export(napi_env env, napi_value exports, const char *name, napi_ca
          napi_set_named_property(env, exports, name, f) == napi_ok;
 }
 
-napi_value nv_marked_init(napi_env env, napi_value exports);
 
 NAPI_MODULE_INIT() {
   if (!nv_export(env, exports, "start", js_start) || !nv_export(env, exports, "stop", js_stop) ||
       !nv_export(env, exports, "ref", js_ref) || !nv_export(env, exports, "close", js_close) ||
       !nv_export(env, exports, "stats", js_stats) || nv_tun_init(env, exports) == NULL ||
-      nv_udp_init(env, exports) == NULL || nv_marked_init(env, exports) == NULL)
+      nv_udp_init(env, exports) == NULL || nv_marked_init(env, exports) == NULL || nv_aead_init(env, exports) == NULL)
     return NULL;
   return exports;
 }

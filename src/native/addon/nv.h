@@ -75,5 +75,7 @@ int nv_unwrap(napi_env env, napi_value v, int kind, int allow_closed, nv_handle 
 
 napi_value nv_tun_init(napi_env env, napi_value exports);
 napi_value nv_udp_init(napi_env env, napi_value exports);
+napi_value nv_marked_init(napi_env env, napi_value exports);
+napi_value nv_aead_init(napi_env env, napi_value exports);
 
 #endif
