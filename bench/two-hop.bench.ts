@@ -1,40 +1,107 @@
-// The number that matters most: LAN → internet TCP throughput through nym-vpnd's two hops, next to
-// the same lab path through two nested wireguard-go tunnels on the router, alternating rounds in
-// one run; plus added latency, connect time and the daemon's memory. BENCH_ROUNDS (default 3),
-// BENCH_SECONDS per iperf3 run (default 5), BENCH_PROFILE=1 also profiles nym-vpnd's CPU.
+// The numbers that matter most, measured so they cannot flatter: LAN ↔ internet through nym-vpnd's two hops
+// next to the same lab path through two nested wireguard-go tunnels on the router, in one run, the order
+// alternated each round (nym-vpnd first in odd rounds, wireguard-go first in even ones). Per round and side:
+// iperf3 TCP upload (LAN → internet) and download (-R), a UDP run at a fixed offered rate (loss and rate
+// received), ping idle and under load (min and median, not averages), and the CPU seconds the router's tunnel
+// processes spent (utime+stime from /proc) per Gbit moved. Ratios are paired per round; the median is given
+// with its min–max. Steal time (from /proc/stat) is printed, since it skews everything on a shared VM.
+// BENCH_ROUNDS (default 5), BENCH_SECONDS per iperf3 run (default 5), BENCH_UDP_MBPS (default 200),
+// BENCH_PIN=1 adds the router-class row (each tunnel process pinned to one core), BENCH_PROFILE=1 profiles
+// nym-vpnd's CPU.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildLab, type NymLab } from '../tools/lab/topology.js';
-import { startBaselineTwoHop } from '../tools/lab/baseline.js';
+import { startBaselineTwoHop, type Baseline } from '../tools/lab/baseline.js';
 import { ADDR } from '../tools/lab/addresses.js';
 import { fastMonitor, nymvpnc } from '../tools/lab/control.js';
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const udpMbps = Number(process.env.BENCH_UDP_MBPS ?? 200);
+const pin = process.env.BENCH_PIN === '1';
 const profile = process.env.BENCH_PROFILE === '1';
+const CLK_TCK = 100;
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
+const spread = (xs: number[]) => `${median(xs).toFixed(2)} (range ${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
 
-async function iperf(lab: NymLab): Promise<number> {
-  const r = await lab.exec('lan', 'iperf3', ['-c', ADDR.inetWeb.v4, '-t', String(seconds), '-J'], { timeoutMs: (seconds + 20) * 1000 });
-  const j = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } };
-  return j.end.sum_received.bits_per_second / 1e6;
+interface Side {
+  up: number[];
+  down: number[];
+  udp: number[];
+  udpLoss: number[];
+  rttIdleMin: number[];
+  rttIdleMed: number[];
+  rttLoadMed: number[];
+  cpuPerGbit: number[];
+}
+const side = (): Side => ({ up: [], down: [], udp: [], udpLoss: [], rttIdleMin: [], rttIdleMed: [], rttLoadMed: [], cpuPerGbit: [] });
+
+/** CPU seconds (user + system) of a process so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
-async function pingRtt(lab: NymLab): Promise<number> {
-  const r = await lab.exec('lan', 'ping', ['-c', '20', '-i', '0.05', '-q', ADDR.inetWeb.v4]);
-  const m = /= [\d.]+\/([\d.]+)\//.exec(r.stdout);
-  if (!m) throw new Error(`no rtt in ${r.stdout}`);
-  return Number(m[1]);
+function stealPercent(before: number[], after: number[]): number {
+  const d = after.map((v, i) => v - before[i]!);
+  const total = d.reduce((a, b) => a + b, 0);
+  return total > 0 ? (100 * (d[7] ?? 0)) / total : 0;
+}
+function cpuTimes(): number[] {
+  return readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+}
+
+async function tcp(lab: NymLab, reverse: boolean): Promise<{ mbps: number; bytes: number }> {
+  const args = ['-c', ADDR.inetWeb.v4, '-t', String(seconds), '-J', ...(reverse ? ['-R'] : [])];
+  const r = await lab.exec('lan', 'iperf3', args, { timeoutMs: (seconds + 20) * 1000 });
+  const j = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number; bytes: number } } };
+  return { mbps: j.end.sum_received.bits_per_second / 1e6, bytes: j.end.sum_received.bytes };
+}
+
+async function udp(lab: NymLab): Promise<{ mbps: number; loss: number }> {
+  const r = await lab.exec('lan', 'iperf3', ['-c', ADDR.inetWeb.v4, '-u', '-b', `${udpMbps}M`, '-l', '1200', '-t', String(seconds), '-J'], { timeoutMs: (seconds + 20) * 1000 });
+  const j = JSON.parse(r.stdout) as { end: { sum: { bits_per_second: number; lost_percent: number } } };
+  // What arrived: the offered rate less what the server counted lost.
+  return { mbps: (j.end.sum.bits_per_second / 1e6) * (1 - j.end.sum.lost_percent / 100), loss: j.end.sum.lost_percent };
+}
+
+/** Every RTT of a ping run, in ms. */
+async function rtts(lab: NymLab, count: number): Promise<number[]> {
+  const r = await lab.exec('lan', 'ping', ['-c', String(count), '-i', '0.05', ADDR.inetWeb.v4], { timeoutMs: 60_000 });
+  return [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
+}
+
+async function pinned(lab: NymLab, pids: number[]): Promise<void> {
+  if (!pin) return;
+  for (const p of pids) await lab.exec('router', 'taskset', ['-a', '-p', '-c', '0', String(p)]).catch(() => {});
+}
+
+/** One side's measurements: upload, download (with CPU per Gbit), UDP, ping idle and under load. */
+async function measure(lab: NymLab, s: Side, pids: () => number[]): Promise<void> {
+  const idle = await rtts(lab, 20);
+  s.rttIdleMin.push(Math.min(...idle));
+  s.rttIdleMed.push(median(idle));
+  const cpu0 = pids().reduce((a, p) => a + cpuSeconds(p), 0);
+  const up = tcp(lab, false);
+  // Ping under load: while the upload runs.
+  const loaded = rtts(lab, Math.max(10, seconds * 10));
+  const u = await up;
+  s.rttLoadMed.push(median(await loaded));
+  const d = await tcp(lab, true);
+  const cpu1 = pids().reduce((a, p) => a + cpuSeconds(p), 0);
+  s.up.push(u.mbps);
+  s.down.push(d.mbps);
+  s.cpuPerGbit.push((cpu1 - cpu0) / (((u.bytes + d.bytes) * 8) / 1e9));
+  const x = await udp(lab);
+  s.udp.push(x.mbps);
+  s.udpLoss.push(x.loss);
 }
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function daemonPid(lab: NymLab): Promise<number> {
-  return Number(JSON.parse((await nymvpnc(lab, ['--json', 'info'])).stdout).pid);
 }
 
 async function main(): Promise<void> {
@@ -45,52 +112,60 @@ async function main(): Promise<void> {
     editConfig: fastMonitor,
     daemonOptions: profile ? { env: { ...process.env, NYM_VPND_CPU_PROFILE: join(profDir, 'nym-vpnd.cpuprofile') } } : {},
   });
-  const nym: number[] = [];
-  const wg: number[] = [];
-  const rttNym: number[] = [];
-  const rttWg: number[] = [];
+  const nym = side();
+  const wg = side();
   const connectMs: number[] = [];
-  let idle = NaN;
-  let load = 0;
+  let idleRss = NaN;
+  let loadRss = 0;
+  const stat0 = cpuTimes();
   try {
-    const pid = await daemonPid(lab);
-    for (let r = 0; r < rounds; r++) {
+    const pid = Number(JSON.parse((await nymvpnc(lab, ['--json', 'info'])).stdout).pid);
+    const runNym = async () => {
       const t0 = Date.now();
       const c = await nymvpnc(lab, ['connect', '--wait-until-connected', '--timeout', '30']);
       if (!/State: +connected/.test(c.stdout)) throw new Error(`connect failed: ${c.stdout}${c.stderr}`);
-      // Connect time: from the call until the first packet makes it through.
-      for (;;) {
-        if (await lab.ping('lan', ADDR.inetWeb.v4, 1)) break;
-      }
+      while (!(await lab.ping('lan', ADDR.inetWeb.v4, 1)));
       connectMs.push(Date.now() - t0);
-      await new Promise((res) => setTimeout(res, 1000));
-      if (Number.isNaN(idle)) idle = rssMb(pid);
-      rttNym.push(await pingRtt(lab));
-      const sampler = setInterval(() => { load = Math.max(load, rssMb(pid)); }, 200);
-      nym.push(await iperf(lab));
-      clearInterval(sampler);
+      if (Number.isNaN(idleRss)) idleRss = rssMb(pid);
+      await pinned(lab, [pid]);
+      const sampler = setInterval(() => { loadRss = Math.max(loadRss, rssMb(pid)); }, 200);
+      try {
+        await measure(lab, nym, () => [pid]);
+      } finally {
+        clearInterval(sampler);
+      }
       await nymvpnc(lab, ['disconnect']);
-
-      const b = await startBaselineTwoHop(lab);
+    };
+    const runWg = async () => {
+      const b: Baseline = await startBaselineTwoHop(lab);
       try {
         for (let i = 0; i < 50 && !(await lab.ping('lan', ADDR.inetWeb.v4, 1)); i++);
-        rttWg.push(await pingRtt(lab));
-        wg.push(await iperf(lab));
+        await pinned(lab, b.pids());
+        await measure(lab, wg, () => b.pids());
       } finally {
         await b.stop();
       }
-      console.log(`round ${r + 1}: nym-vpnd ${nym[r]!.toFixed(0)} Mbit/s, wireguard-go ${wg[r]!.toFixed(0)} Mbit/s; rtt ${rttNym[r]!.toFixed(2)} / ${rttWg[r]!.toFixed(2)} ms; connect ${connectMs[r]} ms`);
+    };
+    for (let r = 0; r < rounds; r++) {
+      if (r % 2 === 0) { await runNym(); await runWg(); } else { await runWg(); await runNym(); }
+      console.log(`round ${r + 1} (${r % 2 === 0 ? 'nym-vpnd first' : 'wireguard-go first'}): up ${nym.up[r]!.toFixed(0)} / ${wg.up[r]!.toFixed(0)} Mbit/s, down ${nym.down[r]!.toFixed(0)} / ${wg.down[r]!.toFixed(0)}, udp ${nym.udp[r]!.toFixed(0)} / ${wg.udp[r]!.toFixed(0)} (loss ${nym.udpLoss[r]!.toFixed(1)} / ${wg.udpLoss[r]!.toFixed(1)} %), cpu s/Gbit ${nym.cpuPerGbit[r]!.toFixed(2)} / ${wg.cpuPerGbit[r]!.toFixed(2)}, rtt idle ${nym.rttIdleMed[r]!.toFixed(2)} / ${wg.rttIdleMed[r]!.toFixed(2)} ms, under load ${nym.rttLoadMed[r]!.toFixed(2)} / ${wg.rttLoadMed[r]!.toFixed(2)} ms`);
     }
   } finally {
     if (profile) await lab.stopDaemon('SIGINT');
     await lab.destroy();
   }
-  const ratios = nym.map((n, i) => n / wg[i]!);
-  console.log(`two-hop throughput nym-vpnd ${median(nym).toFixed(0)} Mbit/s, wireguard-go ${median(wg).toFixed(0)} Mbit/s (medians of ${rounds} rounds)`);
-  console.log(`two-hop throughput ratio (nym-vpnd / wireguard-go): ${median(ratios).toFixed(2)}`);
-  console.log(`two-hop latency ratio (ping RTT nym-vpnd / wireguard-go): ${(median(rttNym) / median(rttWg)).toFixed(2)} (${median(rttNym).toFixed(2)} ms / ${median(rttWg).toFixed(2)} ms)`);
+  const paired = (a: number[], b: number[]) => a.map((x, i) => x / b[i]!);
+  const label = pin ? ' [router-class: each side pinned to one core]' : '';
+  console.log(`\nnym-vpnd / wireguard-go, ${rounds} rounds, ${seconds} s runs${label}:`);
+  console.log(`two-hop throughput ratio (nym-vpnd / wireguard-go): ${spread(paired(nym.up, wg.up))} (upload; medians ${median(nym.up).toFixed(0)} / ${median(wg.up).toFixed(0)} Mbit/s)`);
+  console.log(`two-hop download throughput ratio (nym-vpnd / wireguard-go): ${spread(paired(nym.down, wg.down))} (medians ${median(nym.down).toFixed(0)} / ${median(wg.down).toFixed(0)} Mbit/s)`);
+  console.log(`two-hop UDP received ratio at ${udpMbps} Mbit/s offered (nym-vpnd / wireguard-go): ${spread(paired(nym.udp, wg.udp))} (loss ${median(nym.udpLoss).toFixed(1)} % / ${median(wg.udpLoss).toFixed(1)} %)`);
+  console.log(`two-hop cpu per Gbit ratio (nym-vpnd / wireguard-go): ${spread(paired(nym.cpuPerGbit, wg.cpuPerGbit))} (${median(nym.cpuPerGbit).toFixed(2)} / ${median(wg.cpuPerGbit).toFixed(2)} CPU s per Gbit)`);
+  console.log(`two-hop latency under load ratio: ${spread(paired(nym.rttLoadMed, wg.rttLoadMed))} (median RTT under load ${median(nym.rttLoadMed).toFixed(2)} / ${median(wg.rttLoadMed).toFixed(2)} ms)`);
+  console.log(`two-hop RTT idle min/median: nym-vpnd ${median(nym.rttIdleMin).toFixed(2)}/${median(nym.rttIdleMed).toFixed(2)} ms, wireguard-go ${median(wg.rttIdleMin).toFixed(2)}/${median(wg.rttIdleMed).toFixed(2)} ms`);
   console.log(`connect time (call → first packet through): ${median(connectMs).toFixed(0)} ms`);
-  console.log(`daemon RSS MB idle/load: ${idle.toFixed(0)}/${load.toFixed(0)}`);
+  console.log(`daemon RSS MB idle/load: ${idleRss.toFixed(0)}/${loadRss.toFixed(0)}`);
+  console.log(`steal time during the run: ${stealPercent(stat0, cpuTimes()).toFixed(1)} %`);
   if (profile) summariseProfile(profDir);
 }
 

@@ -7,14 +7,17 @@ import { existsSync, mkdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { BusProcess, repoRoot, waitFor } from '../helpers/bus.js';
 import { UbusClient } from '../../src/ubus/client.js';
+import { DAEMON_NODE_FLAGS } from '../../tools/lab/router.js';
 import { readCalls, serviceCalls, type ServiceCall } from './procd-model.js';
 import { SHELLS, SHIM_DIR, ScratchRoot, runShell, syntaxError, upstreamUbus, type Shell } from './sh.js';
 
 const INIT = join(repoRoot, 'files/etc/init.d/nym-vpn');
 const RC_COMMON = join(SHIM_DIR, 'rc.common');
 
+// The same node flags as the lab gives the daemon (tools/lab/router.ts), so that benchmarks measure what a
+// router runs.
 const DAEMON_INSTANCE = {
-  command: ['/usr/bin/node', '/usr/lib/nym-vpn/dist/src/daemon/main.js'],
+  command: ['/usr/bin/node', ...DAEMON_NODE_FLAGS, '/usr/lib/nym-vpn/dist/src/daemon/main.js'],
   respawn: ['3600', '5', '5'],
   stdout: true,
   stderr: true,

@@ -24,6 +24,8 @@ export interface Baseline {
   /** Interface names of the two tunnels on the router. */
   wgE: string;
   wgX: string;
+  /** The two wireguard-go processes (for CPU accounting). */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export async function startBaselineTwoHop(lab: NymLab, opts: BaselineOptions = {
     exit,
     wgE: wgE.name,
     wgX: wgX.name,
+    pids: () => [wgE.pid, wgX.pid].filter((p): p is number => p !== undefined),
     stop: async () => {
       if (stopped) return;
       stopped = true;

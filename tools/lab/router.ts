@@ -64,8 +64,11 @@ export interface DaemonStartOptions {
 }
 
 /** A node program of ours in the router namespace, its output appended to a log file (and mirrored if asked). */
-function startNode(ns: Netns, script: string, args: readonly string[], log: WriteStream, label: string, mirror: boolean, env?: NodeJS.ProcessEnv): ChildProcess {
-  const child = ns.spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+/** The node flags files/etc/init.d/nym-vpn gives nym-vpnd on a router (a packaging test holds them equal). */
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1'];
+
+function startNode(ns: Netns, script: string, args: readonly string[], log: WriteStream, label: string, mirror: boolean, env?: NodeJS.ProcessEnv, nodeFlags: readonly string[] = []): ChildProcess {
+  const child = ns.spawn(process.execPath, [...nodeFlags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
   const onData = (d: Buffer) => {
     log.write(d);
     if (mirror) process.stderr.write(d.toString().replace(/^(?=.)/gm, `[${label}] `));
@@ -164,7 +167,7 @@ export class RouterProcesses {
     if (this.daemonRunning) throw new Error('nym-vpnd is already running');
     const args = ['--socket', this.socket, '--root', this.files.paths.root, ...(opts.args ?? [])];
     this.daemonLog.write(`--- nym-vpnd ${args.join(' ')} (${new Date().toISOString()})\n`);
-    this.daemon = startNode(this.ns, DAEMON_JS, args, this.daemonLog, 'nym-vpnd', this.mirror, opts.env);
+    this.daemon = startNode(this.ns, DAEMON_JS, args, this.daemonLog, 'nym-vpnd', this.mirror, opts.env, DAEMON_NODE_FLAGS);
     if (opts.waitRegistered ?? true) await this.waitDaemonRegistered();
   }
 
