@@ -9,6 +9,7 @@ import { clientMac, verifyClientMac } from '../../../src/authenticator/client-ma
 import type { IpPair } from '../../../src/authenticator/ip-pair.js';
 import { decodeRequest, encodeResponse, type AuthenticatorResponse, type BandwidthCredential } from '../../../src/authenticator/messages-v6.js';
 import type { TicketType } from '../../../src/zk-nym/ticket-type.js';
+import { credentialBincode, readCredentialBincode } from '../../../src/ecash/credential-spending-data.js';
 import { publicKeyFromPrivate } from '../../../src/wireguard/keys.js';
 
 export interface LabAuthenticatorOptions {
@@ -17,8 +18,8 @@ export interface LabAuthenticatorOptions {
   wgPort: number;
   /** The next free private IP pair. */
   allocate: () => IpPair;
-  /** Reads one serde-bincode CredentialSpendingData from a Final or TopUp message. */
-  readCredential: (r: BincodeReader) => Uint8Array;
+  /** Reads one serde-bincode CredentialSpendingData from a Final or TopUp message (default: the real layout). */
+  readCredential?: (r: BincodeReader) => Uint8Array;
   /** Judges a claim: true accepts it. Default: any. */
   acceptClaim?: (claim: { credential: BandwidthCredential; ticketType: TicketType } | undefined) => boolean;
   upgradeMode?: boolean;
@@ -52,7 +53,7 @@ export class LabAuthenticator {
   handle(message: Uint8Array): Uint8Array | undefined {
     let req;
     try {
-      req = decodeRequest(message, this.o.readCredential);
+      req = decodeRequest(message, this.o.readCredential ?? ((r) => credentialBincode(readCredentialBincode(r))));
     } catch (e) {
       this.journal.push(`unreadable: ${(e as Error).message}`);
       return undefined;
