@@ -62,9 +62,10 @@ export class AccountSync {
 
   /** The state as known now (no network). */
   async state(): Promise<AccountState> {
-    const stored = await this.p.store.isStored().catch(() => false);
-    const id = stored ? await this.p.store.accountId().catch(() => undefined) : undefined;
-    const deviceId = stored ? await this.p.store.deviceId().catch(() => undefined) : undefined;
+    // A store that cannot be read (a planted link, a damaged file) is an error the owner must see, not "no account".
+    const stored = await this.p.store.isStored();
+    const id = stored ? await this.p.store.accountId() : undefined;
+    const deviceId = stored ? await this.p.store.deviceId() : undefined;
     const tickets = { ...noTickets(), ...(await this.p.tickets?.().catch(() => ({})) ?? {}) };
     const base = { stored, ...(id ? { id } : {}), ...(deviceId ? { deviceId } : {}), ...(stored ? this.last : {}) };
     return { ...base, readyToConnect: readiness(base), tickets };
@@ -93,7 +94,8 @@ export class AccountSync {
    */
   async keepSynced(sleep: (ms: number, signal: AbortSignal) => Promise<void>, signal: AbortSignal, intervalMs = ACCOUNT_UPDATE_INTERVAL_MS): Promise<void> {
     while (!signal.aborted) {
-      if (await this.p.store.isStored().catch(() => false)) await this.sync();
+      // One bad round (an unreadable store) is logged; the next round tries again.
+      if (await this.p.store.isStored().catch(() => false)) await this.sync().catch((e: Error) => this.p.log.warn(`account sync: ${e.message}`));
       await sleep(intervalMs, signal);
     }
   }

@@ -69,7 +69,9 @@ export class BusProcess {
     const ok = await waitFor(async () => {
       const c = await UbusClient.connect({ socket: this.socket, reconnect: false });
       try { return (await c.lookup('nym-vpn')).length === 1; } finally { c.close(); }
-    }, 10000);
+      // Generous: a file's tests start their daemons all at once, and with always_on each puts its kill switch
+      // up (several nft runs) before registering; on two busy cores that takes more than 10 s.
+    }, 30000);
     if (!ok) throw new Error(`nym-vpnd did not register: ${log}`);
     return d;
   }
