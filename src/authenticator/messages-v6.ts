@@ -9,7 +9,7 @@
 // human-readable in bincode, as their 4/16 octets; u16/u64 as varints, i64 zigzag then varint; Option as 0/1
 // then the value; Box<T> as T. TicketType's variants in declaration order: V1MixnetEntry, V1MixnetExit,
 // V1WireguardEntry, V1WireguardExit.
-import { BincodeError, BincodeReader, BincodeWriter } from '../codec/bincode.js';
+import { BincodeReader, BincodeWriter, withBincodeErrors } from '../codec/bincode.js';
 import type { TicketType } from '../zk-nym/ticket-type.js';
 import { AUTHENTICATOR_V6, SERVICE_PROVIDER_AUTHENTICATOR } from './version.js';
 import type { IpPair } from './ip-pair.js';
@@ -252,10 +252,5 @@ export function decodeResponse(bytes: Uint8Array): AuthenticatorResponse {
 }
 
 function wrap<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof BincodeError) throw new AuthenticatorCodecError(e.message);
-    throw e;
-  }
+  return withBincodeErrors(f, (m) => new AuthenticatorCodecError(m));
 }

@@ -238,3 +238,13 @@ function fromBigEndian(b: Uint8Array): bigint {
   for (const x of b) v = (v << 8n) | BigInt(x);
   return v;
 }
+
+/** Runs a decoder, turning a BincodeError into the caller's own error type (one per message family). */
+export function withBincodeErrors<T>(f: () => T, toError: (message: string) => Error): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof BincodeError) throw toError(e.message);
+    throw e;
+  }
+}

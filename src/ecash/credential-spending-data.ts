@@ -14,7 +14,7 @@
 // CREDENTIAL_BYTES decodes by these rules to exactly its 1,157 payment bytes with every point on its curve
 // (test/ecash/credential-spending-data.test.ts). Pure: no I/O; points checked with @noble/curves.
 import { bls12_381 } from '@noble/curves/bls12-381.js';
-import { BincodeError, BincodeReader, BincodeWriter } from '../codec/bincode.js';
+import { BincodeReader, BincodeWriter, withBincodeErrors } from '../codec/bincode.js';
 
 export class CredentialFormatError extends Error {
   override name = 'CredentialFormatError';
@@ -270,10 +270,5 @@ export function readCredentialBincode(r: BincodeReader): CredentialSpendingData 
 }
 
 function wrap<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof BincodeError) throw new CredentialFormatError(e.message);
-    throw e;
-  }
+  return withBincodeErrors(f, (m) => new CredentialFormatError(m));
 }
