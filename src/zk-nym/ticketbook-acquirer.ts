@@ -1,0 +1,102 @@
+// Getting ticketbooks when they run low, as upstream's account controller does it (nymtech/nym-vpn-client
+// nym-vpn-account-controller/src/commands/request_zknym.rs, ticketbooks.rs): for every ticket type at or
+// below 30 tickets left (never v1-mixnet-exit), in parallel: build the withdrawal request (upstream's WASM, in
+// a worker), POST it to nym-vpn-api, poll it every 5 s for up to 60 s, and once it is active unblind the
+// shares with the issuers' partial verification keys (their epoch must be the shares' epoch), store the
+// ticketbook, and only then confirm the download (DELETE), so that a crash before storing leaves the API
+// holding it. Each type succeeds or fails on its own; failures come back named, nothing is stored half.
+import type { AccountKey } from '../account/account-key.js';
+import type { DeviceKeys } from '../account/device-keys.js';
+import type { VpnApiClient } from '../vpn-api/client.js';
+import type { ZkNym } from '../vpn-api/responses.js';
+import { IssuanceSession } from './issuance.js';
+import { ecashToday, ticketTypesRunningLow } from './ticket-policy.js';
+import { TICKETBOOK_SIZE, type TicketType } from './ticket-type.js';
+import type { TicketbookStore } from './ticketbook-store.js';
+
+export const ZK_NYM_POLL_INTERVAL_MS = 5_000;
+export const ZK_NYM_POLL_TIMEOUT_MS = 60_000;
+
+export interface AcquirerPorts {
+  store: TicketbookStore;
+  client: () => VpnApiClient;
+  account: AccountKey;
+  device: DeviceKeys;
+  now: () => number;
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  log: { info(m: string): void; warn(m: string): void };
+  /** Upstream's 5 s and 60 s; tests shorten them. */
+  pollIntervalMs?: number;
+  pollTimeoutMs?: number;
+  /** The issuance code (default: upstream's WASM in a worker). */
+  startIssuance?: (type: TicketType) => Promise<Pick<IssuanceSession, 'request' | 'unblind' | 'close'>>;
+}
+
+export type AcquireOutcome = { type: TicketType; ok: true; ticketbookId: string } | { type: TicketType; ok: false; error: string };
+
+/** The shares' envelope as nym-vpn-api returns it (snake_case), checked field by field. */
+function sharesOf(z: ZkNym): { epochId: number; shares: unknown; masterKey: string } {
+  const b = z.blindedShares as Record<string, unknown> | undefined;
+  if (!b || typeof b !== 'object') throw new Error('the active zk-nym carries no blinded shares');
+  const epochId = b.epoch_id;
+  if (typeof epochId !== 'number' || !Number.isInteger(epochId) || epochId < 0) throw new Error('the shares name no epoch');
+  const mvk = b.master_verification_key as Record<string, unknown> | undefined;
+  if (!mvk || typeof mvk.bs58_encoded_key !== 'string') throw new Error('the shares carry no master verification key');
+  if (!Array.isArray(b.shares) || b.shares.length === 0) throw new Error('the shares list is empty');
+  return { epochId, shares: b.shares, masterKey: mvk.bs58_encoded_key };
+}
+
+export class TicketbookAcquirer {
+  private running: Promise<AcquireOutcome[]> | null = null;
+
+  constructor(private readonly p: AcquirerPorts) {}
+
+  /** Requests what is running low; one round at a time (a call during a round gets that round). */
+  acquire(signal: AbortSignal): Promise<AcquireOutcome[]> {
+    this.running ??= this.round(signal).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async round(signal: AbortSignal): Promise<AcquireOutcome[]> {
+    const { books } = await this.p.store.list();
+    const low = ticketTypesRunningLow(books, ecashToday(this.p.now()));
+    if (low.length === 0) return [];
+    this.p.log.info(`zk-nym: requesting ticketbooks for ${low.join(', ')}`);
+    return Promise.all(low.map((type) => this.one(type, signal).catch((e: Error): AcquireOutcome => {
+      this.p.log.warn(`zk-nym ${type}: ${e.message}`);
+      return { type, ok: false, error: e.message };
+    })));
+  }
+
+  private async one(type: TicketType, signal: AbortSignal): Promise<AcquireOutcome> {
+    const session = await (this.p.startIssuance ?? ((t) => IssuanceSession.start(t)))(type);
+    try {
+      const client = this.p.client();
+      let z = await client.requestZkNym(this.p.account, this.p.device, session.request);
+      const interval = this.p.pollIntervalMs ?? ZK_NYM_POLL_INTERVAL_MS;
+      const limit = this.p.pollTimeoutMs ?? ZK_NYM_POLL_TIMEOUT_MS;
+      let waited = 0;
+      while (z.status === 'pending') {
+        if (waited >= limit) throw new Error(`zk-nym ${z.id} still pending after ${limit / 1000} s`);
+        await this.p.sleep(interval, signal);
+        if (signal.aborted) throw new Error('cancelled');
+        waited += interval;
+        z = await client.zkNym(this.p.account, this.p.device, z.id);
+      }
+      if (z.status !== 'active') throw new Error(`zk-nym ${z.id} ended ${z.status}`);
+      const { epochId, shares, masterKey } = sharesOf(z);
+      const issuers = await client.partialVerificationKeys();
+      if (issuers.epochId !== epochId) throw new Error(`the issuers' keys are for epoch ${issuers.epochId}, the shares for ${epochId}`);
+      const issued = await session.unblind(shares, issuers, { epochId, bs58EncodedKey: masterKey });
+      const id = await this.p.store.add({ type, data: issued.data, revision: issued.revision, expirationDate: session.request.expirationDate, epochId, total: TICKETBOOK_SIZE });
+      // Confirmed only once it is on disk: a crash before leaves the API holding it for the next round.
+      await client.confirmZkNym(this.p.account, this.p.device, z.id).catch((e: Error) => this.p.log.warn(`zk-nym ${z.id} stored but not confirmed: ${e.message}`));
+      this.p.log.info(`zk-nym: ${type} ticketbook stored (${TICKETBOOK_SIZE} tickets, expires ${session.request.expirationDate})`);
+      return { type, ok: true, ticketbookId: id };
+    } finally {
+      await session.close();
+    }
+  }
+}
