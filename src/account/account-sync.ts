@@ -36,6 +36,8 @@ export interface AccountSyncPorts {
   now: () => number;
   log: { info(m: string): void; warn(m: string): void };
   tickets?: () => Promise<Partial<Record<TicketType, number>>>;
+  /** After a sync that found the account ready to connect (the daemon then tops up its ticketbooks). */
+  onReady?: (key: AccountKey, device: Awaited<ReturnType<AccountStore['ensureDeviceKeys']>>) => void;
 }
 
 /** Upstream's ReadyToConnect from what the last sync learnt. */
@@ -131,6 +133,7 @@ export class AccountSync {
         learnt({ ...this.last, account: { ...account, devices } });
       }
       learnt({ ...this.last, device: dev, lastSync: { atMs: this.p.now(), ok: true } });
+      if (generation === this.generation && readiness({ stored: true, ...this.last }) === 'ready') this.p.onReady?.(key, device);
     } catch (e) {
       const why = e instanceof VpnApiError ? e.message : `unexpected: ${(e as Error).message}`;
       this.p.log.warn(`account sync failed: ${why}`);

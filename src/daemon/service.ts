@@ -16,6 +16,13 @@ import { AccountStore, MnemonicError } from '../account/index.js';
 import { AccountSync } from '../account/account-sync.js';
 import { TicketbookStore } from '../zk-nym/ticketbook-store.js';
 import { ecashToday, remainingTickets } from '../zk-nym/ticket-policy.js';
+import { TicketbookAcquirer } from '../zk-nym/ticketbook-acquirer.js';
+import type { AccountKey } from '../account/account-key.js';
+import type { DeviceKeys } from '../account/device-keys.js';
+import type { SocketFactory } from '../http/json-request.js';
+
+/** upstream's ZK_NYM_MAX_FAILS (request_zknym.rs). */
+const ZK_NYM_MAX_FAILS = 10;
 import { VpnApiClient } from '../vpn-api/client.js';
 import { accountReply } from './account-reply.js';
 import type { DaemonPaths } from './paths.js';
@@ -54,6 +61,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
   readonly account: AccountStore;
   readonly accountSync: AccountSync;
   readonly ticketbooks: TicketbookStore;
+  private ownSocket!: () => SocketFactory | undefined;
   private readonly startedAt: number;
 
   constructor(private readonly opts: ServiceOptions<T>) {
@@ -65,7 +73,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
     this.machine = new TunnelStateMachine(clock.wall());
     // The daemon's own TCP (directory, probes) is marked to pass the kill switch unless the tunnel is up,
     // in which case it goes through the tunnel like everything else.
-    const ownSocket = () => (this.machine.state.state === 'connected' ? undefined : (host: string, port: number) => markedConnect({ host, port, mark: NYM_FWMARK }));
+    const ownSocket = this.ownSocket = () => (this.machine.state.state === 'connected' ? undefined : (host: string, port: number) => markedConnect({ host, port, mark: NYM_FWMARK }));
     this.gateways = new GatewayService(() => this.config, opts.paths, opts.log, ownSocket, opts.ports.keys);
     this.account = new AccountStore(opts.paths.stateDir);
     this.ticketbooks = new TicketbookStore(opts.paths.stateDir);
@@ -76,8 +84,29 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
       now: () => clock.wall(),
       log: opts.log,
       tickets: async () => remainingTickets((await this.ticketbooks.list()).books, ecashToday(clock.wall())),
+      onReady: (key, device) => this.topUpTickets(key, device),
     });
     this.connection = new Connection<T>({ ...opts.ports, log: opts.log, config: () => this.config, route: this.gateways }, this.machine);
+  }
+
+  /** Consecutive rounds that got no ticketbook; upstream stops asking after ZK_NYM_MAX_FAILS (10). */
+  private zkNymFails = 0;
+  private zkNymRound: Promise<unknown> | null = null;
+
+  /** Requests ticketbooks for the types running low, one round at a time, in the background. */
+  private topUpTickets(key: AccountKey, device: DeviceKeys): void {
+    if (this.zkNymRound || this.zkNymFails >= ZK_NYM_MAX_FAILS) return;
+    const clock = this.opts.ports.clock;
+    const acquirer = new TicketbookAcquirer({
+      store: this.ticketbooks, account: key, device,
+      client: () => new VpnApiClient({ baseUrl: apiUrlOf(this.config), connect: this.ownSocket }),
+      now: () => clock.wall(), sleep: (ms, signal) => clock.sleep(ms, signal), log: this.opts.log,
+    });
+    this.zkNymRound = acquirer.acquire(new AbortController().signal).then((out) => {
+      if (out.length === 0) return;
+      this.zkNymFails = out.some((o) => o.ok) ? 0 : this.zkNymFails + 1;
+      if (this.zkNymFails >= ZK_NYM_MAX_FAILS) this.opts.log.warn(`zk-nym: ${ZK_NYM_MAX_FAILS} rounds without a ticketbook; not asking again until the account is stored or refreshed`);
+    }, (e: Error) => this.opts.log.warn(`zk-nym: ${e.message}`)).finally(() => { this.zkNymRound = null; });
   }
 
   async status(): Promise<Record<string, unknown>> {
@@ -195,6 +224,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
       this.opts.log.info(`account ${stored.accountId} stored`);
       // What the API said about a previous account no longer holds; ask about this one.
       this.accountSync.reset();
+      this.zkNymFails = 0;
       void this.accountSync.sync().catch((e: Error) => this.opts.log.warn(`account sync: ${e.message}`));
       return { stored: true, id: stored.accountId };
     } catch (e) {
@@ -215,7 +245,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
       account: () => this.accountInfo(),
       account_set: (a) => this.accountSet(a.mnemonic),
       account_forget: async () => { await this.account.forget(); await this.ticketbooks.removeAll(); this.accountSync.reset(); this.opts.log.info('account forgotten'); return { stored: false }; },
-      account_sync: async () => accountReply(await this.accountSync.sync()),
+      account_sync: async () => { this.zkNymFails = 0; return accountReply(await this.accountSync.sync()); },
       network_event: (args) => this.networkEvent(String(args.action)),
       attest: (a) => {
         if (!this.attestation) throw new UbusError(Status.NOT_SUPPORTED, 'no attestation key');
