@@ -146,15 +146,18 @@ export class LabNymGateway {
 
   private authenticate(s: Session, ws: WebSocket, msg: Record<string, unknown>, send: (o: Record<string, unknown>) => void, error: (m: string) => void): void {
     // AuthenticateRequest flattens its content (camelCase) beside requestSignature
-    // (gateway-requests text_request/authenticate.rs); keys and the signature are bs58, bytes base64.
+    // (gateway-requests text_request/authenticate.rs). As nym-client-wasm 1.4.1 sends it: protocolVersion 4,
+    // clientIdentity and requestSignature as JSON byte arrays, addressCiphertext and nonce base64.
     try {
       const protocolVersion = Number(msg.protocolVersion);
-      const identity = String(msg.clientIdentity);
-      const identityBytes = base58.decode(identity);
+      // serde writes nym-crypto's ed25519 keys and signatures in JSON as bs58 strings or byte arrays
+      // depending on the type's serde impl; the lab accepts both and names the identity in bs58.
+      const identityBytes = keyBytes(msg.clientIdentity, 32, 'clientIdentity');
+      const identity = base58.encode(identityBytes);
       const addressCiphertext = base64.decode(String(msg.addressCiphertext));
       const nonce = base64.decode(String(msg.nonce));
       const timestamp = Number(msg.requestUnixTimestamp);
-      const signature = base58.decode(String(msg.requestSignature));
+      const signature = keyBytes(msg.requestSignature, 64, 'requestSignature');
       const key = this.clients.get(identity);
       if (!key) return error('the client is not registered with this gateway');
       const ts = new Uint8Array(8);
@@ -192,6 +195,12 @@ export class LabNymGateway {
     this.journal.push(`mix packet kind ${kind} ${packet.length} bytes`);
     this.o.onMixPacket?.({ kind, packet, clientIdentity: s.identity });
   }
+}
+
+function keyBytes(v: unknown, length: number, name: string): Uint8Array {
+  const bytes = typeof v === 'string' ? base58.decode(v) : byteArray(v);
+  if (!bytes || bytes.length !== length) throw new Error(`${name} is not ${length} bytes`);
+  return bytes;
 }
 
 function byteArray(v: unknown): Uint8Array | undefined {
