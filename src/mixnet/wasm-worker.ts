@@ -1,0 +1,72 @@
+// The worker thread that runs upstream's mixnet client (@nymproject/nym-client-wasm 1.4.1, nymtech/nym
+// wasm/client, built from commit b4046a8969805642) for one registration, then ends with it so the ~4 MB
+// module and its heap are given back. Configured as upstream's two-hop registration wants its mixnet client
+// (no cover traffic, no Poisson delays, no mix hops, replies without mix hops, the gateway pinned to the
+// chosen entry). Never imported by the main thread: it installs browser globals.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { parentPort, workerData } from 'node:worker_threads';
+import { installBrowserGlobals } from './browser-globals.js';
+import type { FromWorker, MixnetWorkerConfig, ToWorker } from './worker-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('wasm-worker.js runs only as a worker thread');
+const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+interface WasmClient {
+  selfAddress(): string;
+  send_anonymous_message(message: Uint8Array, recipient: string, replySurbs: number): Promise<unknown>;
+  free(): void;
+}
+
+async function main(config: MixnetWorkerConfig): Promise<void> {
+  installBrowserGlobals();
+  const require = createRequire(import.meta.url);
+  const jsPath = require.resolve('@nymproject/nym-client-wasm');
+  // A "web" target build: its default export fetches the .wasm by URL; initSync takes the bytes instead.
+  const w = await import(jsPath);
+  w.initSync({ module: readFileSync(jsPath.replace(/nym_client_wasm\.js$/, 'nym_client_wasm_bg.wasm')) });
+
+  // DebugWasm getters return copies: read, change, write back. `disable_mix_hops` is only reachable this way
+  // (the JS override object leaves it false: common/wasm/client-core/src/config/override.rs).
+  const debug = w.no_cover_debug();
+  const traffic = debug.traffic;
+  traffic.disable_mix_hops = true;
+  traffic.disable_main_poisson_packet_distribution = true;
+  debug.traffic = traffic;
+  const surbs = debug.reply_surbs;
+  surbs.surb_mix_hops = 0;
+  debug.reply_surbs = surbs;
+  const stats = debug.stats_reporting;
+  stats.enabled = false;
+  debug.stats_reporting = stats;
+
+  const clientConfig = new w.ClientConfig({ id: 'nym-vpn-registration', nymApi: config.nymApiUrl, debug });
+  const onMessage = (message: unknown) => {
+    if (!(message instanceof Uint8Array)) return;
+    const copy = message.slice();
+    post({ kind: 'received', message: copy }, [copy.buffer as ArrayBuffer]);
+  };
+  let client: WasmClient;
+  try {
+    client = await w.NymClient.newWithConfig(clientConfig, onMessage, { preferredGateway: config.gateway, forceTls: false });
+  } catch (e) {
+    post({ kind: 'failed', message: e instanceof Error ? e.message : String(e) });
+    return;
+  }
+  post({ kind: 'ready', address: client.selfAddress() });
+  port!.on('message', (m: ToWorker) => {
+    if (m.kind === 'stop') {
+      client.free();
+      process.exit(0);
+    }
+    if (m.kind === 'send') {
+      client.send_anonymous_message(m.message, m.recipient, config.replySurbs).then(
+        () => post({ kind: 'sent', id: m.id }),
+        (e: unknown) => post({ kind: 'send-failed', id: m.id, message: e instanceof Error ? e.message : String(e) }),
+      );
+    }
+  });
+}
+
+main(workerData as MixnetWorkerConfig).catch((e: unknown) => post({ kind: 'failed', message: e instanceof Error ? e.message : String(e) }));

@@ -1,0 +1,100 @@
+// The mixnet worker with upstream's own nym-client-wasm 1.4.1 against the lab gateway and lab nym-api.
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { base58 } from '@scure/base';
+import { MixnetChannel, MixnetStartError } from '../../src/mixnet/mixnet-channel.js';
+import { LabNymGateway, type MixPacketFrame } from '../../tools/lab/nym-gateway/gateway-server.js';
+import { startLabNymApi, type LabTopologyGateway } from '../../tools/lab/nym-gateway/nym-api.js';
+
+const node = (nodeId: number, wsPort = 0): LabTopologyGateway => ({
+  nodeId,
+  identityKey: ed25519.getPublicKey(randomBytes(32)),
+  sphinxKey: x25519.getPublicKey(randomBytes(32)),
+  host: '127.0.0.1',
+  wsPort,
+  mixPort: 1789,
+});
+
+async function lab() {
+  const packets: MixPacketFrame[] = [];
+  const packetWaiters: Array<(f: MixPacketFrame) => void> = [];
+  const gateway = new LabNymGateway({ identityPrivate: randomBytes(32), onMixPacket: (f) => { packets.push(f); for (const w of packetWaiters.splice(0)) w(f); } });
+  const wsPort = await gateway.start();
+  const entry = { ...node(7, wsPort), identityKey: gateway.identityKey };
+  const api = await startLabNymApi([entry], [node(101), node(102), node(103)]);
+  const nextPacket = () => new Promise<MixPacketFrame>((resolve) => packetWaiters.push(resolve));
+  return { gateway, api, packets, nextPacket, close: async () => { await gateway.close(); await api.close(); } };
+}
+
+const mb = (n: number) => (n / 1048576).toFixed(1);
+
+test.serial('the official WASM client, in its worker, completes the registration handshake with the lab gateway; RSS is given back when the worker ends', async (t) => {
+  const l = await lab();
+  t.teardown(l.close);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+  const registered = new Promise<void>((resolve) => {
+    const check = setInterval(() => { if (l.gateway.journal.some((j) => j.startsWith('registered '))) { clearInterval(check); resolve(); } }, 10);
+  });
+  const started = MixnetChannel.start({ nymApiUrl: l.api.url, gateway: base58.encode(l.gateway.identityKey), startTimeoutMs: 20_000 }, new AbortController().signal)
+    .then((c) => ({ ok: true as const, c }), (e: Error) => ({ ok: false as const, e }));
+  await registered;
+  const withClient = process.memoryUsage().rss;
+  const outcome = await started;
+  if (outcome.ok) await outcome.c.close();
+  clearInterval(sampler);
+  // Let the terminated worker's isolate be torn down, then measure.
+  await new Promise((r) => setImmediate(r));
+  gc?.();
+  const after = process.memoryUsage().rss;
+  t.log(`rss before ${mb(before)} MiB, with the mixnet worker ${mb(withClient)} MiB (peak ${mb(peak)}), after it ended ${mb(after)} MiB`);
+  t.log(`client start: ${outcome.ok ? `connected as ${outcome.c.address}` : outcome.e.message}`);
+  t.log(`nym-api requests: ${l.api.requests.join(', ')}`);
+  t.log(`gateway: ${l.gateway.journal.join(', ')}`);
+  t.true(l.gateway.journal.includes('text supportedProtocol'));
+  t.is(l.gateway.clients.size, 1, 'one client finished the handshake (its signature verified, the shared key derived)');
+  t.true(l.api.requests.some((r) => r.startsWith('GET /v2/unstable/nym-nodes/skimmed/entry-gateways')));
+  t.true(peak > before, 'the worker with the WASM module costs memory while it runs');
+  t.true(after < peak, 'and the memory is given back once the worker ended');
+  if (!outcome.ok) t.true(outcome.e instanceof MixnetStartError);
+});
+
+test.serial('a message sent through the channel reaches the lab gateway as one encrypted ForwardSphinx frame the gateway decrypts', async (t) => {
+  const l = await lab();
+  t.teardown(l.close);
+  const channel = await MixnetChannel.start({ nymApiUrl: l.api.url, gateway: base58.encode(l.gateway.identityKey), startTimeoutMs: 20_000 }, new AbortController().signal);
+  t.teardown(() => channel.close());
+  t.regex(channel.address, /^[1-9A-HJ-NP-Za-km-z]+\.[1-9A-HJ-NP-Za-km-z]+@[1-9A-HJ-NP-Za-km-z]+$/);
+  t.true(channel.address.endsWith(`@${base58.encode(l.gateway.identityKey)}`), 'the client is pinned to the lab entry gateway');
+  const arrived = l.nextPacket();
+  // The authenticator's address at the entry gateway (the lab's own client keys stand in for it).
+  const authenticator = `${base58.encode(ed25519.getPublicKey(randomBytes(32)))}.${base58.encode(x25519.getPublicKey(randomBytes(32)))}@${base58.encode(l.gateway.identityKey)}`;
+  await channel.send(authenticator, new TextEncoder().encode('initial request'), new AbortController().signal);
+  const frame = await arrived;
+  t.log(`first mix packet: kind ${frame.kind}, ${frame.packet.length} bytes, first bytes ${Buffer.from(frame.packet.subarray(0, 8)).toString('hex')}`);
+  t.true(frame.kind === 1 || frame.kind === 2);
+  t.is(frame.clientIdentity, channel.address.split('.')[0]);
+});
+
+test.serial('a start aborted before the client connects ends the worker with a MixnetStartError', async (t) => {
+  const l = await lab();
+  t.teardown(l.close);
+  const ac = new AbortController();
+  const started = MixnetChannel.start({ nymApiUrl: l.api.url, gateway: base58.encode(l.gateway.identityKey) }, ac.signal);
+  ac.abort();
+  const e = await t.throwsAsync(started);
+  t.true(e instanceof MixnetStartError);
+  t.regex(e!.message, /aborted/);
+});
+
+test.serial('a nym-api that does not answer the topology gives a MixnetStartError naming the failure', async (t) => {
+  const api = await startLabNymApi([], []);
+  t.teardown(api.close);
+  const e = await t.throwsAsync(MixnetChannel.start({ nymApiUrl: api.url, gateway: base58.encode(ed25519.getPublicKey(randomBytes(32))), startTimeoutMs: 20_000 }, new AbortController().signal));
+  t.true(e instanceof MixnetStartError);
+  t.regex(e!.message, /failed to start/);
+});
