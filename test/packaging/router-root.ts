@@ -98,6 +98,8 @@ export class RouterRoot {
       mkdirSync(join(dir, d), { recursive: true });
     }
     chmodSync(join(dir, 'tmp'), 0o1777);
+    // Scripts write to /dev/null; apk binds the host's /dev over it for its scripts, opkg on a router has it.
+    execFileSync('mknod', ['-m', '666', join(dir, 'dev/null'), 'c', '1', '3']);
     // busybox and its applets (sh, grep, sed, ln, ...), as on OpenWrt.
     const busybox = execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim();
     copyInto(dir, busybox, 'bin/busybox');
