@@ -62,8 +62,9 @@ if (why) {
     t.regex(dump, /^ {2}version: \d+\.\d+\.\d+-r1$/m);
     t.regex(dump, /^ {2}arch: x86_64$/m);
     t.regex(dump, /^ {2}depends: # 4 items\n {4}- ip-full\n {4}- kmod-tun\n {4}- libc\n {4}- node$/m);
-    for (const s of ['post-install', 'post-upgrade', 'pre-deinstall']) t.regex(dump, new RegExp(`^ {2}${s}: \\|$`, 'm'), s);
-    t.notRegex(dump, /pre-upgrade|post-deinstall/);
+    // No preinst in openwrt/Makefile, so neither pre-install nor pre-upgrade; postrm is post-deinstall.
+    for (const s of ['post-install', 'post-upgrade', 'pre-deinstall', 'post-deinstall']) t.regex(dump, new RegExp(`^ {2}${s}: \\|$`, 'm'), s);
+    t.notRegex(dump, /^ {2}pre-(install|upgrade):/m);
     const luci = execFileSync(APK, ['adbdump', built!.release1[3]!], { encoding: 'utf8' });
     t.regex(luci, /^ {2}arch: noarch$/m);
     t.regex(luci, /^ {4}- nym-vpn$/m);
