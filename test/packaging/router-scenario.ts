@@ -3,8 +3,8 @@
 // Packages are built once per test file into a temporary folder: release 1, and release 2 as the
 // "newer build" for the upgrade.
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { repoRoot } from '../helpers/bus.js';
@@ -16,14 +16,44 @@ export const VERSION = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 
 
 export interface Built { dir: string; release1: string[]; release2: string[] }
 
-/** `scripts/package.sh` twice (releases 1 and 2) into one temporary folder; the printed file names. */
+/** path, size and mtime of every file under the inputs: a new build (make build) or edit changes it. */
+function inputsDigest(): string {
+  const h = createHash('sha256');
+  const walk = (p: string) => {
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st) return;
+    if (st.isDirectory()) { for (const n of readdirSync(p).sort()) walk(join(p, n)); return; }
+    h.update(`${p} ${st.size} ${st.mtimeMs}\n`);
+  };
+  for (const p of ['scripts/package.sh', 'openwrt', 'files', 'luci-app', 'package.json', 'package-lock.json', 'ubus-schema', 'dist/src', 'build/Release/nym_vpn_native.node']) walk(join(repoRoot, p));
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * `scripts/package.sh` twice (releases 1 and 2): the printed file names. The three install tests need
+ * the same packages, so they are built once per checkout state into build/test-packages/<digest>
+ * (written to a temporary folder and renamed into place, so that test files running at the same
+ * time never see half a set).
+ */
 export function buildPackages(): Built {
-  const dir = mkdtempSync(join(tmpdir(), 'nym-pkgs-'));
-  const build = (release: string) => execFileSync('bash', [join(repoRoot, 'scripts/package.sh')], {
-    env: { ...process.env, NYM_PACKAGE_OUT: dir, SOURCE_DATE_EPOCH: String(EPOCH), NYM_PACKAGE_RELEASE: release },
-    encoding: 'utf8', timeout: 300_000,
-  }).trim().split('\n');
-  return { dir, release1: build('1'), release2: build('2') };
+  const cache = join(repoRoot, 'build/test-packages');
+  const dir = join(cache, inputsDigest());
+  const names = (release: string) => [`nym-vpn_${VERSION}-${release}_x86_64.ipk`, `nym-vpn-${VERSION}-r${release}.apk`,
+    `luci-app-nym-vpn_${VERSION}-${release}_all.ipk`, `luci-app-nym-vpn-${VERSION}-r${release}.apk`].map((n) => join(dir, n));
+  if (!existsSync(dir)) {
+    mkdirSync(cache, { recursive: true });
+    const work = mkdtempSync(join(cache, 'work-'));
+    const build = (release: string) => execFileSync('bash', [join(repoRoot, 'scripts/package.sh')], {
+      env: { ...process.env, NYM_PACKAGE_OUT: work, SOURCE_DATE_EPOCH: String(EPOCH), NYM_PACKAGE_RELEASE: release },
+      encoding: 'utf8', timeout: 300_000,
+    });
+    build('1');
+    build('2');
+    // Older sets are of no use any more.
+    for (const n of readdirSync(cache)) if (!n.startsWith('work-')) rmSync(join(cache, n), { recursive: true, force: true });
+    try { renameSync(work, dir); } catch { rmSync(work, { recursive: true, force: true }); }
+  }
+  return { dir, release1: names('1'), release2: names('2') };
 }
 
 /** The data of an .ipk: path -> entry (the same staged tree as the .apk's, so the expected layout of both). */
@@ -143,6 +173,5 @@ export async function lifeOnARouter(t: ExecutionContext, fw: 'fw4' | 'fw3', make
   }
 }
 
-export function removeBuilt(built: Built | undefined): void {
-  if (built) rmSync(built.dir, { recursive: true, force: true });
-}
+/** Kept for the next test file (build/test-packages is a cache); nothing to remove. */
+export function removeBuilt(_built: Built | undefined): void {}
