@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_pkgs=(wireguard-go wireguard-tools nftables iptables iproute2 iperf3 dnsmasq-base tcpdump
-          iputils-ping procps curl python3 make g++ libjson-c-dev busybox chromium)
+          iputils-ping procps curl python3 make g++ libjson-c-dev busybox chromium
+          musl-tools)  # musl-tools: test/packaging/musl-addon.test.ts builds the addon against musl
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -36,3 +37,9 @@ for a in "${addons[@]}"; do
     break
   fi
 done
+
+# apk-tools 3 (OpenWrt 25.12's package manager) for `make package`'s .apk and the install tests, built
+# once into build/apk-tools from ../shared/apk-tools when that is beside the checkout.
+if [ -f ../shared/apk-tools/build.sh ] && [ ! -x build/apk-tools/bin/apk ]; then
+  bash ../shared/apk-tools/build.sh build/apk-tools >/dev/null
+fi

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# nym-vpn's opkg packages (`make package`), and the file layout the OpenWrt SDK build installs.
+# nym-vpn's packages, .ipk (opkg) and .apk (apk-tools 3), for `make package`; and the file layout the
+# OpenWrt SDK build installs.
 #
 #   scripts/package.sh [build]              from this built checkout (make build first):
-#       dist/packages/nym-vpn_<version>-<release>_<arch>.ipk       daemon, CLI, init script, config
+#       dist/packages/nym-vpn_<version>-<release>_<arch>.ipk       daemon, CLI, init script, config (opkg, 24.10)
+#       dist/packages/nym-vpn-<version>-r<release>.apk             the same for apk-tools 3 (25.12 and later)
 #       dist/packages/luci-app-nym-vpn_<version>-<release>_all.ipk luci-app/htdocs -> /www, root -> /
+#       dist/packages/luci-app-nym-vpn-<version>-r<release>.apk
 #   scripts/package.sh stage-data SRC DEST  nym-vpn's files from the built tree SRC into DEST
 #   scripts/package.sh stage-luci SRC DEST  luci-app-nym-vpn's files from SRC/luci-app into DEST
 #
@@ -15,7 +18,8 @@
 #
 # Environment: PKG_ARCH (default on x86_64 machines: x86_64, OpenWrt's name for it; elsewhere set it
 # to the target's package architecture, e.g. aarch64_cortex-a53), SOURCE_DATE_EPOCH (default: the
-# last commit's time), NYM_PACKAGE_OUT (default: dist/packages).
+# last commit's time), NYM_PACKAGE_OUT (default: dist/packages), APK (apk-tools 3; default: built
+# once from ../shared/apk-tools into build/apk-tools), NYM_PACKAGE_RELEASE (see build).
 set -euo pipefail
 umask 022
 export LC_ALL=C
@@ -224,72 +228,130 @@ uci_defaults_of() {
 	(cd "$1/etc/uci-defaults" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ')
 }
 
-# postinst: in an image being built (IPKG_INSTROOT set) only enable the service (its uci-defaults
-# run at first boot); on a running router apply the uci-defaults, enable and start a new install,
-# and restart an upgraded service that is enabled. Arguments: START STOP UCI_DEFAULTS...
-nym_vpn_postinst() {
-	local start=$1 stop=$2
-	shift 2
-	cat <<EOF
-#!/bin/sh
-# nym-vpn postinst: enabled in an image being built; enabled and started on a running router
-# (an upgrade restarts it when enabled, so that the new code runs).
-[ "\${IPKG_NO_SCRIPT}" = "1" ] && exit 0
-root="\${IPKG_INSTROOT}"
-[ -d "\$root/etc/nym-vpn" ] && chmod 0700 "\$root/etc/nym-vpn"
-if [ -n "\$root" ]; then
-	mkdir -p "\$root/etc/rc.d"
-	ln -sf ../init.d/nym-vpn "\$root/etc/rc.d/S${start}nym-vpn"
-	ln -sf ../init.d/nym-vpn "\$root/etc/rc.d/K${stop}nym-vpn"
-	exit 0
-fi
-for f in $*; do
-	[ -f "/etc/uci-defaults/\$f" ] && ( cd /etc/uci-defaults && . "./\$f" ) && rm -f "/etc/uci-defaults/\$f"
-done
-if [ "\${PKG_UPGRADE}" = "1" ]; then
-	/etc/init.d/nym-vpn enabled && /etc/init.d/nym-vpn restart
-else
-	/etc/init.d/nym-vpn enable
-	/etc/init.d/nym-vpn start
-fi
-exit 0
-EOF
+# The maintainer scripts OpenWrt's include/package-pack.mk generates (openwrt/openwrt 004b949): a
+# generic part that calls base-files' default_postinst / default_prerm (/lib/functions.sh on every
+# OpenWrt: uci-defaults, enable + start on a running router, enable in an image; stop, and disable
+# unless upgrading), plus the package's own Package/NAME/postinst and prerm from openwrt/Makefile.
+# Written here the same way for both formats, so that `make package` and the SDK ship the same scripts.
+
+# The body of `define Package/NAME/SCRIPT` with make's `$$` turned back into `$` (what the SDK writes).
+mk_script() {
+	mk_define "$1" "Package/$2/$3" | sed 's/\$\$/$/g'
 }
 
-# prerm: on a running router stop the daemon (it takes its routes and firewall rules down); on
-# removal, not on an upgrade (opkg says "upgrade VERSION"), drop it from boot and take the fw3
-# include out of /etc/config/firewall, as openwrt/Makefile's prerm does.
-nym_vpn_prerm() {
-	cat <<'EOF'
-#!/bin/sh
-# nym-vpn prerm: stops the daemon on a running router; on removal also drops it from boot and
-# takes its include out of the fw3 firewall config.
-[ -n "${IPKG_INSTROOT}" ] && exit 0
-/etc/init.d/nym-vpn stop
-if [ "$1" != "upgrade" ] && [ "${PKG_UPGRADE}" != "1" ]; then
-	/etc/init.d/nym-vpn disable
-	uci -q delete firewall.nym_vpn && uci -q commit firewall
-fi
-exit 0
-EOF
+# .ipk (opkg): CONTROL/postinst and prerm call the defaults; postinst-pkg / prerm-pkg, installed by
+# opkg beside them in /usr/lib/opkg/info/, are sourced by the defaults.
+ipk_scripts() {
+	local mk=$1 name=$2 ctl=$3 s
+	printf '%s\n' '#!/bin/sh' '[ "${IPKG_NO_SCRIPT}" = "1" ] && exit 0' '[ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0' \
+		'. ${IPKG_INSTROOT}/lib/functions.sh' 'default_postinst $0 $@' > "$ctl/postinst"
+	printf '%s\n' '#!/bin/sh' '[ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0' \
+		'. ${IPKG_INSTROOT}/lib/functions.sh' 'default_prerm $0 $@' > "$ctl/prerm"
+	chmod 0755 "$ctl/postinst" "$ctl/prerm"
+	for s in postinst prerm; do
+		if [ -n "$(mk_script "$mk" "$name" "$s")" ]; then
+			mk_script "$mk" "$name" "$s" > "$ctl/$s-pkg"
+			chmod 0755 "$ctl/$s-pkg"
+		fi
+	done
+	if [ -n "$(mk_script "$mk" "$name" postrm)" ]; then
+		mk_script "$mk" "$name" postrm > "$ctl/postrm"
+		chmod 0755 "$ctl/postrm"
+	fi
 }
 
-# LuCI's postinst on a running router: apply the app's uci-defaults, drop LuCI's caches, and have
-# rpcd read the new ACL. In an image, uci-defaults run at first boot anyway.
-luci_postinst() {
-	cat <<EOF
-#!/bin/sh
-# luci-app-nym-vpn postinst: on a running router, apply its uci-defaults and refresh LuCI and rpcd.
-[ "\${IPKG_NO_SCRIPT}" = "1" ] && exit 0
-[ -n "\${IPKG_INSTROOT}" ] && exit 0
-for f in $1; do
-	[ -f "/etc/uci-defaults/\$f" ] && ( . "/etc/uci-defaults/\$f" ) && rm -f "/etc/uci-defaults/\$f"
-done
-rm -f /tmp/luci-indexcache*
-rm -rf /tmp/luci-modulecache
-[ -x /etc/init.d/rpcd ] && /etc/init.d/rpcd reload
-exit 0
-EOF
+# .apk (apk-tools 3): the package's own script is appended to the generic one (its #! line dropped);
+# post-upgrade is post-install with PKG_UPGRADE=1. apk runs no pre-deinstall on an upgrade, only on
+# removal, so pre-deinstall (default_prerm: stop, disable) is removal only.
+apk_scripts() {
+	local mk=$1 name=$2 dir=$3
+	{
+		printf '%s\n' '#!/bin/sh' '[ "${IPKG_NO_SCRIPT}" = "1" ] && exit 0' '[ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0' \
+			'. ${IPKG_INSTROOT}/lib/functions.sh' 'export root="${IPKG_INSTROOT}"' "export pkgname=\"$name\"" \
+			add_group_and_user default_postinst
+		mk_script "$mk" "$name" postinst | sed '/^[[:space:]]*#!/d'
+	} > "$dir/post-install"
+	{
+		printf '%s\n' '#!/bin/sh' 'export PKG_UPGRADE=1'
+		sed '/^[[:space:]]*#!/d' "$dir/post-install"
+	} > "$dir/post-upgrade"
+	{
+		printf '%s\n' '#!/bin/sh' '[ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0' '. ${IPKG_INSTROOT}/lib/functions.sh' \
+			'export root="${IPKG_INSTROOT}"' "export pkgname=\"$name\"" default_prerm
+		mk_script "$mk" "$name" prerm | sed '/^[[:space:]]*#!/d'
+	} > "$dir/pre-deinstall"
+	if [ -n "$(mk_script "$mk" "$name" postrm)" ]; then
+		mk_script "$mk" "$name" postrm > "$dir/postrm"
+	fi
+}
+
+# What package-pack.mk adds to an apk's files: /lib/apk/packages/NAME.list (every file and symlink,
+# which default_postinst reads to find uci-defaults and init scripts), NAME.conffiles and
+# NAME.conffiles_static (each conffile with its sha256, how OpenWrt's sysupgrade tells a changed
+# conffile from the packaged one).
+apk_metadata() {
+	local data=$1 name=$2 conffiles=$3 dir f
+	dir=$data/lib/apk/packages
+	install -d -m 0755 "$data/lib" "$data/lib/apk" "$dir"
+	(cd "$data" && find . \( -type f -o -type l \) -printf '/%P\n' | sort) > "$tmp/$name.list"
+	mv "$tmp/$name.list" "$dir/$name.list"
+	if [ -n "$conffiles" ]; then
+		printf '%s\n' "$conffiles" > "$dir/$name.conffiles"
+		: > "$dir/$name.conffiles_static"
+		for f in $conffiles; do
+			[ -f "$data/$f" ] || continue
+			echo "$f $(sha256sum "$data/$f" | cut -d' ' -f1)" >> "$dir/$name.conffiles_static"
+		done
+	fi
+	find "$dir" -type f -exec chmod 0644 {} +
+}
+
+# The apk-tools 3 that `apk mkpkg`s: APK if set, else the one built from ../shared/apk-tools into
+# build/apk-tools (once; later runs find it there).
+apk_tool() {
+	if [ -n "${APK:-}" ]; then
+		echo "$APK"
+		return
+	fi
+	if [ ! -x "$repo/build/apk-tools/bin/apk" ]; then
+		[ -f "$repo/../shared/apk-tools/build.sh" ] || die "no apk-tools 3: set APK, or put ../shared/apk-tools beside the checkout"
+		bash "$repo/../shared/apk-tools/build.sh" "$repo/build/apk-tools" >&2 || die "building apk-tools failed"
+	fi
+	echo "$repo/build/apk-tools/bin/apk"
+}
+
+# apk DATA SCRIPTS_DIR OUT NAME VERSION ARCH DESCRIPTION LICENSE MAINTAINER DEPENDS
+# As package-pack.mk calls it; files owned by root (run as root, or under fakeroot when not).
+apk_pack() {
+	local data=$1 dir=$2 out=$3 apk s
+	local -a scripts=() run=()
+	apk=$(apk_tool)
+	for s in post-install post-upgrade pre-deinstall; do
+		[ -f "$dir/$s" ] && scripts+=(--script "$s:$dir/$s")
+	done
+	[ -f "$dir/postrm" ] && scripts+=(--script "post-deinstall:$dir/postrm")
+	if [ "$(id -u)" != 0 ]; then
+		command -v fakeroot > /dev/null || die "apk mkpkg records file owners: run as root or install fakeroot"
+		run=(fakeroot)
+	fi
+	rm -f "$out"
+	"${run[@]}" "$apk" mkpkg --info "name:$4" --info "version:$5" --info "description:$7" --info "arch:$6" \
+		--info "license:$8" --info "origin:$4" --info "url:" --info "maintainer:$9" \
+		"${scripts[@]}" --info "depends:${10}" --files "$data" --output "$out" >&2 || die "apk mkpkg $4 failed"
+}
+
+# `+node +kmod-tun` -> `libc node kmod-tun`: as for the .ipk, the SDK adds libc to every package
+# that is not a kmod.
+apk_depends() {
+	local out=libc dep
+	for dep in $1; do
+		case "$dep" in
+			@*) continue ;;
+			*:*) die "conditional dependency '$dep' cannot go into a hand-built package" ;;
+		esac
+		out="$out ${dep#+}"
+	done
+	echo "$out"
 }
 
 openwrt_arch() {
@@ -329,14 +391,80 @@ check_addons() {
 	done
 }
 
+# luci.mk's own postinst for every LuCI app (luci feed, luci.mk): on a running router drop LuCI's
+# caches and have rpcd re-read the ACLs. The app's uci-defaults run in default_postinst before it.
+luci_postinst_pkg() {
+	cat <<'EOF'
+#!/bin/sh
+[ -n "${IPKG_INSTROOT}" ] || {
+	rm -f /tmp/luci-indexcache.*
+	rm -rf /tmp/luci-modulecache/
+	killall -HUP rpcd 2>/dev/null
+	exit 0
+}
+EOF
+}
+
+# control FILE lines for the .ipk, as package-pack.mk's Package/NAME/CONTROL.
+ipk_control() {
+	local name=$1 version=$2 depends=$3 license=$4 section=$5 maintainer=$6 arch=$7
+	echo "Package: $name"
+	echo "Version: $version"
+	echo "Depends: $depends"
+	echo "SourceName: $name"
+	echo "License: $license"
+	echo "Section: $section"
+	echo "SourceDateEpoch: $SOURCE_DATE_EPOCH"
+	echo "Maintainer: $maintainer"
+	echo "Architecture: $arch"
+	echo "Installed-Size: 0"
+}
+
+# One package in both formats. DATA is the staged file tree (IDIR); MKFILE holds the package's
+# `define Package/NAME/postinst|prerm` (package-pack.mk's postinst-pkg, prerm-pkg).
+# Prints the two file names.
+both_formats() {
+	local name=$1 version=$2 release=$3 arch=$4 data=$5 mkfile=$6 license=$7 section=$8 maintainer=$9 deps=${10} description=${11} keep=${12}
+	local ctl=$tmp/control-$name adata=$tmp/apk-data-$name adir=$tmp/apk-scripts-$name ipk_file apk_file apk_arch
+	conffiles "$data" "$name" "$keep"
+
+	# .ipk
+	install -d -m 0755 "$ctl"
+	{
+		ipk_control "$name" "$version-$release" "$(control_depends "$deps")" "$license" "$section" "$maintainer" "$arch"
+		printf '%s\n' "$description" | control_description
+	} > "$ctl/control"
+	chmod 0644 "$ctl/control"
+	[ -s "$tmp/conffiles.$name" ] && install -m 0644 "$tmp/conffiles.$name" "$ctl/conffiles"
+	ipk_scripts "$mkfile" "$name" "$ctl"
+	ipk_file=$out/${name}_${version}-${release}_${arch}.ipk
+	ipk "$data" "$ctl" "$ipk_file"
+
+	# .apk: the same files plus /lib/apk/packages/NAME.*; OpenWrt's apk version is VERSION-rRELEASE.
+	cp -a "$data" "$adata"
+	apk_metadata "$adata" "$name" "$(cat "$tmp/conffiles.$name")"
+	install -d "$adir"
+	apk_scripts "$mkfile" "$name" "$adir"
+	apk_arch=$arch
+	[ "$arch" = all ] && apk_arch=noarch
+	apk_file=$out/${name}-${version}-r${release}.apk
+	apk_pack "$adata" "$adir" "$apk_file" "$name" "$version-r$release" "$apk_arch" \
+		"$(printf '%s' "$description" | tr '\n' ' ' | sed 's/  */ /g; s/^ //; s/ $//')" "$license" "$maintainer" \
+		"$(apk_depends "$deps")"
+	echo "$ipk_file"
+	echo "$apk_file"
+}
+
 build() {
-	local version release arch out name mk luci_mk data luci ctl
+	local version release arch name mk luci_mk data luci_mkfile
 	mk=$repo/openwrt/Makefile
 	luci_mk=$repo/openwrt/luci-app-nym-vpn/Makefile
 	version=$("$NODE" -p 'require(process.argv[1]).version' "$repo/package.json")
 	[ "$(mk_value "$mk" PKG_VERSION)" = "$version" ] || die "openwrt/Makefile PKG_VERSION is not package.json's $version"
 	[ "$(mk_value "$luci_mk" PKG_VERSION)" = "$version" ] || die "openwrt/luci-app-nym-vpn/Makefile PKG_VERSION is not package.json's $version"
-	release=$(mk_value "$mk" PKG_RELEASE)
+	# NYM_PACKAGE_RELEASE: another release number, for a newer build of the same version (the tests'
+	# upgrade); the Makefiles' PKG_RELEASE otherwise.
+	release=${NYM_PACKAGE_RELEASE:-$(mk_value "$mk" PKG_RELEASE)}
 	arch=$(openwrt_arch)
 	out=${NYM_PACKAGE_OUT:-$repo/dist/packages}
 	if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
@@ -349,60 +477,27 @@ build() {
 	trap 'rm -rf "$tmp"' EXIT
 	mkdir -p "$out"
 
-	# nym-vpn
 	name=nym-vpn
 	data=$tmp/data-$name
-	ctl=$tmp/control-$name
 	stage_data "$repo" "$data"
-	install -d -m 0755 "$ctl"
-	conffiles "$data" "$name" "$(mk_define "$mk" "Package/$name/conffiles")"
-	{
-		echo "Package: $name"
-		echo "Version: $version-$release"
-		echo "Depends: $(control_depends "$(mk_define "$mk" "Package/$name" | sed -n 's/^[[:space:]]*DEPENDS:=//p')")"
-		echo "SourceName: $name"
-		echo "License: $(mk_value "$mk" PKG_LICENSE)"
-		echo "Section: $(mk_value "$mk" SECTION)"
-		echo "SourceDateEpoch: $SOURCE_DATE_EPOCH"
-		echo "Maintainer: $(mk_value "$mk" PKG_MAINTAINER)"
-		echo "Architecture: $arch"
-		echo "Installed-Size: 0"
-		mk_define "$mk" "Package/$name/description" | control_description
-	} > "$ctl/control"
-	[ -s "$tmp/conffiles.$name" ] && install -m 0644 "$tmp/conffiles.$name" "$ctl/conffiles"
-	# shellcheck disable=SC2046 # the names are plain words
-	nym_vpn_postinst "$(init_value "$data/etc/init.d/nym-vpn" START)" "$(init_value "$data/etc/init.d/nym-vpn" STOP)" \
-		$(uci_defaults_of "$data") > "$ctl/postinst"
-	nym_vpn_prerm > "$ctl/prerm"
-	chmod 0644 "$ctl/control"
-	chmod 0755 "$ctl/postinst" "$ctl/prerm"
-	ipk "$data" "$ctl" "$out/${name}_${version}-${release}_${arch}.ipk"
-	echo "$out/${name}_${version}-${release}_${arch}.ipk"
+	both_formats "$name" "$version" "$release" "$arch" "$data" "$mk" "$(mk_value "$mk" PKG_LICENSE)" \
+		"$(mk_value "$mk" SECTION)" "$(mk_value "$mk" PKG_MAINTAINER)" \
+		"$(mk_define "$mk" "Package/$name" | sed -n 's/^[[:space:]]*DEPENDS:=//p')" \
+		"$(mk_define "$mk" "Package/$name/description")" "$(mk_define "$mk" "Package/$name/conffiles")"
 
-	# luci-app-nym-vpn
+	# luci-app-nym-vpn: luci.mk supplies its postinst; written here as a Makefile define would be.
 	name=luci-app-nym-vpn
 	data=$tmp/data-$name
-	ctl=$tmp/control-$name
 	stage_luci "$repo" "$data"
-	install -d -m 0755 "$ctl"
+	luci_mkfile=$tmp/luci.mk
 	{
-		echo "Package: $name"
-		echo "Version: $version-$(mk_value "$luci_mk" PKG_RELEASE)"
-		echo "Depends: $(control_depends "$(mk_value "$luci_mk" LUCI_DEPENDS)")"
-		echo "SourceName: $name"
-		echo "License: $(mk_value "$luci_mk" PKG_LICENSE)"
-		echo "Section: luci"
-		echo "SourceDateEpoch: $SOURCE_DATE_EPOCH"
-		echo "Maintainer: $(mk_value "$luci_mk" PKG_MAINTAINER)"
-		echo "Architecture: $(mk_value "$luci_mk" LUCI_PKGARCH)"
-		echo "Installed-Size: 0"
-		echo "Description: $(mk_value "$luci_mk" LUCI_TITLE)"
-	} > "$ctl/control"
-	luci_postinst "$(uci_defaults_of "$data")" > "$ctl/postinst"
-	chmod 0644 "$ctl/control"
-	chmod 0755 "$ctl/postinst"
-	ipk "$data" "$ctl" "$out/${name}_${version}-$(mk_value "$luci_mk" PKG_RELEASE)_$(mk_value "$luci_mk" LUCI_PKGARCH).ipk"
-	echo "$out/${name}_${version}-$(mk_value "$luci_mk" PKG_RELEASE)_$(mk_value "$luci_mk" LUCI_PKGARCH).ipk"
+		echo "define Package/$name/postinst"
+		luci_postinst_pkg | sed 's/\$/$$/g'
+		echo endef
+	} > "$luci_mkfile"
+	both_formats "$name" "$version" "${NYM_PACKAGE_RELEASE:-$(mk_value "$luci_mk" PKG_RELEASE)}" "$(mk_value "$luci_mk" LUCI_PKGARCH)" "$data" "$luci_mkfile" \
+		"$(mk_value "$luci_mk" PKG_LICENSE)" luci "$(mk_value "$luci_mk" PKG_MAINTAINER)" "$(mk_value "$luci_mk" LUCI_DEPENDS)" \
+		"$(mk_value "$luci_mk" LUCI_TITLE)" ""
 }
 
 case "${1:-build}" in

@@ -53,6 +53,7 @@ info:
 	$$(file >$$(OUT)/conffiles,$$(Package/$(1)/conffiles))
 	$$(file >$$(OUT)/postinst-pkg,$$(Package/$(1)/postinst))
 	$$(file >$$(OUT)/prerm-pkg,$$(Package/$(1)/prerm))
+	$$(file >$$(OUT)/postrm,$$(Package/$(1)/postrm))
 	$$(file >$$(OUT)/compile,$$(Build/Compile))
 prepare:
 	$(Build/Prepare)
@@ -188,10 +189,18 @@ test('openwrt/Makefile under make: metadata as package.json and the .ipk say', (
   const postinst = join(out, 'postinst-pkg');
   t.regex(readFileSync(postinst, 'utf8'), /^#!\/bin\/sh\n\[ -d "\$\{IPKG_INSTROOT\}\/etc\/nym-vpn" \] && chmod 0700/);
   const prerm = join(out, 'prerm-pkg');
-  t.regex(readFileSync(prerm, 'utf8'), /\[ "\$\{PKG_UPGRADE\}" = "1" \] \|\| \{ uci -q delete firewall\.nym_vpn && uci -q commit firewall; \}/);
+  t.regex(readFileSync(prerm, 'utf8'), /\[ "\$\{PKG_UPGRADE\}" = "1" \] \|\| \{\n(\tuci -q delete \S+\n){4}\tuci -q commit firewall\n\tuci -q commit network\n\}/);
+  const postrm = join(out, 'postrm');
+  t.regex(readFileSync(postrm, 'utf8'), /^rm -f "\$\{IPKG_INSTROOT\}\/etc\/config\/nym-vpn-opkg"$/m);
+  // What make makes of the defines is, byte for byte, what package.sh put into the .ipk (package-pack.mk
+  // writes them with echo, i.e. with one newline at the end, as $(file >) does here).
+  for (const [made, member] of [[postinst, './postinst-pkg'], [prerm, './prerm-pkg'], [postrm, './postrm']] as const) {
+    t.is(control.find((e) => e.name === member)!.data.toString(), readFileSync(made, 'utf8'), member);
+  }
   for (const shell of SHELLS) {
     t.is(syntaxError(shell, postinst), null, shell.name);
     t.is(syntaxError(shell, prerm), null, shell.name);
+    t.is(syntaxError(shell, postrm), null, shell.name);
   }
 });
 
