@@ -67,3 +67,15 @@ function decodePoint<P>(bytes: Uint8Array, size: number, what: string, decode: (
     throw new EcashError('point', what, (e as Error).message);
   }
 }
+
+/**
+ * p·s for any s in [0, r). noble's constant-time `multiply` refuses 0, which the scheme does use (the ticket
+ * type v1-mixnet-entry is the scalar 0, `Scalar::from(0)` in upstream).
+ */
+export function scale(p: G1Point, s: bigint): G1Point;
+export function scale(p: G2Point, s: bigint): G2Point;
+export function scale(p: G1Point | G2Point, s: bigint): G1Point | G2Point {
+  if (s < 0n || s >= SCALAR_ORDER) throw new EcashError('scalar', 'scalar', 'not reduced modulo r');
+  if (s === 0n) return p.constructor === G1 ? G1.ZERO : G2.ZERO;
+  return p.multiply(s);
+}
