@@ -30,3 +30,18 @@ export function groupParameters(): GroupParameters {
 export const dateScalar = (unixSeconds: number): bigint => BigInt(unixSeconds);
 /** Scalar::from(u64) of an encoded ticket type (helpers.rs type_scalar). */
 export const typeScalar = (encoded: number): bigint => BigInt(encoded);
+
+// constants.rs TYPE_EXP / TYPE_IDX: Scalar::from_raw of four little-endian u64 limbs taken from ASCII, i.e. the
+// 32 ASCII bytes read as one little-endian integer (both are below r, so from_raw leaves them unchanged).
+function asciiScalar(s: string): bigint {
+  const b = new TextEncoder().encode(s);
+  let v = 0n;
+  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+  return v;
+}
+export const TYPE_EXP = asciiScalar('ZKNYMEXPIRATIONDATE4llCBMEypAxr3');
+export const TYPE_IDX = asciiScalar('ZKNYMSINDICESh^7gTYbhnap*12n5GG6');
+
+/** constants.rs CRED_VALIDITY_PERIOD_DAYS (network-defaults TICKETBOOK_VALIDITY_DAYS) and SECONDS_PER_DAY. */
+export const CRED_VALIDITY_PERIOD_DAYS = 7;
+export const SECONDS_PER_DAY = 86400;
