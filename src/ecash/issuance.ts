@@ -22,9 +22,9 @@
 //         aggregate_wallets (Lagrange interpolation over the surviving shares' indices and a pairing check of
 //         the aggregate against the master key given).
 //         It does NOT check: that the partial keys aggregate to the master key, that the master key is the
-//         epoch's, how many shares survived (too few simply fail the master-key check), nor anything about
+//         epoch's (IssuanceSession.unblind checks both before calling it), how many shares survived (too few simply fail the master-key check), nor anything about
 //         the aggregated expiration-date and coin-index signatures in the answer — those are copied into the
-//         export unverified.
+//         export unverified (signature-sets.ts verifies them).
 //   - class NymIssuedTicketbook: serialise() → { serialisationRevision, bs58EncodedData } (IssuedTicketBook's
 //     ImportableTicketBook export with master key and the optional signature sets).
 //
@@ -38,6 +38,7 @@ import { EcashError } from './errors.js';
 import { formatEcashDate, type EcashDate } from './ecash-date.js';
 import type { FromWorker, ToWorker, WalletSharesInput } from './issuance-messages.js';
 import { TICKET_TYPES, type TicketType } from './ticket-type.js';
+import { aggregateVerificationKeys, verificationKeyFromBs58, verificationKeyToBs58 } from './verification-key.js';
 
 export type { WalletSharesInput };
 
@@ -150,8 +151,14 @@ export class IssuanceSession {
     return body;
   }
 
-  /** Unblinds and aggregates the issuers' shares in the WASM; returns its serialised ticketbook. */
+  /**
+   * Unblinds and aggregates the issuers' shares in the WASM; returns its serialised ticketbook. First checks
+   * what the WASM leaves out: the master key is of the same epoch as the partial keys, and it is what the
+   * partial keys interpolate to at 0 (with all of them: a t-of-n key set interpolates to the same master from
+   * any t or more keys, so the threshold need not be known).
+   */
   async unblind(shares: WalletSharesInput, issuers: PartialVerificationKeysResponse, masterKey: MasterVerificationKeyResponse): Promise<FullSerialisedNymIssuedTicketbook> {
+    checkKeySet(issuers, masterKey);
     const answer = await this.ask({ op: 'unblind', shares, issuers, masterKey });
     if (answer.op === 'error') throw new EcashError('value', 'unblind', answer.message);
     if (answer.op !== 'unblind') throw new EcashError('format', 'unblind', `unexpected answer ${answer.op}`);
@@ -176,6 +183,19 @@ export async function withIssuanceSession<T>(f: (s: IssuanceSession) => Promise<
     return await f(s);
   } finally {
     await s.close();
+  }
+}
+
+function checkKeySet(issuers: PartialVerificationKeysResponse, masterKey: MasterVerificationKeyResponse): void {
+  if (masterKey.epochId !== issuers.epochId) throw new EcashError('value', 'verification keys', `master key of epoch ${masterKey.epochId}, partial keys of epoch ${issuers.epochId}`);
+  if (!Array.isArray(issuers.keys) || issuers.keys.length === 0) throw new EcashError('value', 'verification keys', 'no partial keys');
+  const partial = issuers.keys.map((k) => {
+    if (!Number.isSafeInteger(k.nodeIndex) || k.nodeIndex < 1) throw new EcashError('value', 'verification keys', `node index ${String(k.nodeIndex)}`);
+    return verificationKeyFromBs58(k.bs58EncodedKey);
+  });
+  const aggregated = aggregateVerificationKeys(partial, issuers.keys.map((k) => BigInt(k.nodeIndex)));
+  if (verificationKeyToBs58(aggregated) !== masterKey.bs58EncodedKey) {
+    throw new EcashError('value', 'verification keys', 'the partial keys do not interpolate to the master key');
   }
 }
 

@@ -8,6 +8,7 @@ import { ecashDate, fromJulianDay, toJulianDay, type EcashDate } from '../../src
 import { g1FromBytes } from '../../src/ecash/group-elements.js';
 import { IssuanceSession, withIssuanceSession } from '../../src/ecash/issuance.js';
 import { withdrawalRequestFromBs58 } from '../../src/ecash/withdrawal-request.js';
+import { LabIssuers } from '../../tools/lab/ecash/issuers.js';
 
 /** Upstream's default expiration: today (UTC) + 6 days (ecash-time cred_exp_date). */
 function defaultExpiration(nowMs: number): EcashDate {
@@ -77,15 +78,23 @@ test('refusals: an expiration the WASM did not choose, an unknown type, shares f
   });
   await withIssuanceSession(async (s) => {
     // unblinding before any request
-    const early = await t.throwsAsync(s.unblind({ epochId: 1, shares: [] }, { epochId: 1, keys: [] }, { epochId: 1, bs58EncodedKey: '1' }), { instanceOf: EcashError });
+    const lab = LabIssuers.create({ threshold: 1, count: 1 });
+    const early = await t.throwsAsync(s.unblind({ epochId: 1, shares: [] }, lab.partialVerificationKeys(), lab.masterVerificationKey()), { instanceOf: EcashError });
     t.regex(early!.message, /no withdrawal request/);
   });
   await withIssuanceSession(async (s) => {
     await s.withdrawalRequest('v1-wireguard-exit', defaultExpiration(Date.now()));
-    const e = await t.throwsAsync(s.unblind({ epochId: 2, shares: [] }, { epochId: 1, keys: [] }, { epochId: 1, bs58EncodedKey: '1' }), { instanceOf: EcashError });
+    const lab = LabIssuers.create({ threshold: 2, count: 3 });
+    // our own checks first: an empty key set, a master key of another epoch
+    const none = await t.throwsAsync(s.unblind({ epochId: 1, shares: [] }, { epochId: 1, keys: [] }, lab.masterVerificationKey()), { instanceOf: EcashError });
+    t.regex(none!.message, /no partial keys/);
+    const epoch = await t.throwsAsync(s.unblind({ epochId: 1, shares: [] }, lab.partialVerificationKeys(), { ...lab.masterVerificationKey(), epochId: 9 }), { instanceOf: EcashError });
+    t.regex(epoch!.message, /epoch/);
+    // then the WASM's: shares of another epoch than the keys
+    const e = await t.throwsAsync(s.unblind({ epochId: 2, shares: [] }, lab.partialVerificationKeys(), lab.masterVerificationKey()), { instanceOf: EcashError });
     t.regex(e!.message, /not from the same epoch/);
     // the WASM consumed its issuance object on that call (Rust `self`): no second try in this session
-    const again = await t.throwsAsync(s.unblind({ epochId: 1, shares: [] }, { epochId: 1, keys: [] }, { epochId: 1, bs58EncodedKey: '1' }), { instanceOf: EcashError });
+    const again = await t.throwsAsync(s.unblind({ epochId: 1, shares: [] }, lab.partialVerificationKeys(), lab.masterVerificationKey()), { instanceOf: EcashError });
     t.regex(again!.message, /no withdrawal request/);
   });
 });

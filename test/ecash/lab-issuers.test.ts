@@ -74,6 +74,21 @@ test('a forged share is dropped by the WASM (logged), and too few good shares fa
   });
 });
 
+test('a master key the partial keys do not interpolate to is refused before the WASM sees it', async (t) => {
+  const lab = LabIssuers.create({ threshold: 2, count: 3 });
+  const other = LabIssuers.create({ threshold: 2, count: 3 });
+  const expiration = defaultExpiration();
+  await withIssuanceSession(async (s) => {
+    const body = await s.withdrawalRequest('v1-mixnet-entry', expiration);
+    const shares = lab.blindSign({ ...body, expirationDate: expiration, ticketType: 'v1-mixnet-entry' });
+    const e = await t.throwsAsync(s.unblind(lab.walletSharesResponse(shares), lab.partialVerificationKeys(), other.masterVerificationKey()), { instanceOf: EcashError });
+    t.regex(e!.message, /do not interpolate/);
+    // the issuance object is still there: with the right master key the same session succeeds
+    const ok = await s.unblind(lab.walletSharesResponse(shares), lab.partialVerificationKeys(), lab.masterVerificationKey());
+    t.is(ok.serialisationRevision, 1);
+  });
+});
+
 test('the lab issuers refuse a request for another date or type, a tampered proof, and a foreign key', async (t) => {
   const lab = LabIssuers.create({ threshold: 2, count: 3 });
   const expiration = defaultExpiration();

@@ -11,12 +11,13 @@ import { BincodeWriter } from '../../../src/codec/bincode.js';
 import { ecashUnixTimestamp, type EcashDate } from '../../../src/ecash/ecash-date.js';
 import { EcashError } from '../../../src/ecash/errors.js';
 import { G1, G2, g1FromBytes, g1ToBytes, scale, type G1Point } from '../../../src/ecash/group-elements.js';
-import { ATTRIBUTES_LEN, CRED_VALIDITY_PERIOD_DAYS, SECONDS_PER_DAY, TYPE_EXP, TYPE_IDX, dateScalar, groupParameters, typeScalar } from '../../../src/ecash/group-parameters.js';
+import { ATTRIBUTES_LEN, TYPE_EXP, TYPE_IDX, dateScalar, groupParameters, typeScalar } from '../../../src/ecash/group-parameters.js';
 import { hashG1 } from '../../../src/ecash/hash.js';
 import { computeChallenge } from '../../../src/ecash/proof-challenge.js';
 import { Fr, lagrangeCoefficientsAtOrigin, randomScalar } from '../../../src/ecash/scalar-field.js';
 import { TICKETBOOK_SIZE, encodeTicketType, type TicketType } from '../../../src/ecash/ticket-type.js';
-import { verificationKeyToBs58, verificationKeyToBytes, type VerificationKey } from '../../../src/ecash/verification-key.js';
+import { coinIndexSignatureBase, expirationSignatureBase, validSpendingTimestamps } from '../../../src/ecash/signature-sets.js';
+import { verificationKeyToBs58, type VerificationKey } from '../../../src/ecash/verification-key.js';
 import { withdrawalRequestFromBs58, type WithdrawalRequest } from '../../../src/ecash/withdrawal-request.js';
 
 export interface LabIssuerKey {
@@ -190,12 +191,6 @@ function issue(key: LabIssuerKey, req: WithdrawalRequest, expirationTimestamp: n
 // scheme/coin_indices_signatures.rs (sign_coin_indices, aggregate): each issuer signs, the shares of the
 // first `threshold` issuers are combined by Lagrange interpolation of the s parts (h is common).
 
-const leScalarBytes = (s: bigint) => {
-  const out = new Uint8Array(32);
-  for (let i = 0, v = s; i < 32; i++, v >>= 8n) out[i] = Number(v & 0xffn);
-  return out;
-};
-
 function aggregateShares(indices: readonly bigint[], hs: readonly G1Point[], sharesS: readonly (readonly G1Point[])[]): { h: G1Point; s: G1Point }[] {
   const l = lagrangeCoefficientsAtOrigin(indices);
   return hs.map((h, j) => ({ h, s: sharesS.reduce((acc, shares, i) => acc.add(scale(shares[j]!, l[i]!)), scale(h, 0n)) }));
@@ -205,8 +200,8 @@ function aggregateShares(indices: readonly bigint[], hs: readonly G1Point[], sha
 export function expirationDateSignatures(lab: LabIssuers, expiration: EcashDate): { h: G1Point; s: G1Point }[] {
   const exp = ecashUnixTimestamp(expiration);
   const m0 = dateScalar(exp);
-  const days = Array.from({ length: CRED_VALIDITY_PERIOD_DAYS }, (_, l) => exp - (CRED_VALIDITY_PERIOD_DAYS - l - 1) * SECONDS_PER_DAY);
-  const hs = days.map((d) => hashG1(concatBytes(leScalarBytes(m0), leScalarBytes(dateScalar(d)))));
+  const days = validSpendingTimestamps(exp);
+  const hs = days.map((d) => expirationSignatureBase(exp, d));
   const signers = lab.issuers.slice(0, lab.threshold);
   const shares = signers.map((k) => {
     const partial = Fr.add(Fr.add(k.x, Fr.mul(k.ys[0]!, m0)), Fr.mul(k.ys[2]!, TYPE_EXP));
@@ -217,26 +212,11 @@ export function expirationDateSignatures(lab: LabIssuers, expiration: EcashDate)
 
 /** The TICKETBOOK_SIZE signatures on the coin indices, aggregated; h = hash_g1(master vk bytes ‖ index u64 LE). */
 export function coinIndexSignatures(lab: LabIssuers): { h: G1Point; s: G1Point }[] {
-  const vkBytes = verificationKeyToBytes(lab.masterKey);
-  const hs = Array.from({ length: TICKETBOOK_SIZE }, (_, i) => {
-    const idx = new Uint8Array(8);
-    new DataView(idx.buffer).setBigUint64(0, BigInt(i), true);
-    return hashG1(concatBytes(vkBytes, idx));
-  });
+  const hs = Array.from({ length: TICKETBOOK_SIZE }, (_, i) => coinIndexSignatureBase(lab.masterKey, i));
   const signers = lab.issuers.slice(0, lab.threshold);
   const shares = signers.map((k) => {
     const partial = Fr.add(Fr.add(k.x, Fr.mul(k.ys[1]!, TYPE_IDX)), Fr.mul(k.ys[2]!, TYPE_IDX));
     return hs.map((h, i) => scale(h, Fr.add(partial, Fr.mul(k.ys[0]!, BigInt(i)))));
   });
   return aggregateShares(signers.map((k) => k.index), hs, shares);
-}
-
-function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
