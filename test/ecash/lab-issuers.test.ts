@@ -107,3 +107,17 @@ test('the lab issuers refuse a request for another date or type, a tampered proo
   const e3 = t.throws(() => lab.blindSign({ ...req, withdrawalRequest: base58.encode(raw) }), { instanceOf: EcashError });
   t.regex(e3!.message, /proof does not verify/);
 });
+
+test('the hook for the lab vpn-api takes the router’s request body and answers shares the WASM unblinds', async (t) => {
+  const lab = LabIssuers.create({ threshold: 2, count: 3, epochId: 3 });
+  const issuer = lab.vpnApiIssuer();
+  const expiration = defaultExpiration();
+  const out = await withIssuanceSession(async (s) => {
+    const body = await s.withdrawalRequest('v1-mixnet-entry', expiration);
+    const answer = await issuer(body);
+    t.deepEqual(Object.keys(answer), ['epochId', 'shares', 'masterVerificationKey']);
+    return s.unblind(answer, lab.partialVerificationKeys(), answer.masterVerificationKey);
+  });
+  t.is(out.serialisationRevision, 1);
+  await t.throwsAsync(issuer({ withdrawalRequest: '1', ecashPubkey: '1', expirationDate: 'tomorrow', ticketbookType: 'v1-mixnet-entry' }), { instanceOf: EcashError });
+});

@@ -8,14 +8,14 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { base58 } from '@scure/base';
 import { BincodeWriter } from '../../../src/codec/bincode.js';
-import { ecashUnixTimestamp, type EcashDate } from '../../../src/ecash/ecash-date.js';
+import { ecashDate, ecashUnixTimestamp, type EcashDate } from '../../../src/ecash/ecash-date.js';
 import { EcashError } from '../../../src/ecash/errors.js';
 import { G1, G2, g1FromBytes, g1ToBytes, scale, type G1Point } from '../../../src/ecash/group-elements.js';
 import { ATTRIBUTES_LEN, TYPE_EXP, TYPE_IDX, dateScalar, groupParameters, typeScalar } from '../../../src/ecash/group-parameters.js';
 import { hashG1 } from '../../../src/ecash/hash.js';
 import { computeChallenge } from '../../../src/ecash/proof-challenge.js';
 import { Fr, lagrangeCoefficientsAtOrigin, randomScalar } from '../../../src/ecash/scalar-field.js';
-import { TICKETBOOK_SIZE, encodeTicketType, type TicketType } from '../../../src/ecash/ticket-type.js';
+import { TICKETBOOK_SIZE, TICKET_TYPES, encodeTicketType, type TicketType } from '../../../src/ecash/ticket-type.js';
 import { coinIndexSignatureBase, expirationSignatureBase, validSpendingTimestamps } from '../../../src/ecash/signature-sets.js';
 import { verificationKeyToBs58, type VerificationKey } from '../../../src/ecash/verification-key.js';
 import { withdrawalRequestFromBs58, type WithdrawalRequest } from '../../../src/ecash/withdrawal-request.js';
@@ -118,6 +118,27 @@ export class LabIssuers {
   /** The shares answer (TicketbookWalletSharesResponse) the WASM's unblindWalletShares takes. */
   walletSharesResponse(shares: WalletShareJson[]): { epochId: number; shares: WalletShareJson[] } {
     return { epochId: this.epochId, shares };
+  }
+
+  /**
+   * A hook for the lab vpn-api stand-in (tools/lab/vpn-api LabIssuer): takes the zk-nym request body as the
+   * router sends it (RequestZkNymRequestBody) and answers the blinded shares in the shape the vpn-api puts in
+   * NymVpnZkNym.blinded_shares (TicketbookWalletSharesResponse, camelCase), with the master key included.
+   */
+  vpnApiIssuer(): (request: { withdrawalRequest: string; ecashPubkey: string; expirationDate: string; ticketbookType: string }) => Promise<{
+    epochId: number;
+    shares: WalletShareJson[];
+    masterVerificationKey: { epochId: number; bs58EncodedKey: string };
+  }> {
+    return async (request) => {
+      const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(request.expirationDate);
+      if (!m) throw new EcashError('format', 'zk-nym request', `expiration date ${JSON.stringify(request.expirationDate)}`);
+      const ticketType = TICKET_TYPES.find((t) => t === request.ticketbookType);
+      if (!ticketType) throw new EcashError('format', 'zk-nym request', `ticketbook type ${JSON.stringify(request.ticketbookType)}`);
+      const expirationDate = ecashDate(Number(m[1]), Number(m[2]), Number(m[3]));
+      const shares = this.blindSign({ withdrawalRequest: request.withdrawalRequest, ecashPubkey: request.ecashPubkey, expirationDate, ticketType });
+      return { epochId: this.epochId, shares, masterVerificationKey: this.masterVerificationKey() };
+    };
   }
 
   /** For tests that need fresh randomness from the same source. */
