@@ -13,8 +13,8 @@
 // SecretKeyUser { sk: Scalar }, expiration_date time::Date (i32, u16), ticketbook_type TicketType (variant
 // index). EpochVerificationKey: epoch_id u64, key VerificationKeyAuth { alpha: G2, beta_g1: Vec<G1>,
 // beta_g2: Vec<G2> }. The two signature sets are kept as their raw VersionSerialised bytes here (not decoded).
-import { base58 } from '@scure/base';
 import { BincodeReader } from '../codec/bincode.js';
+import { decodeBase58Large } from './base58-large.js';
 import { fromOrdinal, type EcashDate } from './ecash-date.js';
 import { EcashError } from './errors.js';
 import { G1_BYTES, G2_BYTES, SCALAR_BYTES, g1FromBytes, g2FromBytes, scalarFromBytes } from './group-elements.js';
@@ -42,6 +42,8 @@ export interface IssuedTicketbook {
 }
 
 const MAX_BLOB = 1 << 20;
+/** A ticketbook with both signature sets and the master key is about 9 kB, ~12,000 base58 characters. */
+const MAX_TICKETBOOK_CHARS = 64 * 1024;
 const MAX_BETAS = 16;
 
 function exact(r: BincodeReader, size: number, what: string): Uint8Array {
@@ -98,12 +100,8 @@ function parseEpochKey(data: Uint8Array): { epochId: bigint; key: VerificationKe
 
 export function parseSerialisedTicketbook(t: { serialisationRevision: number; bs58EncodedData: string }): IssuedTicketbook {
   if (t.serialisationRevision !== 1) throw new EcashError('format', 'ticketbook', `serialisation revision ${t.serialisationRevision}, this parser knows 1`);
-  let bytes: Uint8Array;
-  try {
-    bytes = base58.decode(t.bs58EncodedData);
-  } catch (e) {
-    throw new EcashError('format', 'ticketbook', `not base58: ${(e as Error).message}`);
-  }
+  if (typeof t.bs58EncodedData !== 'string') throw new EcashError('format', 'ticketbook', 'bs58EncodedData is not a string');
+  const bytes = decodeBase58Large(t.bs58EncodedData, MAX_TICKETBOOK_CHARS, 'ticketbook');
   return asEcashError(() => {
     const r = new BincodeReader(bytes);
     const book = versioned(r, 'ticketbook');

@@ -2,7 +2,8 @@
 // hash_to_scalar: upstream's vectors for its DST are in common/dkg/src/utils.rs `test_hash_to_scalar`
 // (nymtech/nym daed9cd15bc0), called there with b"NYMECASH-V01-CS02-with-expander-SHA256" — the e-cash
 // scalar domain; the expected values are Scalar::from_bytes (32 bytes little-endian), copied below.
-// hash_g1: upstream has no vector for its G1 domain, so the WASM provides one: a withdrawal request carries
+// hash_g1: upstream-made points are the h of the expiration-date signatures in nym-api's JSON fixture
+// (nym-api/nym-api-requests/src/ecash/models.rs tests), and the WASM provides more: a withdrawal request carries
 // joined_commitment_hash = hash_g1(compress(joined_commitment + gamma3·expiration + gamma4·type))
 // (scheme/withdrawal.rs generate_non_identity_h), with gamma_i = hash_g1("gamma{i}") (scheme/setup.rs).
 import test from 'ava';
@@ -14,6 +15,10 @@ import { G1_HASH_DOMAIN, hashG1, hashToScalar } from '../../src/ecash/hash.js';
 import { withIssuanceSession } from '../../src/ecash/issuance.js';
 import { encodeTicketType } from '../../src/ecash/ticket-type.js';
 import { withdrawalRequestFromBs58 } from '../../src/ecash/withdrawal-request.js';
+import { EcashError } from '../../src/ecash/errors.js';
+import { expirationSignatureBase } from '../../src/ecash/signature-sets.js';
+import { parseExpirationDateSignatures, parseWalletSharesAnswer } from '../../src/ecash/signature-sets-json.js';
+import { EXPIRATION_SIGNATURES_JSON } from './expiration-signatures.fixture.js';
 
 test('hash_to_scalar: upstream’s three vectors (common/dkg/src/utils.rs test_hash_to_scalar)', (t) => {
   const le = (xs: number[]) => scalarFromBytes(Uint8Array.from(xs));
@@ -53,4 +58,34 @@ test('hash_g1 and the gammas agree with upstream’s WASM: the withdrawal reques
       .add(scale(gammas[3]!, typeScalar(encodeTicketType(type))));
     t.false(hashG1(other.toBytes(true)).equals(req.joinedCommitmentHash));
   }
+});
+
+test('hash_g1 against upstream-made points: the h of each expiration-date signature in nym-api’s JSON fixture', (t) => {
+  const set = parseExpirationDateSignatures(JSON.parse(EXPIRATION_SIGNATURES_JSON));
+  t.is(set.epochId, 0);
+  t.deepEqual(set.expirationDate, { year: 2024, month: 8, day: 3 });
+  t.is(set.signatures.length, 30);
+  set.signatures.forEach((s, i) => {
+    t.is(s.expirationTimestamp, ecashUnixTimestamp(set.expirationDate));
+    t.is(s.spendingTimestamp, s.expirationTimestamp - (29 - i) * 86400);
+    // h = hash_g1(scalar(expiration) ‖ scalar(spending day)), computed by upstream
+    t.true(expirationSignatureBase(s.expirationTimestamp, s.spendingTimestamp).equals(s.signature.h), `signature ${i}`);
+  });
+});
+
+test('the JSON signature sets refuse bad hex, points off the curve, impossible dates and wrong types', (t) => {
+  const good = JSON.parse(EXPIRATION_SIGNATURES_JSON) as { expiration_date: string; signatures: { signature: { h: string; s: string }; index?: number }[] };
+  const mutate = (f: (j: typeof good) => void) => {
+    const j = JSON.parse(JSON.stringify(good)) as typeof good;
+    f(j);
+    return j;
+  };
+  t.throws(() => parseExpirationDateSignatures(mutate((j) => (j.signatures[0]!.signature.h = j.signatures[0]!.signature.h.toUpperCase()))), { instanceOf: EcashError });
+  t.throws(() => parseExpirationDateSignatures(mutate((j) => (j.signatures[0]!.signature.h = j.signatures[0]!.signature.h.slice(2)))), { instanceOf: EcashError });
+  const off = t.throws(() => parseExpirationDateSignatures(mutate((j) => (j.signatures[3]!.signature.s = '80' + '0'.repeat(92) + '03') /* x = 3: x³ + 4 has no square root */)), { instanceOf: EcashError });
+  t.is(off!.code, 'point');
+  t.throws(() => parseExpirationDateSignatures(mutate((j) => (j.expiration_date = '2024-02-30'))), { instanceOf: EcashError });
+  t.throws(() => parseExpirationDateSignatures(mutate((j) => ((j as unknown as { signatures: unknown }).signatures = 'x'))), { instanceOf: EcashError });
+  t.throws(() => parseWalletSharesAnswer({ epochId: -1, shares: [] }), { instanceOf: EcashError });
+  t.throws(() => parseWalletSharesAnswer({ epochId: 1, shares: [{ nodeIndex: 1, bs58EncodedShare: '0OIl' }] }), { instanceOf: EcashError });
 });

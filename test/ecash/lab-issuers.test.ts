@@ -10,6 +10,10 @@ import { hashToScalar } from '../../src/ecash/hash.js';
 import { withIssuanceSession } from '../../src/ecash/issuance.js';
 import { aggregateVerificationKeys, verificationKeyFromBs58, verificationKeyToBs58 } from '../../src/ecash/verification-key.js';
 import { LabIssuers } from '../../tools/lab/ecash/issuers.js';
+import { ecashUnixTimestamp } from '../../src/ecash/ecash-date.js';
+import { parseWalletSharesAnswer } from '../../src/ecash/signature-sets-json.js';
+import { verifyCoinIndexSignatures, verifyExpirationDateSignatures } from '../../src/ecash/signature-sets.js';
+import { parseSerialisedTicketbook } from '../../src/ecash/ticketbook.js';
 
 function defaultExpiration(): EcashDate {
   const d = new Date();
@@ -115,9 +119,20 @@ test('the hook for the lab vpn-api takes the router’s request body and answers
   const out = await withIssuanceSession(async (s) => {
     const body = await s.withdrawalRequest('v1-mixnet-entry', expiration);
     const answer = await issuer(body);
-    t.deepEqual(Object.keys(answer), ['epochId', 'shares', 'masterVerificationKey']);
+    t.deepEqual(Object.keys(answer), ['epochId', 'shares', 'masterVerificationKey', 'aggregatedCoinIndexSignatures', 'aggregatedExpirationDateSignatures']);
+    // our parser reads the answer back and the sets verify under the master key
+    const parsed = parseWalletSharesAnswer(JSON.parse(JSON.stringify(answer)));
+    const master = verificationKeyFromBs58(parsed.masterVerificationKey!.bs58EncodedKey);
+    verifyExpirationDateSignatures(master, parsed.expirationDateSignatures!.signatures.map((x) => x.signature), ecashUnixTimestamp(expiration));
+    verifyCoinIndexSignatures(master, master, parsed.coinIndexSignatures!.signatures.map((x) => x.signature));
+    // the WASM deserialises the same JSON (serde_wasm_bindgen into upstream's types) and exports the sets
     return s.unblind(answer, lab.partialVerificationKeys(), answer.masterVerificationKey);
   });
   t.is(out.serialisationRevision, 1);
+  const book = parseSerialisedTicketbook(out);
+  t.truthy(book.expirationDateSignaturesRaw);
+  t.truthy(book.coinIndexSignaturesRaw);
+  t.is(book.expirationDateSignaturesRaw!.revision, 2);
+  t.log(`ticketbook with both signature sets: ${out.bs58EncodedData.length} base58 characters`);
   await t.throwsAsync(issuer({ withdrawalRequest: '1', ecashPubkey: '1', expirationDate: 'tomorrow', ticketbookType: 'v1-mixnet-entry' }), { instanceOf: EcashError });
 });

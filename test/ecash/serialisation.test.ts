@@ -5,7 +5,9 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { base58 } from '@scure/base';
 import { BincodeWriter } from '../../src/codec/bincode.js';
+import { decodeBase58Large, encodeBase58Large } from '../../src/ecash/base58-large.js';
 import {
   credentialSpendingDataBincode,
   credentialSpendingDataFromBincode,
@@ -220,4 +222,21 @@ test('Julian days and ordinals agree with the calendar, and stay inside time::Da
       return toJulianDay(d) === jd && o.month === d.month && o.day === d.day;
     }),
   );
+});
+
+test('base58 for large blobs agrees with @scure/base where that applies, keeps leading zeros, and is bounded', (t) => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+      const s = base58.encode(bytes);
+      return encodeBase58Large(bytes) === s && Buffer.from(decodeBase58Large(s, 10_000, 'x')).equals(Buffer.from(bytes));
+    }),
+  );
+  const big = new Uint8Array(9000).map((_, i) => (i * 7 + 3) & 0xff);
+  big[0] = 0;
+  big[1] = 0;
+  const s = encodeBase58Large(big);
+  t.true(s.startsWith('11'));
+  t.deepEqual(decodeBase58Large(s, 64 * 1024, 'x'), big);
+  t.is((t.throws(() => decodeBase58Large(s, 100, 'x'), { instanceOf: EcashError }) as EcashError).code, 'length');
+  t.is((t.throws(() => decodeBase58Large('abc0', 100, 'x'), { instanceOf: EcashError }) as EcashError).code, 'format');
 });

@@ -16,6 +16,7 @@ import { hashG1 } from '../../../src/ecash/hash.js';
 import { computeChallenge } from '../../../src/ecash/proof-challenge.js';
 import { Fr, lagrangeCoefficientsAtOrigin, randomScalar } from '../../../src/ecash/scalar-field.js';
 import { TICKETBOOK_SIZE, TICKET_TYPES, encodeTicketType, type TicketType } from '../../../src/ecash/ticket-type.js';
+import { signatureJson } from '../../../src/ecash/signature-sets-json.js';
 import { coinIndexSignatureBase, expirationSignatureBase, validSpendingTimestamps } from '../../../src/ecash/signature-sets.js';
 import { verificationKeyToBs58, type VerificationKey } from '../../../src/ecash/verification-key.js';
 import { withdrawalRequestFromBs58, type WithdrawalRequest } from '../../../src/ecash/withdrawal-request.js';
@@ -123,12 +124,17 @@ export class LabIssuers {
   /**
    * A hook for the lab vpn-api stand-in (tools/lab/vpn-api LabIssuer): takes the zk-nym request body as the
    * router sends it (RequestZkNymRequestBody) and answers the blinded shares in the shape the vpn-api puts in
-   * NymVpnZkNym.blinded_shares (TicketbookWalletSharesResponse, camelCase), with the master key included.
+   * NymVpnZkNym.blinded_shares (TicketbookWalletSharesResponse, camelCase), with the master key and both
+   * aggregated signature sets included (their JSON: see src/ecash/signature-sets-json.ts).
    */
   vpnApiIssuer(): (request: { withdrawalRequest: string; ecashPubkey: string; expirationDate: string; ticketbookType: string }) => Promise<{
     epochId: number;
     shares: WalletShareJson[];
     masterVerificationKey: { epochId: number; bs58EncodedKey: string };
+    aggregatedCoinIndexSignatures: { signatures: { epoch_id: number; signatures: { signature: { h: string; s: string }; index: number }[] } };
+    aggregatedExpirationDateSignatures: {
+      signatures: { epoch_id: number; expiration_date: string; signatures: { signature: { h: string; s: string }; expiration_timestamp: number; spending_timestamp: number }[] };
+    };
   }> {
     return async (request) => {
       const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(request.expirationDate);
@@ -137,7 +143,21 @@ export class LabIssuers {
       if (!ticketType) throw new EcashError('format', 'zk-nym request', `ticketbook type ${JSON.stringify(request.ticketbookType)}`);
       const expirationDate = ecashDate(Number(m[1]), Number(m[2]), Number(m[3]));
       const shares = this.blindSign({ withdrawalRequest: request.withdrawalRequest, ecashPubkey: request.ecashPubkey, expirationDate, ticketType });
-      return { epochId: this.epochId, shares, masterVerificationKey: this.masterVerificationKey() };
+      const exp = ecashUnixTimestamp(expirationDate);
+      const days = validSpendingTimestamps(exp);
+      return {
+        epochId: this.epochId,
+        shares,
+        masterVerificationKey: this.masterVerificationKey(),
+        aggregatedCoinIndexSignatures: { signatures: { epoch_id: this.epochId, signatures: coinIndexSignatures(this).map((sig, index) => ({ signature: signatureJson(sig), index })) } },
+        aggregatedExpirationDateSignatures: {
+          signatures: {
+            epoch_id: this.epochId,
+            expiration_date: request.expirationDate,
+            signatures: expirationDateSignatures(this, expirationDate).map((sig, i) => ({ signature: signatureJson(sig), expiration_timestamp: exp, spending_timestamp: days[i]! })),
+          },
+        },
+      };
     };
   }
 
