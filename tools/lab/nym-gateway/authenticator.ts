@@ -9,7 +9,7 @@ import { clientMac, verifyClientMac } from '../../../src/authenticator/client-ma
 import type { IpPair } from '../../../src/authenticator/ip-pair.js';
 import { decodeRequest, encodeResponse, type AuthenticatorResponse, type BandwidthCredential } from '../../../src/authenticator/messages-v6.js';
 import type { TicketType } from '../../../src/zk-nym/ticket-type.js';
-import { credentialBincode, readCredentialBincode } from '../../../src/ecash/credential-spending-data.js';
+import { credentialSpendingDataBincode, readCredentialSpendingData } from '../../../src/ecash/credential-spending-data.js';
 import { publicKeyFromPrivate } from '../../../src/wireguard/keys.js';
 
 export interface LabAuthenticatorOptions {
@@ -53,7 +53,7 @@ export class LabAuthenticator {
   handle(message: Uint8Array): Uint8Array | undefined {
     let req;
     try {
-      req = decodeRequest(message, this.o.readCredential ?? ((r) => credentialBincode(readCredentialBincode(r))));
+      req = decodeRequest(message, this.o.readCredential ?? ((r) => credentialSpendingDataBincode(readCredentialSpendingData(r))));
     } catch (e) {
       this.journal.push(`unreadable: ${(e as Error).message}`);
       return undefined;
