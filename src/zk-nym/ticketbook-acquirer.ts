@@ -9,7 +9,9 @@ import type { AccountKey } from '../account/account-key.js';
 import type { DeviceKeys } from '../account/device-keys.js';
 import type { VpnApiClient } from '../vpn-api/client.js';
 import type { ZkNym } from '../vpn-api/responses.js';
-import { IssuanceSession } from './issuance.js';
+import { IssuanceSession } from '../ecash/issuance.js';
+import { decodeBase58Large } from '../ecash/base58-large.js';
+import { ecashDate } from '../ecash/ecash-date.js';
 import { ecashToday, ticketTypesRunningLow } from './ticket-policy.js';
 import { TICKETBOOK_SIZE, type TicketType } from './ticket-type.js';
 import type { TicketbookStore } from './ticketbook-store.js';
@@ -28,8 +30,39 @@ export interface AcquirerPorts {
   /** Upstream's 5 s and 60 s; tests shorten them. */
   pollIntervalMs?: number;
   pollTimeoutMs?: number;
-  /** The issuance code (default: upstream's WASM in a worker). */
-  startIssuance?: (type: TicketType) => Promise<Pick<IssuanceSession, 'request' | 'unblind' | 'close'>>;
+  /** The issuance code (default: upstream's WASM in a worker, src/ecash/issuance.ts). */
+  startIssuance?: (type: TicketType) => Promise<Issuance>;
+}
+
+/** One ticketbook's issuance: the request to send, then the unblinding of the answer. */
+export interface Issuance {
+  request: { withdrawalRequest: string; ecashPubkey: string; expirationDate: string; ticketbookType: TicketType };
+  unblind(shares: unknown, issuers: unknown, masterKey: unknown): Promise<{ revision: number; data: Uint8Array }>;
+  close(): Promise<unknown>;
+}
+
+/** Upstream's default expiration: today (UTC) + 6 days (ecash_default_expiration_date). */
+function defaultExpiration(nowMs: number) {
+  const d = new Date(nowMs + 6 * 86_400_000);
+  return ecashDate(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
+}
+
+async function wasmIssuance(type: TicketType, nowMs: number): Promise<Issuance> {
+  const s = await IssuanceSession.start();
+  try {
+    const request = await s.withdrawalRequest(type, defaultExpiration(nowMs));
+    return {
+      request: { ...request, ticketbookType: type },
+      unblind: async (shares, issuers, masterKey) => {
+        const t = await s.unblind(shares as never, issuers as never, masterKey as never);
+        return { revision: t.serialisationRevision, data: decodeBase58Large(t.bs58EncodedData, 1 << 16, 'ticketbook') };
+      },
+      close: () => s.close(),
+    };
+  } catch (e) {
+    await s.close();
+    throw e;
+  }
 }
 
 export type AcquireOutcome = { type: TicketType; ok: true; ticketbookId: string } | { type: TicketType; ok: false; error: string };
@@ -71,7 +104,7 @@ export class TicketbookAcquirer {
   }
 
   private async one(type: TicketType, signal: AbortSignal): Promise<AcquireOutcome> {
-    const session = await (this.p.startIssuance ?? ((t) => IssuanceSession.start(t)))(type);
+    const session = await (this.p.startIssuance ?? ((t) => wasmIssuance(t, this.p.now())))(type);
     try {
       const client = this.p.client();
       let z = await client.requestZkNym(this.p.account, this.p.device, session.request);
