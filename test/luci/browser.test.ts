@@ -17,6 +17,7 @@ import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { MULTI_GATEWAYS } from '../../tools/lab/addresses.js';
 import type { NymLab } from '../../tools/lab/topology.js';
 import { testLab } from '../e2e/helpers.js';
+import { UbusClient } from '../../src/ubus/client.js';
 import { collectErrors, launchBrowser, screenshot, type Browser } from './helpers.js';
 import { realParts, RUNTIMES, startRealStack, type RealStack, type Runtime } from './real-luci.js';
 
@@ -27,8 +28,14 @@ let browser: Browser;
 let page: Page;
 let errors: string[];
 const config = () => readFileSync(join(lab.root, 'etc/config/nym-vpn'), 'utf8');
-// Real LuCI gives a checkbox's input the widget id as data-widget-id (its frame div holds the id).
-const widget = (section: string, option: string) => `[id="widget.cbid.nym-vpn.${section}.${option}"]:not(div), [data-widget-id="widget.cbid.nym-vpn.${section}.${option}"]`;
+const widget = (section: string, option: string) => `[id="widget.cbid.nym-vpn.${section}.${option}"]`;
+// Real LuCI gives a checkbox's input the widget id as data-widget-id (the id is on its frame div).
+const flag = (section: string, option: string) => `[data-widget-id="widget.cbid.nym-vpn.${section}.${option}"]`;
+/** Forgets the account straight on the bus, so that a failed test leaves the next one a known start. */
+async function forgetAccount(): Promise<void> {
+  const c = await UbusClient.connect({ socket: lab.socket, reconnect: false });
+  try { await c.call('nym-vpn', 'account_forget'); } finally { c.close(); }
+}
 const state = (s: string) => `#nym-vpn-state[data-state="${s}"]`;
 const shot = (rt: Runtime, name: string) => screenshot(page, `${rt}/${name}`);
 
@@ -88,11 +95,24 @@ else {
       await page.selectOption(widget('exit', 'country'), 'CH');
       await page.selectOption(widget('exit', 'select'), 'id');
       t.regex((await page.textContent(widget('exit', 'id')))!, /lab exit CH · Switzerland \(CH\) · 100%/);
+      // The select is as wide as its longest gateway name (not cut off by the theme's fixed width).
+      const fit = await page.evaluate(`(function(sel) {
+        var ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = getComputedStyle(sel).font;
+        var widest = Math.max.apply(null, Array.prototype.map.call(sel.options, function(o) { return ctx.measureText(o.text).width; }));
+        return { widest: Math.ceil(widest), width: sel.clientWidth };
+      })(document.querySelector('${widget('exit', 'id').replace(/"/g, '\\"')}'))`) as { widest: number; width: number };
+      t.true(fit.width >= fit.widest, `select ${fit.width}px for text ${fit.widest}px`);
+      // Gateway quality: every exit with its country and performance, best first.
+      const rows = await page.$$eval('#nym-vpn-quality-exit tr[data-gateway]', (trs) => trs.map((tr) => tr.textContent));
+      t.is(rows.length, 2);
+      t.true(rows.some((r) => /lab exit CH.*Switzerland \(CH\).*100%/.test(r!)), rows.join(' | '));
       await page.selectOption(widget('exit', 'select'), 'country');
       await shot(rt, 'gateways');
 
       await page.click('#nym-vpn-save-connect');
       await page.waitForSelector('.alert-message.success >> text=Connected', { timeout: 60_000 });
+      t.is(await page.locator('.alert-message').count(), 1, 'one notice, not a pile');
       const file = config();
       t.regex(file, /config gateway 'entry'\n\toption select 'country'\n(\t.*\n)*?\toption country 'DE'/);
       t.regex(file, /config gateway 'exit'\n\toption select 'country'\n(\t.*\n)*?\toption country 'CH'/);
@@ -103,12 +123,17 @@ else {
       t.regex((await page.textContent('#nym-vpn-row-entry'))!, /Germany \(DE\)/);
       t.regex((await page.textContent('#nym-vpn-row-addresses'))!, /\d+\.\d+\.\d+\.\d+/);
       t.regex((await page.textContent('#nym-vpn-row-handshake'))!, /entry: (\d+h )?(\d+m )?\d+s ago/);
+      // The live traffic graph: a rate line per direction, growing with every 2 s poll.
+      await page.waitForFunction(`(document.querySelector('#nym-vpn-graph-rx').getAttribute('points') || '').split(' ').filter(Boolean).length >= 2`, undefined, { timeout: 20_000 });
+      t.regex((await page.textContent('#nym-vpn-graph-legend'))!, /received \d+(\.\d\d)? [KMGT]?i?B\/s · ▬ sent \d+(\.\d\d)? [KMGT]?i?B\/s · peak [1-9]\d*(\.\d\d)? [KMGT]?i?B\/s over the last 5 minutes/);
       await shot(rt, 'status-connected');
       t.deepEqual(errors, []);
     });
 
     test.serial(`[${rt}] Status: Disconnect brings the tunnel down`, async (t) => {
       await page.click('#nym-vpn-disconnect');
+      // The table behind the progress dialog follows the tunnel too.
+      await page.waitForSelector(`#nym-vpn-tunnel ${state('disconnected')}`, { timeout: 30_000 });
       await page.waitForSelector(state('disconnected'), { timeout: 30_000 });
       t.is(await page.textContent('#nym-vpn-state'), 'Disconnected');
       t.true(await page.isHidden('#nym-vpn-row-exit'));
@@ -125,15 +150,25 @@ else {
       await page.waitForSelector(state('connected'));
       await page.click('#nym-vpn-disconnect');
       await page.waitForSelector(state('disconnected'), { timeout: 30_000 });
+      // Connect from the status page: while the dialog shows, the table behind it no longer says Disconnected.
+      await page.click('#nym-vpn-connect');
+      await page.waitForSelector('#nym-vpn-progress');
+      await page.waitForSelector(`#nym-vpn-tunnel ${state('connecting')}`);
+      t.true(await page.isVisible('#nym-vpn-progress'), 'the dialog is still up');
+      await shot(rt, 'status-connecting');
+      await page.waitForSelector(`#nym-vpn-tunnel ${state('connected')}`, { timeout: 60_000 });
+      await page.click('#nym-vpn-disconnect');
+      await page.waitForSelector(state('disconnected'), { timeout: 30_000 });
       t.deepEqual(errors, []);
     });
 
     test.serial(`[${rt}] Settings: a bad MTU is refused; good values are saved through rpcd and applied`, async (t) => {
       await open('root', 'settings');
-      await page.waitForSelector(widget('main', 'autoconnect'));
+      await page.waitForSelector(flag('main', 'autoconnect'));
       const before = config();
       await page.click('li[data-tab="network"] a');
       await page.fill(widget('main', 'mtu'), '99999');
+      await page.press(widget('main', 'mtu'), 'End');  // real LuCI validates on keyup and blur
       t.true(await page.$eval(widget('main', 'mtu'), (e) => e.closest('.cbi-input-invalid') !== null || e.classList.contains('cbi-input-invalid')));
       await page.click('.cbi-page-actions .cbi-button-apply');
       await page.waitForSelector('#modal_overlay .modal >> text=Save error');
@@ -146,13 +181,15 @@ else {
       if (expected >= 0) errors.splice(expected, 1);
 
       await page.fill(widget('main', 'mtu'), v.mtu);
+      await page.press(widget('main', 'mtu'), 'End');
       const dns = await page.$$eval('#cbi-nym-vpn-main-dns .item', (items) => items.map((i) => i.getAttribute('data-value')!));
       t.true(dns.length >= 1);
       await page.fill('#cbi-nym-vpn-main-dns .add-item input', v.dns);
       await page.click('#cbi-nym-vpn-main-dns .cbi-button-add');
       await page.click('li[data-tab="general"] a');
-      await page.check(widget('main', 'autoconnect'));
+      await page.check(flag('main', 'autoconnect'));
       await page.fill(widget('monitor', 'tries'), v.tries);
+      await page.press(widget('monitor', 'tries'), 'End');
       await shot(rt, 'settings');
       await page.click('.cbi-page-actions .cbi-button-apply');
       await page.waitForSelector('text=Configuration changes applied.');
@@ -161,12 +198,13 @@ else {
       t.regex(file, /option autoconnect '1'/);
       t.regex(file, new RegExp(`option tries '${v.tries}'`));
       t.true(file.includes(`\tlist dns '${v.dns}'\n`), file);
-      await page.waitForSelector(widget('main', 'autoconnect'));
-      t.true(await page.isChecked(widget('main', 'autoconnect')), 'the reloaded page shows the saved values');
+      await page.waitForSelector(flag('main', 'autoconnect'));
+      t.true(await page.isChecked(flag('main', 'autoconnect')), 'the reloaded page shows the saved values');
       t.deepEqual(errors, []);
     });
 
     test.serial(`[${rt}] Account: store a mnemonic (never shown again), then forget it after confirming`, async (t) => {
+      await forgetAccount();
       await open('root', 'account');
       await page.waitForSelector('#nym-vpn-account');
       t.regex((await page.textContent('#nym-vpn-account'))!, /Account storedno/);
@@ -196,21 +234,77 @@ else {
       t.deepEqual(errors, []);
     });
 
+    test.serial(`[${rt}] Account: storing works where ui.addTimeLimitedNotification is missing (LuCI 24.10 before its 2025 addition)`, async (t) => {
+      // The runtime's own ui.js with that one method renamed away, as in the LuCI releases that lack it.
+      await page.route('**/luci-static/resources/ui.js*', async (route) => {
+        const r = await route.fetch();
+        const body = (await r.text()).replace(/\baddTimeLimitedNotification\(title, children, timeout/, 'addTimeLimitedNotificationAbsent(title, children, timeout');
+        await route.fulfill({ response: r, body });
+      });
+      try {
+        await forgetAccount();
+        await open('root', 'account');
+        await page.waitForSelector('#nym-vpn-account >> text=Account storedno');
+        t.is(await page.evaluate('typeof L.ui.addTimeLimitedNotification'), 'undefined', 'the method is really gone');
+        await page.fill('#nym-vpn-mnemonic', generateMnemonic(wordlist, 128));
+        await page.click('#nym-vpn-account-store');
+        await page.waitForSelector('.alert-message.success >> text=Account stored');
+        await page.waitForSelector('#nym-vpn-account >> text=Account storedyes');
+        await page.click('#nym-vpn-account-forget');
+        await page.click('#nym-vpn-account-forget-confirm');
+        await page.waitForSelector('#nym-vpn-account >> text=Account storedno');
+        t.deepEqual(errors, []);
+      }
+      finally {
+        await page.unroute('**/luci-static/resources/ui.js*');
+      }
+    });
+
+    test.serial(`[${rt}] the state badges use the theme's colours: Error is red, Connected green`, async (t) => {
+      await open('root', 'status');
+      await page.waitForSelector('#nym-vpn-state');
+      const colours = await page.evaluate(`L.require('nymvpn.common').then(function(c) {
+        return ['error', 'connected', 'connecting', 'disconnected'].map(function(s) {
+          var b = c.stateBadge(s); b.id = 'probe-' + s; document.body.appendChild(b);
+          var rgb = getComputedStyle(b).backgroundColor.match(/\\d+/g).map(Number); b.remove();
+          return [s, rgb];
+        });
+      })`) as [string, number[]][];
+      const rgb = Object.fromEntries(colours);
+      const [r, g, b] = rgb.error!;
+      t.true(r! > 150 && r! > 2 * g! && r! > 2 * b!, `Error is drawn in ${rgb.error}`);
+      t.true(rgb.connected![1]! > rgb.connected![0]! && rgb.connected![1]! > rgb.connected![2]!, `Connected is drawn in ${rgb.connected}`);
+      t.false(rgb.connecting![0]! > 2 * rgb.connecting![2]!, 'Connecting is not red');
+      // A state inside a sentence has no ellipsis of its own ("The tunnel is Connecting…." had two stops).
+      const words = await page.evaluate(`L.require('nymvpn.common').then(function(c) {
+        return ['connecting', 'disconnecting', 'error', 'disconnected'].map(function(s) { return _('The tunnel is %s.').format(c.stateWord(s)); });
+      })`) as string[];
+      for (const w of words) t.notRegex(w, /…\.|\.\./, w);
+    });
+
     test.serial(`[${rt}] a read-only login sees the status, is refused Connect without stack frames, cannot edit`, async (t) => {
       await open('viewer', 'status');
       await page.waitForSelector(state('disconnected'));
       await page.click('#nym-vpn-connect');
       const alert = await page.waitForSelector('.alert-message.danger');
-      const msg = (await alert.textContent())!;
+      const msg = await alert.innerText();
       t.regex(msg, /Could not connect/);
       t.regex(msg, /may view NymVPN but not change it/);
       t.notRegex(msg, /\bat \S+ \(|\.js:\d+:\d+/, 'no JavaScript stack frames in the message');
+      // The details (the runtime's message with its stack) are there on demand.
+      await page.click('.alert-message.danger details summary');
+      t.regex((await page.textContent('.alert-message.danger details'))!, /RPC call to nym-vpn\/connect failed with error -32002: Access denied/);
       t.is(await page.textContent('#nym-vpn-state'), 'Disconnected');
       await shot(rt, 'viewer-status-denied');
+      // A second refusal replaces the first notice instead of piling up under it.
+      await page.$eval('.alert-message.danger', (e) => e.setAttribute('data-first', ''));
+      await page.click('#nym-vpn-connect');
+      await page.waitForSelector('.alert-message.danger:not([data-first]) details');
+      t.is(await page.locator('.alert-message.danger').count(), 1);
 
       await open('viewer', 'settings');
-      await page.waitForSelector(widget('main', 'autoconnect'));
-      t.true(await page.isDisabled(widget('main', 'autoconnect')));
+      await page.waitForSelector(flag('main', 'autoconnect'));
+      t.true(await page.isDisabled(flag('main', 'autoconnect')));
       await shot(rt, 'viewer-settings-readonly');
       await open('viewer', 'gateways');
       await page.waitForSelector('#nym-vpn-save-connect');
