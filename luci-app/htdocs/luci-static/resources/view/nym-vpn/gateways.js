@@ -67,7 +67,7 @@ return view.extend({
 		var problems = [];
 		ROLES.forEach(function(role, i) {
 			this.addChoice(m, role, data[i][0], data[i][1]);
-			[ data[i][0], data[i][1] ].forEach(function(r) { if (r instanceof Error && problems.indexOf(r.message) < 0) problems.push(r.message); });
+			[ data[i][0], data[i][1] ].forEach(function(r) { if (r instanceof Error && problems.indexOf(nymvpn.errorSummary(r)) < 0) problems.push(nymvpn.errorSummary(r)); });
 			if (!(data[i][0] instanceof Error) && !(data[i][0].countries || []).length)
 				problems.push(role == 'entry' ? _('the directory lists no entry gateways') : _('the directory lists no exit gateways'));
 		}, this);
