@@ -155,6 +155,7 @@ else {
       await page.waitForSelector('#nym-vpn-progress');
       await page.waitForSelector(`#nym-vpn-tunnel ${state('connecting')}`);
       t.true(await page.isVisible('#nym-vpn-progress'), 'the dialog is still up');
+      t.deepEqual(await page.locator('.alert-message').allTextContents(), [], 'the "Disconnected." notice went with the new connect');
       await shot(rt, 'status-connecting');
       await page.waitForSelector(`#nym-vpn-tunnel ${state('connected')}`, { timeout: 60_000 });
       await page.click('#nym-vpn-disconnect');

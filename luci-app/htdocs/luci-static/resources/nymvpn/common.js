@@ -169,6 +169,7 @@ return baseclass.extend({
 	 * status read meanwhile (so a view's table does not keep showing the state from before). */
 	connect: function(args, onStatus) {
 		var self = this;
+		clearNotices();  /* the last connect's or disconnect's notice no longer holds */
 		return call(callConnect, args).then(function(st) { return self.follow(st, _('Connecting'), [ 'connected', 'error', 'disconnected' ], onStatus); })
 			.then(function(st) {
 				if (st.state == 'connected')
@@ -188,6 +189,7 @@ return baseclass.extend({
 
 	disconnect: function(onStatus) {
 		var self = this;
+		clearNotices();
 		return call(callDisconnect).then(function(st) { return self.follow(st, _('Disconnecting'), [ 'disconnected', 'error' ], onStatus); })
 			.then(function(st) { self.notice(E('p', {}, [ _('Disconnected.') ]), 5000, 'info'); return st; },
 				function(e) { ui.hideModal(); self.notifyError(_('Could not disconnect'), e); });
