@@ -1,5 +1,6 @@
-// Interop with the real thing, when /opt/upstream-ubus holds ubusd, the ubus CLI and libubus's
-// examples built from openwrt/ubus (CI cannot have them: the tests are skipped there). The real CLI
+// Interop with the real thing: ubusd, the ubus CLI and libubus's examples built from openwrt/ubus's source in
+// ../shared/openwrt (test/helpers/openwrt-build.ts; NYM_UPSTREAM_UBUS=PREFIX points at another build). Without
+// ../shared the tests skip, saying why. The real CLI
 // and example programs run against our broker; and one scripted session of raw frames runs against
 // both the real ubusd and our broker, whose answers must be the same bytes once ids are aligned.
 import test from 'ava';
@@ -8,14 +9,17 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker } from './fixtures-broker/harness.js';
+import { ubusExamples } from '../helpers/openwrt-build.js';
 import { RawClient } from './fixtures-broker/raw-client.js';
 import { attr, be32, captured, cat, cstr, hex, rawFrame, swapIds } from './fixtures-broker/bytes.js';
 import * as proto from '../../src/ubus/proto.js';
 import { MsgType } from '../../src/ubus/constants.js';
 
-const PREFIX = process.env.NYM_UPSTREAM_UBUS ?? '/opt/upstream-ubus/prefix';
-const available = existsSync(join(PREFIX, 'bin/ubus')) && existsSync(join(PREFIX, 'sbin/ubusd'));
+const built = process.env.NYM_UPSTREAM_UBUS ? null : await ubusExamples();
+const PREFIX = process.env.NYM_UPSTREAM_UBUS ?? (built && !('skip' in built) ? built.parts.prefix : '');
+const available = PREFIX !== '' && existsSync(join(PREFIX, 'bin/ubus')) && existsSync(join(PREFIX, 'sbin/ubusd'));
 const it = available ? test.serial : test.skip;
+if (!available) test('the real ubusd and ubus CLI', (t) => { t.log(`skipped: ${built && 'skip' in built ? built.skip : `no ubus in ${PREFIX}`}`); t.pass(); });
 const env = { ...process.env, LD_LIBRARY_PATH: join(PREFIX, 'lib') };
 const EX = join(PREFIX, 'libexec/ubus-examples');
 

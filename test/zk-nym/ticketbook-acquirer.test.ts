@@ -60,7 +60,7 @@ test('enough wireguard-entry tickets: that type is not requested', async (t) => 
   t.deepEqual(out.map((o) => o.type).sort(), ['v1-mixnet-entry', 'v1-wireguard-exit']);
 });
 
-test('issuance that goes wrong: an error status, shares without their keys, another epoch, issuers' keys that do not decode', async (t) => {
+test('issuance that goes wrong: an error status, shares without their keys, another epoch, issuers keys that do not decode', async (t) => {
   const failing = await world(t, { issuer: async () => { throw new Error('signers down'); } });
   for (const o of await failing.acquirer.acquire(signal())) t.like(o, { ok: false, error: `zk-nym ${(o as { error: string }).error.split(' ')[1]} ended error` });
 

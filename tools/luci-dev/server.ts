@@ -3,6 +3,8 @@
 // uci objects (served here) and the real bus (nym-vpn through UbusClient); /cgi-bin/luci/… logs in
 // with rpcd's `config login` (sysauth cookie), builds the menu from menu.d with its ACL depends and
 // serves the views; /luci-static/… serves the app's htdocs and the small LuCI runtime.
+// Kept for `make demo` on machines without ../shared/openwrt: the tests judge the views on the real LuCI
+// runtime (test/luci/real-luci.ts), never on this one.
 //
 //   const luci = await startLuciDevServer({ socket: lab.socket, root: lab.root });
 //   console.log(luci.url, luci.users);  …  await luci.stop();

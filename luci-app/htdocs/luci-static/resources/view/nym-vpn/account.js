@@ -31,7 +31,7 @@ return view.extend({
 	renderAccount: function(acct) {
 		if (acct instanceof Error)
 			return E('div', { 'class': 'alert-message error', 'id': 'nym-vpn-account-error' }, [
-				_('The account could not be read: %s').format(acct.message) ]);
+				_('The account could not be read:'), ' ', nymvpn.errorNode(acct) ]);
 		var rows = [ [ _('Account stored'), acct.stored ? _('yes') : _('no') ] ];
 		if (acct.id) rows.push([ _('Account id'), E('code', {}, [ acct.id ]) ]);
 		if (acct.device_id) rows.push([ _('Device id'), E('code', {}, [ acct.device_id ]) ]);
@@ -59,8 +59,8 @@ return view.extend({
 	update: function(acct) {
 		this.account = acct;
 		dom.content(this.accountNode, this.renderAccount(acct));
-		this.forgetButton.disabled = !(acct && acct.stored);
-		this.syncButton.disabled = !(acct && acct.stored);
+		this.forgetButton.disabled = this.readonly || !(acct && acct.stored);
+		this.syncButton.disabled = this.readonly || !(acct && acct.stored);
 	},
 
 	refresh: function() {
@@ -72,11 +72,11 @@ return view.extend({
 		/* The secret leaves the page before anything else happens. */
 		input.value = '';
 		if (!words.length) {
-			ui.addTimeLimitedNotification(null, E('p', {}, [ _('Enter the account\'s recovery phrase (12 or 24 words) first.') ]), 5000, 'warning');
+			nymvpn.notice(E('p', {}, [ _('Enter the account\'s recovery phrase (12 or 24 words) first.') ]), 5000, 'warning');
 			return Promise.resolve();
 		}
 		return nymvpn.accountSet(words.join(' ')).then(function(r) {
-			ui.addTimeLimitedNotification(null, E('p', {}, [ _('Account stored. Account id: %s').format(r.id) ]), 8000, 'success');
+			nymvpn.notice(E('p', {}, [ _('Account stored. Account id: %s').format(r.id) ]), 8000, 'success');
 		}, function(e) {
 			nymvpn.notifyError(_('The account was not stored'), e);
 		}).then(L.bind(this.refresh, this));
@@ -98,7 +98,7 @@ return view.extend({
 					'click': ui.createHandlerFn(this, function() {
 						return nymvpn.accountForget().then(function() {
 							ui.hideModal();
-							ui.addTimeLimitedNotification(null, E('p', {}, [ _('The account was forgotten.') ]), 8000, 'info');
+							nymvpn.notice(E('p', {}, [ _('The account was forgotten.') ]), 8000, 'info');
 						}, function(e) {
 							ui.hideModal();
 							nymvpn.notifyError(_('The account was not forgotten'), e);
@@ -109,9 +109,11 @@ return view.extend({
 	},
 
 	render: function(acct) {
+		/* A login that may only read (LuCI's view permission, from the menu's ACL dependency) cannot store or forget. */
+		this.readonly = (L.hasViewPermission && L.hasViewPermission() === false);
 		this.accountNode = E('div', { 'id': 'nym-vpn-account' });
 		this.mnemonicInput = E('input', { 'type': 'password', 'id': 'nym-vpn-mnemonic', 'class': 'cbi-input-text', 'autocomplete': 'off',
-			'spellcheck': 'false', 'placeholder': _('twelve or twenty-four words'), 'style': 'min-width:360px' });
+			'spellcheck': 'false', 'disabled': this.readonly ? '' : null, 'placeholder': _('twelve or twenty-four words'), 'style': 'min-width:360px' });
 		this.forgetButton = E('button', { 'class': 'btn cbi-button cbi-button-negative', 'id': 'nym-vpn-account-forget',
 			'click': ui.createHandlerFn(this, 'handleForget') }, [ _('Forget account…') ]);
 		this.syncButton = E('button', { 'class': 'btn cbi-button cbi-button-action', 'id': 'nym-vpn-account-sync-now',
@@ -128,7 +130,7 @@ return view.extend({
 					E('label', { 'class': 'cbi-value-title', 'for': 'nym-vpn-mnemonic' }, [ _('Recovery phrase') ]),
 					E('div', { 'class': 'cbi-value-field' }, [
 						this.mnemonicInput, ' ',
-						E('button', { 'class': 'btn cbi-button cbi-button-apply', 'id': 'nym-vpn-account-store',
+						E('button', { 'class': 'btn cbi-button cbi-button-apply', 'id': 'nym-vpn-account-store', 'disabled': this.readonly ? '' : null,
 							'click': ui.createHandlerFn(this, 'handleStore') }, [ _('Store') ]),
 						E('div', { 'class': 'cbi-value-description' }, [ _('Replaces a stored account. The phrase is never shown again.') ])
 					])

@@ -67,13 +67,17 @@ return view.extend({
 		var problems = [];
 		ROLES.forEach(function(role, i) {
 			this.addChoice(m, role, data[i][0], data[i][1]);
-			[ data[i][0], data[i][1] ].forEach(function(r) { if (r instanceof Error && problems.indexOf(r.message) < 0) problems.push(r.message); });
+			[ data[i][0], data[i][1] ].forEach(function(r) { if (r instanceof Error && problems.indexOf(nymvpn.errorSummary(r)) < 0) problems.push(nymvpn.errorSummary(r)); });
 			if (!(data[i][0] instanceof Error) && !(data[i][0].countries || []).length)
 				problems.push(role == 'entry' ? _('the directory lists no entry gateways') : _('the directory lists no exit gateways'));
 		}, this);
 		this.map = m;
 
+		var quality = this.renderQuality(data);
 		return m.render().then(function(node) {
+			/* Gateway names are long: let the selects grow to their text instead of the theme's fixed width. */
+			node.querySelectorAll('select').forEach(function(sel) { sel.style.width = 'auto'; sel.style.maxWidth = '100%'; });
+			node.appendChild(quality);
 			if (!problems.length) return node;
 			return E([], [
 				E('div', { 'class': 'alert-message warning', 'id': 'nym-vpn-directory-error' }, [
@@ -83,6 +87,34 @@ return view.extend({
 				node
 			]);
 		});
+	},
+
+	/* Each role's gateways by quality: the directory's performance score as a bar, with the country. */
+	renderQuality: function(data) {
+		var sections = ROLES.map(function(role, i) {
+			var gws = data[i][1];
+			if (gws instanceof Error || !(gws.gateways || []).length) return '';
+			var list = gws.gateways.slice().sort(function(a, b) { return (b.performance - a.performance) || String(a.name || a.id).localeCompare(String(b.name || b.id)); });
+			return E('div', { 'class': 'cbi-section', 'id': 'nym-vpn-quality-' + role }, [
+				E('h3', {}, [ role == 'entry' ? _('Entry gateways by quality') : _('Exit gateways by quality') ]),
+				E('table', { 'class': 'table' }, [
+					E('tr', { 'class': 'tr table-titles' }, [
+						E('th', { 'class': 'th' }, [ _('Gateway') ]), E('th', { 'class': 'th' }, [ _('Country') ]), E('th', { 'class': 'th' }, [ _('Performance') ]) ])
+				].concat(list.map(function(g) {
+					var p = Math.max(0, Math.min(100, +g.performance || 0));
+					var colour = p >= 80 ? 'var(--success-color-high,#00ac59)' : p >= 50 ? 'var(--warn-color-high,#efbd0b)' : 'var(--error-color-high,#d00)';
+					return E('tr', { 'class': 'tr', 'data-gateway': g.id }, [
+						E('td', { 'class': 'td', 'title': g.id }, [ g.name || g.id ]),
+						E('td', { 'class': 'td' }, [ nymvpn.countryName(g.country) ]),
+						E('td', { 'class': 'td' }, [
+							E('div', { 'class': 'nym-vpn-performance', 'title': '%d%%'.format(p), 'style': 'display:inline-block;vertical-align:middle;width:120px;height:10px;border:1px solid #ccc;border-radius:2px;margin-right:6px' }, [
+								E('div', { 'style': 'height:100%%;width:%d%%;background:%s'.format(p, colour) }) ]),
+							'%d%%'.format(p) ])
+					]);
+				})))
+			]);
+		});
+		return E('div', { 'id': 'nym-vpn-quality' }, sections);
 	},
 
 	/* The connect arguments for what UCI now says (parameter order of nymvpn.connect). */
@@ -101,9 +133,11 @@ return view.extend({
 	handleSaveConnect: function() {
 		var self = this;
 		return this.map.save().then(function() {
+			/* rpcd answers `uci apply` with 5 (no data) when nothing was changed; LuCI's uci.js rejects with
+			 * that status as a number (older) or as an RPCError saying "ubus code 5" (callApply has reject: true). */
 			return uci.apply(90).catch(function(e) {
-				if (e === 5) return; /* nothing changed */
-				throw new Error(_('Applying the configuration failed: %s').format(typeof e == 'number' ? nymvpn.statusText(e) : e.message));
+				if (nymvpn.ubusStatus(e) === 5) return;
+				throw new Error(_('Applying the configuration failed: %s').format(typeof e == 'number' ? nymvpn.statusText(e) : nymvpn.errorSummary(e)));
 			});
 		}).then(function() {
 			return nymvpn.reload();

@@ -8,8 +8,29 @@
 /*
  * NymVPN status: the tunnel state (with why it failed), both gateways, the tunnel's addresses,
  * since when it is up, handshake ages, traffic, reconnects; refreshed every 2 s. Connect uses the
- * gateways saved on the Gateways tab.
+ * gateways saved on the Gateways tab. A live graph draws received/sent bytes per second over the last
+ * five minutes from the status counters, as LuCI's realtime graphs do (an SVG redrawn on every poll).
  */
+
+var GRAPH_SECONDS = 300, GRAPH_W = 600, GRAPH_H = 140;
+var SVG_NS = 'http://www.w3.org/2000/svg';
+
+function svg(tag, attrs) {
+	var n = document.createElementNS(SVG_NS, tag);
+	for (var k in attrs) n.setAttribute(k, attrs[k]);
+	return n;
+}
+
+/* Rates (bytes/s) between successive counter samples; a counter that went down (a new tunnel) starts over. */
+function rates(samples) {
+	var out = [];
+	for (var i = 1; i < samples.length; i++) {
+		var a = samples[i - 1], b = samples[i], dt = b.t - a.t;
+		if (dt <= 0 || b.rx < a.rx || b.tx < a.tx) continue;
+		out.push({ t: b.t, rx: (b.rx - a.rx) / dt, tx: (b.tx - a.tx) / dt });
+	}
+	return out;
+}
 
 function row(label, value, id) {
 	return E('tr', { 'class': 'tr', 'id': id || null }, [
@@ -31,7 +52,7 @@ return view.extend({
 
 	renderTunnel: function(st) {
 		if (st instanceof Error)
-			return E('div', { 'class': 'alert-message error' }, [ _('The NymVPN service did not answer: %s').format(st.message) ]);
+			return E('div', { 'class': 'alert-message error' }, [ _('The NymVPN service did not answer:'), ' ', nymvpn.errorNode(st) ]);
 
 		var rows = [ row(_('State'), nymvpn.stateBadge(st.state), 'nym-vpn-row-state') ];
 		if (st.error)
@@ -73,7 +94,7 @@ return view.extend({
 
 	renderInfo: function(info) {
 		if (info instanceof Error)
-			return E('em', {}, [ info.message ]);
+			return E('em', {}, [ nymvpn.errorSummary(info) ]);
 		return E('table', { 'class': 'table' }, [
 			row(_('Version'), info.version),
 			row(_('Network'), info.network),
@@ -83,22 +104,73 @@ return view.extend({
 		]);
 	},
 
+	/* Adds a counter sample (time in seconds) and redraws the graph. */
+	sample: function(st) {
+		if (st instanceof Error || !st || !st.stats || st.state != 'connected') {
+			this.samples = [];
+		}
+		else {
+			var now = Date.now() / 1000;
+			this.samples.push({ t: now, rx: +st.stats.rx_bytes || 0, tx: +st.stats.tx_bytes || 0 });
+			while (this.samples.length > 2 && this.samples[0].t < now - GRAPH_SECONDS - 5) this.samples.shift();
+		}
+		this.drawGraph();
+	},
+
+	drawGraph: function() {
+		var r = rates(this.samples), now = Date.now() / 1000;
+		var peak = r.reduce(function(m, x) { return Math.max(m, x.rx, x.tx); }, 0);
+		var top = Math.max(1024, peak * 1.1);
+		var box = this.graphNode.querySelector('svg');
+		var points = function(key) {
+			return r.map(function(x) {
+				return '%.1f,%.1f'.format(GRAPH_W - (now - x.t) * GRAPH_W / GRAPH_SECONDS, GRAPH_H - x[key] * GRAPH_H / top);
+			}).join(' ');
+		};
+		box.querySelector('#nym-vpn-graph-rx').setAttribute('points', points('rx'));
+		box.querySelector('#nym-vpn-graph-tx').setAttribute('points', points('tx'));
+		box.querySelector('#nym-vpn-graph-top').textContent = '%1024.1mB/s'.format(top);
+		var last = r.length ? r[r.length - 1] : null;
+		dom.content(this.graphLegend, this.samples.length == 0 ? [ E('em', {}, [ _('The graph runs while the tunnel is connected.') ]) ] : [
+			E('span', { 'style': 'color:#1976d2', 'id': 'nym-vpn-graph-rx-now' }, [ '▬ ', _('received %s/s').format(nymvpn.bytes(last ? last.rx : 0)) ]), ' · ',
+			E('span', { 'style': 'color:#00ac59', 'id': 'nym-vpn-graph-tx-now' }, [ '▬ ', _('sent %s/s').format(nymvpn.bytes(last ? last.tx : 0)) ]), ' · ',
+			E('span', {}, [ _('peak %s/s over the last %d minutes').format(nymvpn.bytes(peak), GRAPH_SECONDS / 60) ])
+		]);
+	},
+
+	renderGraph: function() {
+		var box = svg('svg', { 'viewBox': '0 0 %d %d'.format(GRAPH_W, GRAPH_H), 'preserveAspectRatio': 'none', 'width': '100%', 'height': GRAPH_H,
+			'role': 'img', 'aria-label': _('Traffic through the tunnel') });
+		box.style.border = '1px solid var(--border-color-medium, #ccc)';
+		for (var i = 1; i < 4; i++)
+			box.appendChild(svg('line', { 'x1': 0, 'x2': GRAPH_W, 'y1': i * GRAPH_H / 4, 'y2': i * GRAPH_H / 4, 'stroke': '#ccc', 'stroke-dasharray': '3,3', 'stroke-width': 0.5 }));
+		box.appendChild(svg('polyline', { 'id': 'nym-vpn-graph-rx', 'fill': 'none', 'stroke': '#1976d2', 'stroke-width': 1.5, 'points': '' }));
+		box.appendChild(svg('polyline', { 'id': 'nym-vpn-graph-tx', 'fill': 'none', 'stroke': '#00ac59', 'stroke-width': 1.5, 'points': '' }));
+		var top = svg('text', { 'id': 'nym-vpn-graph-top', 'x': 4, 'y': 12, 'font-size': 10, 'fill': '#888' });
+		box.appendChild(top);
+		this.graphLegend = E('div', { 'id': 'nym-vpn-graph-legend', 'class': 'cbi-value-description' });
+		this.graphNode = E('div', { 'id': 'nym-vpn-graph' }, [ box, this.graphLegend ]);
+		return this.graphNode;
+	},
+
 	update: function(st, info) {
 		dom.content(this.tunnelNode, this.renderTunnel(st));
-		dom.content(this.infoNode, this.renderInfo(info));
+		if (info !== undefined) dom.content(this.infoNode, this.renderInfo(info));
+		this.sample(st);
 		var state = (st instanceof Error) ? null : st.state;
 		this.connectButton.disabled = (state == 'connected' || state == 'connecting' || this.busy);
 		this.disconnectButton.disabled = (state == null || state == 'disconnected' || this.busy);
 	},
 
+	/* While a dialog follows the tunnel, the table behind it follows too. */
 	handleConnect: function() {
 		this.busy = true;
-		return nymvpn.connect().finally(L.bind(this.refresh, this));
+		return nymvpn.connect(undefined, L.bind(function(st) { this.update(st); }, this)).finally(L.bind(this.refresh, this));
 	},
 
 	handleDisconnect: function() {
 		this.busy = true;
-		return nymvpn.disconnect().finally(L.bind(this.refresh, this));
+		return nymvpn.disconnect(L.bind(function(st) { this.update(st); }, this)).finally(L.bind(this.refresh, this));
 	},
 
 	refresh: function() {
@@ -107,6 +179,8 @@ return view.extend({
 	},
 
 	render: function(data) {
+		this.samples = [];
+		this.renderGraph();
 		this.tunnelNode = E('div', { 'id': 'nym-vpn-tunnel' });
 		this.infoNode = E('div', { 'id': 'nym-vpn-info' });
 		this.connectButton = E('button', { 'class': 'btn cbi-button cbi-button-positive', 'id': 'nym-vpn-connect',
@@ -128,6 +202,7 @@ return view.extend({
 				this.tunnelNode,
 				E('div', { 'class': 'right', 'style': 'margin-top:12px' }, [ this.connectButton, ' ', this.disconnectButton ])
 			]),
+			E('div', { 'class': 'cbi-section' }, [ E('h3', {}, [ _('Traffic') ]), this.graphNode ]),
 			E('div', { 'class': 'cbi-section' }, [ E('h3', {}, [ _('Service') ]), this.infoNode ])
 		]);
 	},
