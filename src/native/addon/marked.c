@@ -3,6 +3,7 @@
  * the mark has to be set before connect() for policy routing to see it. Node wraps the returned fd in
  * a net.Socket and connects it. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>

@@ -17,10 +17,10 @@ import { isAllZero, type CryptoBackend, type TransportCipher } from './backend.j
 
 const TAG = 16;
 
-// Raw X25519 keys enter OpenSSL as JWK: measured ~45 µs per private key against ~440 µs for a
-// PKCS#8 DER import. KeyObjects are cached by array identity, so a static key (used in every
+// Raw X25519 keys enter OpenSSL as KeyObjects (a private key as PKCS#8 DER, a public one as JWK). KeyObjects are cached by array identity, so a static key (used in every
 // handshake) and an ephemeral (used two or three times) are imported once. Callers never mutate
 // a key array after using it, except to wipe it when it is retired.
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const privateCache = new WeakMap<Uint8Array, KeyObject>();
 const publicCache = new WeakMap<Uint8Array, KeyObject>();
 const b64url = (raw: Uint8Array): string => Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url');
@@ -28,8 +28,9 @@ const b64url = (raw: Uint8Array): string => Buffer.from(raw.buffer, raw.byteOffs
 function privateKeyObject(raw: Uint8Array): KeyObject {
   let k = privateCache.get(raw);
   if (k === undefined) {
-    // node requires an "x" member but derives the public key from "d" itself.
-    k = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64url(raw), x: '' }, format: 'jwk' });
+    // PKCS#8 DER: Node 24 refuses a JWK without its public "x" (ERR_CRYPTO_INVALID_JWK), and computing x
+    // needs this very key; the DER form is accepted by Node 20, 22 and 24 alike.
+    k = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
     privateCache.set(raw, k);
   }
   return k;
