@@ -50,14 +50,18 @@ async function fw4Namespace(p: OpenwrtParts, paths: FirewallPaths, dir: string):
     'ip link set lo up',
     // fw4 asks the bus for network interfaces; with none it renders zones without devices.
     `${p.ubusd} -s /run/ubus/ubus.sock &`,
-    'echo ready',
+    'echo "ready $!"',
     'exec sleep infinity',
   ].join('\n');
   const holder: ChildProcess = spawn('unshare', ['-n', '-m', '--propagation', 'private', 'bash', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
+  let ubusdPid = 0;
   holder.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   await new Promise<void>((ok, fail) => {
-    holder.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) ok(); });
+    holder.stdout!.on('data', (d: Buffer) => {
+      const m = /ready (\d+)/.exec(d.toString());
+      if (m) { ubusdPid = Number(m[1]); ok(); }
+    });
     holder.once('exit', (c) => fail(new Error(`namespace holder exited (${c}): ${err}`)));
   });
   const env = { ...process.env, PATH: `${p.prefix}/bin:${p.prefix}/sbin:${process.env.PATH}` };
@@ -71,7 +75,14 @@ async function fw4Namespace(p: OpenwrtParts, paths: FirewallPaths, dir: string):
     fw4: (...args) => run('busybox', ['sh', join(p.prefix, 'fw4root/sbin/fw4'), ...args]),
     tables: async () => (await run('nft', ['list', 'tables'])).stdout,
     stop: async () => {
-      if (holder.exitCode === null) await new Promise<void>((r) => { holder.once('exit', () => r()); holder.kill('SIGKILL'); });
+      // The ubusd started in the background would outlive the holder (and keep its pipes open).
+      if (ubusdPid > 0) { try { process.kill(ubusdPid, 'SIGKILL'); } catch { /* gone already */ } }
+      // Already ended (by a signal too: then exitCode stays null and no 'exit' would come again).
+      if (holder.exitCode !== null || holder.signalCode !== null) return;
+      await Promise.race([
+        new Promise<void>((r) => { holder.once('exit', () => r()); holder.kill('SIGKILL'); }),
+        new Promise<void>((r) => setTimeout(r, 5000).unref()),
+      ]);
     },
   };
 }
