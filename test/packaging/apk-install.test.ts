@@ -3,35 +3,22 @@
 // runs them on a router (router-root.ts, router-scenario.ts). Skips with one line without ../shared.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../helpers/bus.js';
 import { routerRootUnavailable, type RouterRoot } from './router-root.js';
-import { DEPENDENCIES, buildPackages, lifeOnARouter, removeBuilt, type Built, type Manager } from './router-scenario.js';
+import { DEPENDENCIES, lifeOnARouter, type Built, type Manager, APK, SHARED_APK, cleanUpApk, prepareApk } from './router-scenario.js';
 
-const APK = join(repoRoot, 'build/apk-tools/bin/apk');
-const SHARED_APK = join(repoRoot, '../shared/apk-tools/build.sh');
 const why = existsSync(SHARED_APK) ? await routerRootUnavailable() : `apk-tools 3 is not here (${SHARED_APK} is missing)`;
 
-let built: Built | undefined;
+let prepared: ReturnType<typeof prepareApk> | undefined;
 let stubs = '';
+let built: Built | undefined;
 test.before(() => {
   if (why) return;
-  execFileSync('bash', [SHARED_APK, join(repoRoot, 'build/apk-tools')], { stdio: 'ignore', timeout: 600_000 });
-  built = buildPackages();
-  // What a router's feeds provide, as empty packages of the same names.
-  stubs = mkdtempSync(join(tmpdir(), 'nym-apk-stubs-'));
-  mkdirSync(join(stubs, 'empty'));
-  for (const name of DEPENDENCIES) {
-    execFileSync(APK, ['mkpkg', '--info', `name:${name}`, '--info', 'version:1.0-r1', '--info', 'arch:x86_64', '--info', 'description:feed stand-in',
-      '--files', join(stubs, 'empty'), '--output', join(stubs, `${name}.apk`)]);
-  }
+  prepared = prepareApk();
+  ({ built, stubs } = prepared);
 });
-test.after.always(() => {
-  removeBuilt(built);
-  if (stubs) rmSync(stubs, { recursive: true, force: true });
-});
+test.after.always(() => cleanUpApk(prepared));
 
 function apk(root: RouterRoot, args: string[]): string {
   return execFileSync(APK, ['--root', root.dir, '--no-network', '--allow-untrusted', ...args], { encoding: 'utf8' });

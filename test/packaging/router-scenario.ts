@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import type { ExecutionContext } from 'ava';
 import { repoRoot } from '../helpers/bus.js';
 import { pathOf, readTarGz, type TarEntry } from './tar.js';
@@ -175,3 +176,27 @@ export async function lifeOnARouter(t: ExecutionContext, fw: 'fw4' | 'fw3', make
 
 /** Kept for the next test file (build/test-packages is a cache); nothing to remove. */
 export function removeBuilt(_built: Built | undefined): void {}
+
+/** apk-tools 3, built from ../shared/apk-tools into build/ (once; build.sh keeps a stamp). */
+export const APK = join(repoRoot, 'build/apk-tools/bin/apk');
+export const SHARED_APK = join(repoRoot, '../shared/apk-tools/build.sh');
+
+/** For the apk tests' before hook: apk-tools built, the packages built, and what a router's feeds provide as
+ * empty packages of the same names (in `stubs`). */
+export function prepareApk(): { built: Built; stubs: string } {
+  execFileSync('bash', [SHARED_APK, join(repoRoot, 'build/apk-tools')], { stdio: 'ignore', timeout: 600_000 });
+  const built = buildPackages();
+  const stubs = mkdtempSync(join(tmpdir(), 'nym-apk-stubs-'));
+  mkdirSync(join(stubs, 'empty'));
+  for (const name of DEPENDENCIES) {
+    execFileSync(APK, ['mkpkg', '--info', `name:${name}`, '--info', 'version:1.0-r1', '--info', 'arch:x86_64', '--info', 'description:feed stand-in',
+      '--files', join(stubs, 'empty'), '--output', join(stubs, `${name}.apk`)]);
+  }
+  return { built, stubs };
+}
+
+export function cleanUpApk(p: { built: Built; stubs: string } | undefined): void {
+  if (!p) return;
+  removeBuilt(p.built);
+  rmSync(p.stubs, { recursive: true, force: true });
+}

@@ -4,39 +4,28 @@
 // The list is computed inside the installed root by router/sysupgrade-keep.sh (sysupgrade's logic).
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/bus.js';
 import { Opkg } from './opkg-model.js';
 import { RouterRoot, routerRootUnavailable } from './router-root.js';
-import { DEPENDENCIES, buildPackages, removeBuilt, type Built } from './router-scenario.js';
+import { DEPENDENCIES, type Built, APK, SHARED_APK, cleanUpApk, prepareApk } from './router-scenario.js';
 
-const APK = join(repoRoot, 'build/apk-tools/bin/apk');
-const SHARED_APK = join(repoRoot, '../shared/apk-tools/build.sh');
 const why = existsSync(SHARED_APK) ? await routerRootUnavailable() : `apk-tools 3 is not here (${SHARED_APK} is missing)`;
 
 // What the daemon writes there (src/account/account-store.ts, src/daemon/keys.ts), and what the
 // ticketbook and registration stores will: any file under the folder must survive.
 const STATE = ['account-mnemonic.json', 'device-keys.json', 'wg-entry.key', 'wg-exit.key', 'ticketbooks/0.json', 'registrations/entry-gw.json'];
 
-let built: Built | undefined;
+let prepared: ReturnType<typeof prepareApk> | undefined;
 let stubs = '';
+let built: Built | undefined;
 test.before(() => {
   if (why) return;
-  execFileSync('bash', [SHARED_APK, join(repoRoot, 'build/apk-tools')], { stdio: 'ignore', timeout: 600_000 });
-  built = buildPackages();
-  stubs = mkdtempSync(join(tmpdir(), 'nym-apk-stubs-'));
-  mkdirSync(join(stubs, 'empty'));
-  for (const name of DEPENDENCIES) {
-    execFileSync(APK, ['mkpkg', '--info', `name:${name}`, '--info', 'version:1.0-r1', '--info', 'arch:x86_64', '--info', 'description:feed stand-in',
-      '--files', join(stubs, 'empty'), '--output', join(stubs, `${name}.apk`)]);
-  }
+  prepared = prepareApk();
+  ({ built, stubs } = prepared);
 });
-test.after.always(() => {
-  removeBuilt(built);
-  if (stubs) rmSync(stubs, { recursive: true, force: true });
-});
+test.after.always(() => cleanUpApk(prepared));
 
 function keepList(root: RouterRoot, editConfig: boolean): string[] {
   for (const f of STATE) {
