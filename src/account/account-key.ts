@@ -1,11 +1,11 @@
 // The account's secp256k1 key: the first key of the mnemonic's Cosmos wallet (upstream's
 // DirectSecp256k1HdWallet with prefix "n"): BIP39 seed (empty passphrase) → BIP32 m/44'/118'/0'/0/0. Its
-// address (RIPEMD160(SHA256(compressed public key)), bech32 "n") is the account id; it signs the account JWT.
+// address (RIPEMD160(SHA256(compressed public key)), bech32 "n") is the account id; it signs the account JWT. It also seeds the account's e-cash keypair.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { HDKey } from '@scure/bip32';
-import { bech32 } from '@scure/base';
+import { base58, bech32 } from '@scure/base';
 import { inspect } from 'node:util';
 import type { Mnemonic } from './mnemonic.js';
 
@@ -47,6 +47,15 @@ export class AccountKey {
    */
   signRaw(message: Uint8Array): Uint8Array {
     return secp256k1.sign(sha256(message), this.#secret, { prehash: false, lowS: true, format: 'compact' });
+  }
+
+  /**
+   * The seed of the account's e-cash keypair, bs58: upstream's VpnApiAccount::create_ecash_keypair seeds
+   * KeyPairUser::new_seeded with this same 32-byte secp256k1 key, and the WASM's userSecretKey takes it as a
+   * bs58 "ed25519 private key" and seeds with its 32 bytes: the same keypair, so books stay the account's.
+   */
+  ecashUserSecretKey(): string {
+    return base58.encode(this.#secret);
   }
 
   toString(): string {

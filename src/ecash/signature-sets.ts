@@ -38,26 +38,35 @@ export function coinIndexSignatureBase(masterKey: VerificationKey, index: number
   return hashG1(concat(verificationKeyToBytes(masterKey), idx));
 }
 
+/** Checks the date signature for the i-th valid spending day (0 = the oldest) of a book expiring then. */
+export function checkExpirationDateSignature(vk: VerificationKey, sig: Signature, i: number, expirationTimestamp: number): void {
+  const what = 'expiration date signatures';
+  if (vk.betaG2.length < 3) throw new EcashError('value', what, 'verification key too short');
+  const day = validSpendingTimestamps(expirationTimestamp)[i];
+  if (day === undefined) throw new EcashError('value', what, `no spending day ${i}`);
+  const partially = vk.alpha.add(scale(vk.betaG2[0]!, dateScalar(expirationTimestamp))).add(scale(vk.betaG2[2]!, TYPE_EXP));
+  if (!sig.h.equals(expirationSignatureBase(expirationTimestamp, day))) throw new EcashError('value', what, `signature ${i} is not on that day`);
+  if (!checkBilinearPairing(sig.h, partially.add(scale(vk.betaG2[1]!, dateScalar(day))), sig.s)) throw new EcashError('value', what, `signature ${i} does not verify`);
+}
+
 export function verifyExpirationDateSignatures(vk: VerificationKey, signatures: readonly Signature[], expirationTimestamp: number): void {
   const what = 'expiration date signatures';
   if (signatures.length !== CRED_VALIDITY_PERIOD_DAYS) throw new EcashError('value', what, `${signatures.length}, wants ${CRED_VALIDITY_PERIOD_DAYS}`);
+  signatures.forEach((sig, i) => checkExpirationDateSignature(vk, sig, i, expirationTimestamp));
+}
+
+/** Checks the coin-index signature of index i; `masterKey` is hashed into h, `vk` verifies. */
+export function checkCoinIndexSignature(masterKey: VerificationKey, vk: VerificationKey, sig: Signature, i: number): void {
+  const what = 'coin index signatures';
   if (vk.betaG2.length < 3) throw new EcashError('value', what, 'verification key too short');
-  const partially = vk.alpha.add(scale(vk.betaG2[0]!, dateScalar(expirationTimestamp))).add(scale(vk.betaG2[2]!, TYPE_EXP));
-  validSpendingTimestamps(expirationTimestamp).forEach((day, i) => {
-    const sig = signatures[i]!;
-    if (!sig.h.equals(expirationSignatureBase(expirationTimestamp, day))) throw new EcashError('value', what, `signature ${i} is not on that day`);
-    if (!checkBilinearPairing(sig.h, partially.add(scale(vk.betaG2[1]!, dateScalar(day))), sig.s)) throw new EcashError('value', what, `signature ${i} does not verify`);
-  });
+  const partially = vk.alpha.add(scale(vk.betaG2[1]!, TYPE_IDX)).add(scale(vk.betaG2[2]!, TYPE_IDX));
+  if (!sig.h.equals(coinIndexSignatureBase(masterKey, i))) throw new EcashError('value', what, `signature ${i} is not on index ${i}`);
+  if (!checkBilinearPairing(sig.h, partially.add(scale(vk.betaG2[0]!, BigInt(i))), sig.s)) throw new EcashError('value', what, `signature ${i} does not verify`);
 }
 
 /** `masterKey` names the key whose bytes are hashed into each h; `vk` verifies (the same key for aggregated sets). */
 export function verifyCoinIndexSignatures(masterKey: VerificationKey, vk: VerificationKey, signatures: readonly Signature[]): void {
   const what = 'coin index signatures';
   if (signatures.length !== TICKETBOOK_SIZE) throw new EcashError('value', what, `${signatures.length}, wants ${TICKETBOOK_SIZE}`);
-  if (vk.betaG2.length < 3) throw new EcashError('value', what, 'verification key too short');
-  const partially = vk.alpha.add(scale(vk.betaG2[1]!, TYPE_IDX)).add(scale(vk.betaG2[2]!, TYPE_IDX));
-  signatures.forEach((sig, i) => {
-    if (!sig.h.equals(coinIndexSignatureBase(masterKey, i))) throw new EcashError('value', what, `signature ${i} is not on index ${i}`);
-    if (!checkBilinearPairing(sig.h, partially.add(scale(vk.betaG2[0]!, BigInt(i))), sig.s)) throw new EcashError('value', what, `signature ${i} does not verify`);
-  });
+  signatures.forEach((sig, i) => checkCoinIndexSignature(masterKey, vk, sig, i));
 }

@@ -101,7 +101,11 @@ function parseEpochKey(data: Uint8Array): { epochId: bigint; key: VerificationKe
 export function parseSerialisedTicketbook(t: { serialisationRevision: number; bs58EncodedData: string }): IssuedTicketbook {
   if (t.serialisationRevision !== 1) throw new EcashError('format', 'ticketbook', `serialisation revision ${t.serialisationRevision}, this parser knows 1`);
   if (typeof t.bs58EncodedData !== 'string') throw new EcashError('format', 'ticketbook', 'bs58EncodedData is not a string');
-  const bytes = decodeBase58Large(t.bs58EncodedData, MAX_TICKETBOOK_CHARS, 'ticketbook');
+  return parseImportableTicketbook(decodeBase58Large(t.bs58EncodedData, MAX_TICKETBOOK_CHARS, 'ticketbook'));
+}
+
+/** The ImportableTicketBook bytes themselves (bs58EncodedData decoded; what the router stores). */
+export function parseImportableTicketbook(bytes: Uint8Array): IssuedTicketbook {
   return asEcashError(() => {
     const r = new BincodeReader(bytes);
     const book = versioned(r, 'ticketbook');

@@ -12,6 +12,8 @@ import type { ZkNym } from '../vpn-api/responses.js';
 import { IssuanceSession } from '../ecash/issuance.js';
 import { decodeBase58Large } from '../ecash/base58-large.js';
 import { ecashDate } from '../ecash/ecash-date.js';
+import { parseWalletSharesAnswer, type WalletSharesAnswer } from '../ecash/signature-sets-json.js';
+import { openSpendableBook, verifySpendableBook } from './spendable-book.js';
 import { ecashToday, ticketTypesRunningLow } from './ticket-policy.js';
 import { TICKETBOOK_SIZE, type TicketType } from './ticket-type.js';
 import type { TicketbookStore } from './ticketbook-store.js';
@@ -47,10 +49,10 @@ function defaultExpiration(nowMs: number) {
   return ecashDate(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
 }
 
-async function wasmIssuance(type: TicketType, nowMs: number): Promise<Issuance> {
+async function wasmIssuance(type: TicketType, nowMs: number, userSecretKey: string): Promise<Issuance> {
   const s = await IssuanceSession.start();
   try {
-    const request = await s.withdrawalRequest(type, defaultExpiration(nowMs));
+    const request = await s.withdrawalRequest(type, defaultExpiration(nowMs), userSecretKey);
     return {
       request: { ...request, ticketbookType: type },
       unblind: async (shares, issuers, masterKey) => {
@@ -67,16 +69,24 @@ async function wasmIssuance(type: TicketType, nowMs: number): Promise<Issuance> 
 
 export type AcquireOutcome = { type: TicketType; ok: true; ticketbookId: string } | { type: TicketType; ok: false; error: string };
 
-/** The shares' envelope as nym-vpn-api returns it (snake_case), checked field by field. */
-function sharesOf(z: ZkNym): { epochId: number; shares: unknown; masterKey: string } {
-  const b = z.blindedShares as Record<string, unknown> | undefined;
-  if (!b || typeof b !== 'object') throw new Error('the active zk-nym carries no blinded shares');
-  const epochId = b.epoch_id;
-  if (typeof epochId !== 'number' || !Number.isInteger(epochId) || epochId < 0) throw new Error('the shares name no epoch');
-  const mvk = b.master_verification_key as Record<string, unknown> | undefined;
-  if (!mvk || typeof mvk.bs58_encoded_key !== 'string') throw new Error('the shares carry no master verification key');
-  if (!Array.isArray(b.shares) || b.shares.length === 0) throw new Error('the shares list is empty');
-  return { epochId, shares: b.shares, masterKey: mvk.bs58_encoded_key };
+/**
+ * NymVpnZkNym.blinded_shares is the credential proxy's TicketbookWalletSharesResponse, camelCase (nym-vpn-api-client
+ * response.rs; nym-credential-proxy-requests api/v1/ticketbook/models.rs), checked field by field; the WASM gets
+ * the object itself once it has passed.
+ */
+function sharesOf(z: ZkNym): { answer: WalletSharesAnswer; raw: unknown; masterKey: string } {
+  if (z.blindedShares === undefined || z.blindedShares === null) throw new Error('the active zk-nym carries no blinded shares');
+  let answer: WalletSharesAnswer;
+  try {
+    answer = parseWalletSharesAnswer(z.blindedShares);
+  } catch (e) {
+    throw new Error(`the blinded shares are malformed: ${(e as Error).message}`);
+  }
+  if (answer.shares.length === 0) throw new Error('the shares list is empty');
+  const mvk = answer.masterVerificationKey;
+  if (!mvk) throw new Error('the shares carry no master verification key');
+  if (mvk.epochId !== answer.epochId) throw new Error(`the master verification key is for epoch ${mvk.epochId}, the shares for ${answer.epochId}`);
+  return { answer, raw: z.blindedShares, masterKey: mvk.bs58EncodedKey };
 }
 
 export class TicketbookAcquirer {
@@ -104,7 +114,7 @@ export class TicketbookAcquirer {
   }
 
   private async one(type: TicketType, signal: AbortSignal): Promise<AcquireOutcome> {
-    const session = await (this.p.startIssuance ?? ((t) => wasmIssuance(t, this.p.now())))(type);
+    const session = await (this.p.startIssuance ?? ((t) => wasmIssuance(t, this.p.now(), this.p.account.ecashUserSecretKey())))(type);
     try {
       const client = this.p.client();
       let z = await client.requestZkNym(this.p.account, this.p.device, session.request);
@@ -119,10 +129,17 @@ export class TicketbookAcquirer {
         z = await client.zkNym(this.p.account, this.p.device, z.id);
       }
       if (z.status !== 'active') throw new Error(`zk-nym ${z.id} ended ${z.status}`);
-      const { epochId, shares, masterKey } = sharesOf(z);
+      const { answer, raw, masterKey } = sharesOf(z);
+      const epochId = answer.epochId;
       const issuers = await client.partialVerificationKeys();
       if (issuers.epochId !== epochId) throw new Error(`the issuers' keys are for epoch ${issuers.epochId}, the shares for ${epochId}`);
-      const issued = await session.unblind(shares, issuers, { epochId, bs58EncodedKey: masterKey });
+      const issued = await session.unblind(raw, issuers, { epochId, bs58EncodedKey: masterKey });
+      // Only a book that can pay is kept: its own label, the master key, and both signature sets verified.
+      try {
+        await verifySpendableBook(openSpendableBook(issued.data, { type, expirationDate: session.request.expirationDate, epochId }));
+      } catch (e) {
+        throw new Error(`the issued ticketbook cannot be spent: ${(e as Error).message}`);
+      }
       const id = await this.p.store.add({ type, data: issued.data, revision: issued.revision, expirationDate: session.request.expirationDate, epochId, total: TICKETBOOK_SIZE });
       // Confirmed only once it is on disk: a crash before leaves the API holding it for the next round.
       await client.confirmZkNym(this.p.account, this.p.device, z.id).catch((e: Error) => this.p.log.warn(`zk-nym ${z.id} stored but not confirmed: ${e.message}`));

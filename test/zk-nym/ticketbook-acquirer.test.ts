@@ -1,8 +1,8 @@
 // Ticketbooks requested as upstream's account controller does, against the lab's nym-vpn-api (real sockets,
 // both tokens checked) with upstream's issuance WASM building the requests: only the types running low, the
 // WASM's request posted as built, polling until a limit, and every way the issuance can go wrong reported per
-// type — with nothing stored and nothing confirmed. (The lab has no ecash signers yet, so a ticketbook is never
-// actually issued here; see the issue note.)
+// type — with nothing stored and nothing confirmed; and with the lab's signers behind the API, books issued,
+// stored, spent for a gateway and accepted by the lab's verifier.
 import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,16 @@ import { VpnApiClient } from '../../src/vpn-api/client.js';
 import { TicketbookStore } from '../../src/zk-nym/ticketbook-store.js';
 import { TicketbookAcquirer } from '../../src/zk-nym/ticketbook-acquirer.js';
 import { LabVpnApi, type LabVpnApiOptions } from '../../tools/lab/vpn-api/server.js';
+import { LabIssuers } from '../../tools/lab/ecash/issuers.js';
+import { SpentSerialNumbers } from '../../tools/lab/ecash/verifier.js';
+import { NoTicketsError, TicketSpender } from '../../src/zk-nym/ticket-spender.js';
+import { credentialSpendingDataFromBincode } from '../../src/ecash/credential-spending-data.js';
+import { parsePayInfo } from '../../src/ecash/pay-info.js';
+import { g1ToBytes, scale } from '../../src/ecash/group-elements.js';
+import { groupParameters } from '../../src/ecash/group-parameters.js';
+import { hashToScalar } from '../../src/ecash/hash.js';
+import { base58 } from '@scure/base';
+import { ed25519 } from '@noble/curves/ed25519.js';
 
 const account = AccountKey.fromMnemonic(Mnemonic.parse('range mystery picture decline olympic acoustic lesson quick rebuild panda royal fold start leader egg hammer width olympic worry length crawl couch link mobile'));
 const device = DeviceKeys.fromSecret(new Uint8Array(32).fill(3));
@@ -64,7 +74,8 @@ test('issuance that goes wrong: an error status, shares without their keys, anot
   const failing = await world(t, { issuer: async () => { throw new Error('signers down'); } });
   for (const o of await failing.acquirer.acquire(signal())) t.like(o, { ok: false, error: `zk-nym ${(o as { error: string }).error.split(' ')[1]} ended error` });
 
-  const bogusShares = { epoch_id: 4, shares: [{ node_index: 1, bs58_encoded_share: '1111' }], master_verification_key: { epoch_id: 4, bs58_encoded_key: '2222' } };
+  // TicketbookWalletSharesResponse is camelCase on the wire (nym-credential-proxy-requests models.rs)
+  const bogusShares = { epochId: 4, shares: [{ nodeIndex: 1, bs58EncodedShare: '1111' }], masterVerificationKey: { epochId: 4, bs58EncodedKey: '2222' } };
   const noKeys = await world(t, { issuer: async () => bogusShares });
   for (const o of await noKeys.acquirer.acquire(signal())) t.regex((o as { error: string }).error, /partial verification keys/);
 
@@ -75,8 +86,58 @@ test('issuance that goes wrong: an error status, shares without their keys, anot
   const out = await refused.acquirer.acquire(signal());
   // Refused before the WASM sees them: the issuers' keys do not decode (src/ecash checks the key set first).
   for (const o of out) t.regex((o as { error: string }).error, /verification key/);
-  for (const w of [failing, noKeys, otherEpoch, refused]) {
+  const snake = await world(t, { issuer: async () => ({ epoch_id: 4, shares: [{ node_index: 1, bs58_encoded_share: '1111' }] }) });
+  for (const o of await snake.acquirer.acquire(signal())) t.regex((o as { error: string }).error, /blinded shares are malformed: .*epochId/);
+  const noMaster = await world(t, { issuer: async () => ({ epochId: 4, shares: [{ nodeIndex: 1, bs58EncodedShare: '1111' }] }) });
+  for (const o of await noMaster.acquirer.acquire(signal())) t.regex((o as { error: string }).error, /no master verification key/);
+  for (const w of [failing, noKeys, otherEpoch, refused, snake, noMaster]) {
     t.deepEqual((await w.store.list()).books, [], 'nothing stored');
     t.is(w.api.seen.filter((r) => r.method === 'DELETE').length, 0, 'nothing confirmed');
   }
+});
+
+test('the lab signers behind the API: three books issued to the account\'s own e-cash key, stored, a ticket spent and accepted', async (t) => {
+  const lab = LabIssuers.create({ threshold: 2, count: 3, epochId: 3 });
+  const w = await world(t, { issuer: lab.vpnApiIssuer(), partialVerificationKeys: () => lab.partialVerificationKeys() });
+  const out = await w.acquirer.acquire(signal());
+  t.deepEqual(out.filter((o) => !o.ok), [], w.log.join('\n'));
+  const { books } = await w.store.list();
+  t.deepEqual(books.map((b) => [b.type, b.epochId, b.total, b.used]).sort(), [['v1-mixnet-entry', 3, 50, 0], ['v1-wireguard-entry', 3, 50, 0], ['v1-wireguard-exit', 3, 50, 0]]);
+  t.is(w.api.seen.filter((r) => r.method === 'DELETE').length, 3, 'each confirmed once stored');
+  // KeyPairUser::new_seeded(the account key's 32 bytes): pk = g1 · hash_to_scalar(seed), as upstream's account makes it
+  const seed = base58.decode(account.ecashUserSecretKey());
+  const expected = base58.encode(g1ToBytes(scale(groupParameters().g1, hashToScalar(seed))));
+  for (const z of w.api.zkNyms.values()) t.is(z.request.ecashPubkey, expected);
+
+  const spender = new TicketSpender({ store: w.store, now: Date.now });
+  const gatewayKey = ed25519.getPublicKey(new Uint8Array(32).fill(7));
+  const bytes = await spender.spend('v1-wireguard-entry', base58.encode(gatewayKey));
+  const csd = credentialSpendingDataFromBincode(bytes);
+  t.deepEqual(parsePayInfo(csd.payInfo).providerPublicKey, gatewayKey, 'bound to that gateway');
+  t.is(csd.epochId, 3n);
+  const gateway = new SpentSerialNumbers();
+  t.notThrows(() => gateway.accept(csd, lab.masterKey));
+  const second = credentialSpendingDataFromBincode(await spender.spend('v1-wireguard-entry', base58.encode(gatewayKey)));
+  t.notThrows(() => gateway.accept(second, lab.masterKey), 'the next index is another ticket');
+  t.deepEqual((await w.store.list()).books.filter((b) => b.type === 'v1-wireguard-entry').map((b) => b.used), [2]);
+  await t.throwsAsync(spender.spend('v1-wireguard-entry', 'not-base58-0OIl'), { message: /not base58/ });
+  t.deepEqual((await w.store.list()).books.filter((b) => b.type === 'v1-wireguard-entry').map((b) => b.used), [2], 'a bad gateway id takes no ticket');
+  await t.throwsAsync(new TicketSpender({ store: new TicketbookStore(join(tmpdir(), 'nym-none-' + process.pid)), now: Date.now }).spend('v1-wireguard-exit', base58.encode(gatewayKey)), { instanceOf: NoTicketsError });
+});
+
+test('signature sets the issued book could not pay with are refused before anything is stored or confirmed', async (t) => {
+  const lab = LabIssuers.create({ threshold: 1, count: 1, epochId: 2 });
+  const issue = lab.vpnApiIssuer();
+  const w = await world(t, {
+    issuer: async (req) => {
+      const a = await issue(req);
+      const sigs = a.aggregatedCoinIndexSignatures.signatures.signatures;
+      [sigs[0], sigs[1]] = [{ ...sigs[1]!, index: 0 }, { ...sigs[0]!, index: 1 }];
+      return a;
+    },
+    partialVerificationKeys: () => lab.partialVerificationKeys(),
+  });
+  for (const o of await w.acquirer.acquire(signal())) t.regex((o as { error: string }).error, /cannot be spent: .*coin index signatures/);
+  t.deepEqual((await w.store.list()).books, []);
+  t.is(w.api.seen.filter((r) => r.method === 'DELETE').length, 0);
 });
