@@ -1,11 +1,13 @@
 // The worker that holds upstream's WASM while a ticketbook is being issued (see issuance.ts for why and for
 // what the WASM does). It loads the module synchronously from the .wasm file next to the package's JS, keeps
 // one NymIssuanceTicketbook (whose secrets — the ecash secret key and the request's openings — never leave
-// WASM memory), answers 'request' and 'unblind', and ends with the thread. Nothing here touches the network.
+// WASM memory), answers 'request', 'unblind' and 'check' (the issued book opened and its signature sets
+// verified), and ends with the thread. Nothing here touches the network.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from './issuance-messages.js';
+import { openSpendableBook, verifySpendableBook } from './spendable-book.js';
 
 const port = parentPort;
 if (!port) throw new Error('issuance-worker.js runs only as a worker thread');
@@ -45,6 +47,11 @@ port.on('message', (m: ToWorker) => {
       ticketbook = undefined;
       const issued = issuing.unblindWalletShares(m.shares, m.issuers, m.masterKey);
       send({ op: 'unblind', ticketbook: issued.serialise() });
+    } else if (m.op === 'check') {
+      // Here rather than in the daemon: the pairings take seconds on a router and their tables stay with the
+      // thread that ran them; this one ends with the issuance.
+      verifySpendableBook(openSpendableBook(m.data, m.label));
+      send({ op: 'check' });
     }
   } catch (e) {
     send({ op: 'error', message: e instanceof Error ? e.message : String(e) });

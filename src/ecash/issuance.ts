@@ -37,6 +37,7 @@ import type { ZkNymRequest } from '../vpn-api/client.js';
 import { EcashError } from './errors.js';
 import { formatEcashDate, type EcashDate } from './ecash-date.js';
 import type { FromWorker, ToWorker, WalletSharesInput } from './issuance-messages.js';
+import type { BookLabel } from './spendable-book.js';
 import { TICKET_TYPES, type TicketType } from './ticket-type.js';
 import { aggregateVerificationKeys, verificationKeyFromBs58, verificationKeyToBs58 } from './verification-key.js';
 
@@ -167,6 +168,16 @@ export class IssuanceSession {
       throw new EcashError('format', 'unblind', 'the serialised ticketbook is malformed');
     }
     return { serialisationRevision: t.serialisationRevision, bs58EncodedData: t.bs58EncodedData };
+  }
+
+  /**
+   * Opens an issued book (the decoded bytes of what unblind gave) as a spend would, checks it is what `label`
+   * says, and verifies both signature sets against its master key — in the worker, off the caller's thread.
+   */
+  async checkBook(data: Uint8Array, label: BookLabel): Promise<void> {
+    const answer = await this.ask({ op: 'check', data, label });
+    if (answer.op === 'error') throw new EcashError('value', 'ticketbook', answer.message);
+    if (answer.op !== 'check') throw new EcashError('format', 'ticketbook', `unexpected answer ${answer.op}`);
   }
 
   /** Ends the worker; resolves once the thread has exited (its memory released). */

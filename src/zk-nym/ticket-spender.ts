@@ -11,7 +11,7 @@ import { credentialSpendingDataBincode, type CredentialSpendingData } from '../e
 import { ecashDate, ecashUnixTimestamp } from '../ecash/ecash-date.js';
 import { generatePayInfo } from '../ecash/pay-info.js';
 import { spend } from '../ecash/spend.js';
-import { openSpendableBook } from './spendable-book.js';
+import { openSpendableBook } from '../ecash/spendable-book.js';
 import { ecashToday } from './ticket-policy.js';
 import type { TicketType } from './ticket-type.js';
 import type { TicketbookStore } from './ticketbook-store.js';

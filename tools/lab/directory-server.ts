@@ -10,7 +10,7 @@
 // `vpn_min_performance` ("80%", as upstream sends them, or "80") drop gateways below the threshold.
 //
 // CLI (the lab runs it inside a namespace):
-//   node dist/tools/lab/directory-server.js --listen ADDR:PORT --gateways FILE.json [--base-path /api] [--accounts FILE.json]
+//   node dist/tools/lab/directory-server.js --listen ADDR:PORT --gateways FILE.json [--base-path /api] [--accounts FILE.json [--signers 2/3]]
 // With --accounts, the lab's nym-vpn-api stand-in (vpn-api/server.ts) answers every other path of the base.
 // prints {"listening":"ADDR:PORT"} once ready; SIGHUP re-reads the file; SIGTERM/SIGINT stop it.
 
@@ -24,6 +24,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { base58 } from '@scure/base';
 import { formatPerformance, isEd25519Identity } from '../../src/gateways/gateway.js';
 import { LabVpnApi } from './vpn-api/server.js';
+import { LabIssuers } from './ecash/issuers.js';
 
 /** How the lab describes one gateway. */
 export interface LabGateway {
@@ -243,10 +244,16 @@ function splitListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? m[2]!, port };
 }
 
+function signersOf(text: string): LabIssuers {
+  const m = /^(\d{1,2})\/(\d{1,2})$/.exec(text);
+  if (!m) throw new TypeError(`--signers ${text}: expected THRESHOLD/COUNT, e.g. 2/3`);
+  return LabIssuers.create({ threshold: Number(m[1]), count: Number(m[2]) });
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { listen: { type: 'string' }, gateways: { type: 'string' }, 'base-path': { type: 'string' }, accounts: { type: 'string' } },
+    options: { listen: { type: 'string' }, gateways: { type: 'string' }, 'base-path': { type: 'string' }, accounts: { type: 'string' }, signers: { type: 'string' } },
     strict: true,
   });
   if (values.listen === undefined || values.gateways === undefined) throw new TypeError('usage: directory-server --listen ADDR:PORT --gateways FILE.json [--base-path /api]');
@@ -261,7 +268,10 @@ async function main(argv: string[]): Promise<void> {
     return validateLabGateways(parsed);
   };
   // --accounts FILE.json: [{address, subscription_active?, max_devices?}] the account API knows.
-  const accountApi = values.accounts === undefined ? undefined : new LabVpnApi();
+  // --signers T/N: the account API issues zk-nym ticketbooks with T of N lab e-cash signers (tools/lab/ecash).
+  const signers = values.signers === undefined ? undefined : signersOf(values.signers);
+  const accountApi = values.accounts === undefined ? undefined
+    : new LabVpnApi(signers ? { issuer: signers.vpnApiIssuer(), partialVerificationKeys: () => signers.partialVerificationKeys() } : {});
   if (accountApi) {
     const list = JSON.parse(readFileSync(values.accounts!, 'utf8')) as Array<{ address: string; subscription_active?: boolean; max_devices?: number }>;
     if (!Array.isArray(list)) throw new TypeError(`${values.accounts}: expected a JSON array of accounts`);

@@ -93,7 +93,7 @@ export async function startInetServices(inet: Netns, plans: readonly GatewayPlan
   // HOOK (directory server): tools/lab/directory-server.ts is another engineer's; started when built.
   if (existsSync(DIRECTORY_SERVER_JS)) {
     directory = inet.spawn(process.execPath, [DIRECTORY_SERVER_JS, '--listen', `${ADDR.inetDirectory.v4}:${DIRECTORY_PORT}`, '--gateways', directoryFile,
-      '--base-path', DIRECTORY_BASE_PATH, '--accounts', accountsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--base-path', DIRECTORY_BASE_PATH, '--accounts', accountsFile, '--signers', '2/3'], { stdio: ['ignore', 'pipe', 'pipe'] });
     waits.push(waitLine(directory, 'directory-server'));
   } else {
     directoryMissing = `${DIRECTORY_SERVER_JS} is not built yet; the gateways it would serve are in ${directoryFile}`;

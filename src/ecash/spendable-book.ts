@@ -3,13 +3,13 @@
 // spend takes them. Upstream keeps the key and the sets per epoch in its credential storage
 // (nym-vpn-account-controller request_zknym.rs import_zk_nym); here they travel inside each book, where the
 // WASM put them, so a book is spendable on its own.
-import { ecashUnixTimestamp, formatEcashDate } from '../ecash/ecash-date.js';
-import { EcashError } from '../ecash/errors.js';
-import type { Signature } from '../ecash/payment.js';
-import { checkCoinIndexSignature, checkExpirationDateSignature } from '../ecash/signature-sets.js';
-import { coinIndexSignaturesFromBincode, coinSignaturesByIndex, expirationDateSignaturesFromBincode, spendingDateSignatures } from '../ecash/signature-sets-bincode.js';
-import { parseImportableTicketbook, type IssuedTicketbook } from '../ecash/ticketbook.js';
-import type { VerificationKey } from '../ecash/verification-key.js';
+import { ecashUnixTimestamp, formatEcashDate } from './ecash-date.js';
+import { EcashError } from './errors.js';
+import type { Signature } from './payment.js';
+import { checkCoinIndexSignature, checkExpirationDateSignature } from './signature-sets.js';
+import { coinIndexSignaturesFromBincode, coinSignaturesByIndex, expirationDateSignaturesFromBincode, spendingDateSignatures } from './signature-sets-bincode.js';
+import { parseImportableTicketbook, type IssuedTicketbook } from './ticketbook.js';
+import type { VerificationKey } from './verification-key.js';
 import type { TicketType } from './ticket-type.js';
 
 export interface SpendableBook {
@@ -48,19 +48,13 @@ export function openSpendableBook(data: Uint8Array, label: BookLabel): Spendable
 }
 
 /**
- * Checks every signature of both sets against the book's master key (57 pairings: about 1.4 s on a desktop
- * core, several times that on a router), handing the event loop back between two, so that the daemon keeps
- * answering its bus meanwhile. The WASM copies the sets without checking them; a spend with a bad one would
- * only be refused by the gateway, with the ticket gone.
+ * Checks every signature of both sets against the book's master key: 57 pairings, about 1.4 s on a desktop
+ * core and several times that on a router, so the daemon runs it in the issuance worker (issuance-worker.ts),
+ * never on its own thread. The WASM copies the sets without checking them; a spend with a bad one would only
+ * be refused by the gateway, with the ticket gone.
  */
-export async function verifySpendableBook(b: SpendableBook, pause: () => Promise<void> = () => new Promise((r) => setImmediate(r))): Promise<void> {
+export function verifySpendableBook(b: SpendableBook): void {
   const exp = ecashUnixTimestamp(b.book.expirationDate);
-  for (const [i, sig] of b.dateSignatures.entries()) {
-    checkExpirationDateSignature(b.masterKey, sig, i, exp);
-    await pause();
-  }
-  for (const [i, sig] of b.coinSignatures.entries()) {
-    checkCoinIndexSignature(b.masterKey, b.masterKey, sig, i);
-    await pause();
-  }
+  b.dateSignatures.forEach((sig, i) => checkExpirationDateSignature(b.masterKey, sig, i, exp));
+  b.coinSignatures.forEach((sig, i) => checkCoinIndexSignature(b.masterKey, b.masterKey, sig, i));
 }
