@@ -56,7 +56,18 @@ async function main(lab: NymLab): Promise<boolean> {
   say('$ nym-vpnc status');
   say(await nymvpnc(lab, ['status']));
   if (!accountReady) say('the account did not sync: see "Last sync" above');
-  return sawExit && outside.length === 0 && seen.count > 0 && accountReady;
+  // Meanwhile the daemon has asked the lab's vpn-api for zk-nym ticketbooks (2 of 3 lab signers issue them,
+  // upstream's WASM unblinds them on the router); show them once all three types are in.
+  say();
+  say('$ nym-vpnc get-account-state   (once the ticketbooks are in)');
+  let state = '';
+  const until = Date.now() + 120_000;
+  const stocked = (text: string) => /^Tickets: .*mixnet-entry 50.*wireguard-entry 50, wireguard-exit 50/m.test(text);
+  while (accountReady && !stocked(state = await nymvpnc(lab, ['get-account-state'])) && Date.now() < until) await new Promise((r) => setTimeout(r, 1000));
+  say(state.trimEnd());
+  const ticketsIn = stocked(state);
+  if (accountReady && !ticketsIn) say('no ticketbooks within 120 s: see the daemon log');
+  return sawExit && outside.length === 0 && seen.count > 0 && accountReady && ticketsIn;
 }
 
 async function run(): Promise<number> {
