@@ -4,14 +4,10 @@
 // before anything is computed (a crash loses that ticket, never spends an index twice); the payment is bound
 // to the gateway by a fresh NymPayInfo (32 random bytes, now, the gateway's ed25519 identity key) and dated
 // today (UTC). The answer is the CredentialSpendingData in the serde-bincode form the authenticator's Final
-// message carries.
-import { randomBytes as nodeRandomBytes } from 'node:crypto';
+// message carries. The curve work runs in a worker thread of its own (src/ecash/spend-off-thread.ts).
 import { base58 } from '@scure/base';
-import { credentialSpendingDataBincode, type CredentialSpendingData } from '../ecash/credential-spending-data.js';
-import { ecashDate, ecashUnixTimestamp } from '../ecash/ecash-date.js';
-import { generatePayInfo } from '../ecash/pay-info.js';
-import { spend } from '../ecash/spend.js';
-import { openSpendableBook } from '../ecash/spendable-book.js';
+import { ecashDate } from '../ecash/ecash-date.js';
+import { spendOffThread, type SpendJob } from '../ecash/spend-off-thread.js';
 import { ecashToday } from './ticket-policy.js';
 import type { TicketType } from './ticket-type.js';
 import type { TicketbookStore } from './ticketbook-store.js';
@@ -23,7 +19,8 @@ export class NoTicketsError extends Error {
 export interface TicketSpenderPorts {
   store: TicketbookStore;
   now: () => number;
-  randomBytes?: (n: number) => Uint8Array;
+  /** Where the payment is computed (default: a worker thread of its own, src/ecash/spend-off-thread.ts). */
+  compute?: (job: SpendJob) => Promise<Uint8Array>;
 }
 
 /** A gateway's identity key as the directory gives it: base58 of 32 bytes. */
@@ -49,17 +46,10 @@ export class TicketSpender {
     const taken = await this.p.store.take(type, today);
     if (!taken) throw new NoTicketsError(`no ${type} ticket left in any ticketbook valid today`);
     const b = taken.book;
-    const book = openSpendableBook(b.data, { type: b.type, expirationDate: b.expirationDate, epochId: b.epochId });
     const [y, m, d] = today.split('-').map(Number) as [number, number, number];
-    const spendDate = ecashDate(y, m, d);
-    const random = this.p.randomBytes ?? ((n: number) => new Uint8Array(nodeRandomBytes(n)));
-    const payInfo = generatePayInfo(provider, Math.floor(nowMs / 1000), random);
-    const payment = spend({
-      wallet: book.book.wallet, secretKey: book.book.secretKey, ticketsSpent: taken.firstIndex, verificationKey: book.masterKey,
-      expirationDateSignatures: book.dateSignatures, coinIndexSignatures: book.coinSignatures,
-      payInfo, spendTimestamp: ecashUnixTimestamp(spendDate), randomBytes: random,
+    return (this.p.compute ?? spendOffThread)({
+      data: b.data, label: { type: b.type, expirationDate: b.expirationDate, epochId: b.epochId }, firstIndex: taken.firstIndex,
+      providerPublicKey: provider, nowUnixSeconds: Math.floor(nowMs / 1000), spendDate: ecashDate(y, m, d),
     });
-    const csd: CredentialSpendingData = { payment, payInfo, spendDate, epochId: book.book.epochId };
-    return credentialSpendingDataBincode(csd);
   }
 }
