@@ -62,7 +62,7 @@ async function main(lab: NymLab): Promise<boolean> {
   say('$ nym-vpnc get-account-state   (once the ticketbooks are in)');
   let state = '';
   const until = Date.now() + 120_000;
-  const stocked = (text: string) => /^Tickets: .*mixnet-entry 50.*wireguard-entry 50, wireguard-exit 50/m.test(text);
+  const stocked = (text: string) => ['mixnet-entry', 'wireguard-entry', 'wireguard-exit'].every((type) => new RegExp(`^Tickets: .*\\b${type} 50\\b`, 'm').test(text));
   while (accountReady && !stocked(state = await nymvpnc(lab, ['get-account-state'])) && Date.now() < until) await new Promise((r) => setTimeout(r, 1000));
   say(state.trimEnd());
   const ticketsIn = stocked(state);
