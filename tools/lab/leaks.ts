@@ -291,7 +291,8 @@ function scenarios(backend: LeakBackend): Scenario[] {
 
 export async function runLeaks(backend: LeakBackend, say: (line: string) => void = () => {}, only?: readonly string[]): Promise<ScenarioResult[]> {
   const lab = await buildLab({
-    prefix: backend === 'fw3' ? 'lk3' : 'lk4',
+    // NYM_LEAKS_PREFIX: another set of namespace names, to run beside a suite that uses the default ones.
+    prefix: `${process.env.NYM_LEAKS_PREFIX ?? 'lk'}${backend === 'fw3' ? '3' : '4'}`,
     editConfig: (pkg) => {
       fastMonitor(pkg);
       const main = findSection(pkg, 'main')!;
