@@ -9,6 +9,7 @@
 // The lab sends single-set messages and reassembles single sets; a linked fragment (only messages over 255
 // fragments, about 400 kB) is refused by name. Pure: no I/O.
 import { randomInt } from 'node:crypto';
+import { concatBytes } from '@noble/hashes/utils.js';
 
 export const UNLINKED_FRAGMENT_HEADER_LEN = 7;
 export const LINKED_FRAGMENT_HEADER_LEN = 10;
@@ -60,7 +61,7 @@ export function encodeFragment(f: Fragment): Uint8Array {
   header[4] = f.totalFragments;
   header[5] = f.currentFragment;
   if (linked !== undefined) view.setUint32(6, (linked | FLAG) >>> 0);
-  return Buffer.concat([header, f.payload]);
+  return concatBytes(header, f.payload);
 }
 
 /** Upstream's set ids: a random positive i32. */
@@ -117,7 +118,7 @@ export class FragmentReassembler {
     this.sets.delete(f.setId);
     this.completed.add(f.setId);
     if (this.completed.size > FragmentReassembler.REMEMBERED_SETS) this.completed.delete(this.completed.values().next().value!);
-    return Buffer.concat(set as Uint8Array[]);
+    return concatBytes(...(set as Uint8Array[]));
   }
 
   /** Sets still incomplete (for tests and the journal). */

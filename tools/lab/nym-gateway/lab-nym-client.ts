@@ -14,6 +14,7 @@ import type { Delivery, LocalDestination } from './mixnet-node.js';
 import { encodeReplyData, padMessage, parseNymMessage, removeMessagePadding, type NymMessage, type ReplySurb } from './nym-message.js';
 import { buildSurbAck, decryptRegularMessage, encryptReplyMessage, fragmentRoomInReplyPacket, recoverAckIdentifier } from './nym-payload.js';
 import { HEADER_SIZE, useSurb } from './sphinx.js';
+import { concatBytes } from '@noble/hashes/utils.js';
 
 export interface ReceivedMessage {
   message: Uint8Array;
@@ -127,7 +128,7 @@ export class LabNymClient implements LocalDestination {
         ackKey: this.ackKey,
         fragmentIdentifier: fragmentId,
       });
-      const plaintext = Buffer.concat([surbAck, encryptReplyMessage(encodeFragment(fragment), surb.encryptionKey)]);
+      const plaintext = concatBytes(surbAck, encryptReplyMessage(encodeFragment(fragment), surb.encryptionKey));
       const packet = useSurb(surb.surb, plaintext, payloadSize);
       const nextHop = decodeNodeAddress(surb.surb.firstHop).address;
       this.o.sendMixPacket(encodeMixPacketV2({ keyRotation: surb.keyRotation, nextHop, packet }));

@@ -8,6 +8,7 @@
 // plaintext size). Pure: no I/O.
 import { isIPv4 } from 'node:net';
 import { HEADER_SIZE, NODE_ADDRESS_LENGTH, PAYLOAD_OVERHEAD_SIZE } from './sphinx.js';
+import { concatBytes } from '@noble/hashes/utils.js';
 
 export class MixPacketError extends Error {
   override readonly name = 'MixPacketError';
@@ -108,5 +109,5 @@ export function parseMixPacket(b: Uint8Array, frameVersion: 1 | 2): MixPacket {
 }
 
 export function encodeMixPacketV2(p: { keyRotation: number; nextHop: NodeAddress; packet: Uint8Array }): Uint8Array {
-  return Buffer.concat([Uint8Array.of(PACKET_TYPE_MIX, p.keyRotation), encodeNodeAddress(p.nextHop), p.packet]);
+  return concatBytes(Uint8Array.of(PACKET_TYPE_MIX, p.keyRotation), encodeNodeAddress(p.nextHop), p.packet);
 }

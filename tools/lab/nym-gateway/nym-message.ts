@@ -11,6 +11,7 @@
 // SURB format); the v1 contents (tags 0–2, full payload keys) are refused by name. Pure: no I/O.
 import { UNLINKED_FRAGMENT_HEADER_LEN } from './chunking.js';
 import { HEADER_SIZE, NODE_ADDRESS_LENGTH, PAYLOAD_KEY_SEED_SIZE, parseSurb, type Surb } from './sphinx.js';
+import { concatBytes } from '@noble/hashes/utils.js';
 
 export const SENDER_TAG_SIZE = 16;
 export const SURB_ENCRYPTION_KEY_SIZE = 16;
@@ -123,11 +124,11 @@ export function parseNymMessage(b: Uint8Array): NymMessage {
 
 /** NymMessage::Reply(Data) serialized: 2 || 0 || message. */
 export function encodeReplyData(message: Uint8Array): Uint8Array {
-  return Buffer.concat([Uint8Array.of(2, 0), message]);
+  return concatBytes(Uint8Array.of(2, 0), message);
 }
 
 /** A repliable Data v2 message serialized (what a sending client makes; the lab's tests use it). */
 export function encodeRepliableData(senderTag: Uint8Array, message: Uint8Array, replySurbs: { encryptionKey: Uint8Array; surbBytes: Uint8Array }[], hops: number, keyRotation: number): Uint8Array {
   const head = Uint8Array.of(1, ...senderTag, 3, replySurbs.length >> 8, replySurbs.length & 0xff, hops, keyRotation);
-  return Buffer.concat([head, ...replySurbs.flatMap((s) => [s.encryptionKey, s.surbBytes]), message]);
+  return concatBytes(head, ...replySurbs.flatMap((s) => [s.encryptionKey, s.surbBytes]), message);
 }

@@ -15,6 +15,7 @@ import { blake3 } from '@noble/hashes/blake3.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { decodeNodeAddress, encodeNodeAddress, PACKET_SIZES, plaintextSize, type NodeAddress } from './mix-packet.js';
 import { buildOneHopPacket, HEADER_SIZE } from './sphinx.js';
+import { concatBytes } from '@noble/hashes/utils.js';
 
 /** The longest node address (IPv6 with its prefix): SURB-ACKs pad their first hop to it. */
 export const MAX_NODE_ADDRESS_UNPADDED_LEN = 19;
@@ -31,7 +32,7 @@ export class NymPayloadError extends Error {
 
 function aes128Ctr(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
   if (key.length !== PACKET_KEY_SIZE) throw new NymPayloadError(`an AES-128 key has 16 bytes, not ${key.length}`);
-  return createCipheriv('aes-128-ctr', key, iv).update(data);
+  return new Uint8Array(createCipheriv('aes-128-ctr', key, iv).update(data));
 }
 const ZERO_IV = new Uint8Array(16);
 
@@ -72,7 +73,7 @@ export interface SurbAckSpec {
 export function buildSurbAck(s: SurbAckSpec): Uint8Array {
   if (s.fragmentIdentifier.length !== FRAGMENT_IDENTIFIER_SIZE) throw new NymPayloadError('a fragment identifier has 5 bytes');
   const iv = s.iv ?? randomBytes(ACK_IV_SIZE);
-  const ackPlaintext = Buffer.concat([iv, aes128Ctr(s.ackKey, iv, s.fragmentIdentifier)]);
+  const ackPlaintext = concatBytes(iv, aes128Ctr(s.ackKey, iv, s.fragmentIdentifier));
   const packet = buildOneHopPacket({
     nodePublicKey: s.firstHopSphinxKey,
     destination: s.destination,
@@ -113,7 +114,7 @@ export function decryptRegularMessage(message: Uint8Array, recipientEncryptionPr
 /** Encrypts a fragment for a recipient as a sender's preparer does (build_regular). */
 export function encryptRegularMessage(fragment: Uint8Array, recipientEncryptionPublic: Uint8Array, ephemeralSecret: Uint8Array = randomBytes(32)): Uint8Array {
   const key = packetKey(ephemeralSecret, recipientEncryptionPublic);
-  return Buffer.concat([x25519.getPublicKey(ephemeralSecret), aes128Ctr(key, ZERO_IV, fragment)]);
+  return concatBytes(x25519.getPublicKey(ephemeralSecret), aes128Ctr(key, ZERO_IV, fragment));
 }
 
 export function surbKeyDigest(surbKey: Uint8Array): Uint8Array {
@@ -122,7 +123,7 @@ export function surbKeyDigest(surbKey: Uint8Array): Uint8Array {
 
 /** A reply's message: BLAKE3(SURB key) || AES-128-CTR(SURB key, zero IV, fragment) (build_reply). */
 export function encryptReplyMessage(fragment: Uint8Array, surbKey: Uint8Array): Uint8Array {
-  return Buffer.concat([surbKeyDigest(surbKey), aes128Ctr(surbKey, ZERO_IV, fragment)]);
+  return concatBytes(surbKeyDigest(surbKey), aes128Ctr(surbKey, ZERO_IV, fragment));
 }
 
 /** The SURB creator's side: the key is found by its digest, then the fragment decrypted. */

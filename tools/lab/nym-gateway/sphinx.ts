@@ -20,6 +20,7 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { lionessDecrypt, lionessEncrypt, LIONESS_KEY_SIZE } from './lioness.js';
+import { concatBytes } from '@noble/hashes/utils.js';
 
 /** k in the Sphinx paper (bytes). */
 export const SECURITY_PARAMETER = 16;
@@ -149,7 +150,8 @@ export function processFinalHop(packet: Uint8Array, sphinxPrivateKey: Uint8Array
   const version = (routing[2] << 8) | routing[3];
   if (routing[1] !== 0) throw new SphinxError(`malformed version bytes ${Buffer.from(routing.subarray(1, 4)).toString('hex')}`);
   const payloadKey = payloadKeyFor(version, expanded);
-  const payload = packet.slice(HEADER_SIZE);
+  // A copy of its own: LIONESS works in place, and Buffer#slice would be a view of the caller's bytes.
+  const payload = new Uint8Array(packet.subarray(HEADER_SIZE));
   lionessDecrypt(payloadKey, payload);
   return {
     version,
@@ -251,7 +253,7 @@ export function parseSurb(bytes: Uint8Array): Surb {
 }
 
 export function surbToBytes(surb: Surb): Uint8Array {
-  return Buffer.concat([surb.header, surb.firstHop, ...surb.payloadKeyMaterial]);
+  return concatBytes(surb.header, surb.firstHop, ...surb.payloadKeyMaterial);
 }
 
 /**
@@ -263,5 +265,5 @@ export function useSurb(surb: Surb, plaintext: Uint8Array, payloadSize: number):
   for (const material of [...surb.payloadKeyMaterial].reverse()) {
     lionessEncrypt(material.length === PAYLOAD_KEY_SEED_SIZE ? derivePayloadKey(material) : material, payload);
   }
-  return Buffer.concat([surb.header, payload]);
+  return concatBytes(surb.header, payload);
 }
