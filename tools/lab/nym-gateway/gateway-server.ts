@@ -17,14 +17,13 @@
 // malformed packet; the client is told nothing. Never packaged.
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { base58, base64 } from '@scure/base';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { gatewayHandshake, HandshakeError, type GatewayHandshakeStep } from './handshake.js';
 import { GATEWAY_NONCE_LENGTH, SharedGatewayKey, SharedKeyError } from './shared-key.js';
 import type { NodeAddress } from './mix-packet.js';
 import { LabMixnetNode, MixnetRefusal, type LocalDestination } from './mixnet-node.js';
-import { x25519 } from '@noble/curves/ed25519.js';
 
 /** The protocol nym-node announces (gateway-requests lib.rs EMBEDDED_KEY_ROTATION_INFO_VERSION). */
 export const LAB_GATEWAY_PROTOCOL = 5;
