@@ -82,7 +82,9 @@ export class MixnetChannel implements AuthenticatorChannel {
     if (this.closed) return Promise.reject(new MixnetSendError('the mixnet channel is closed'));
     if (signal.aborted) return Promise.reject(new MixnetSendError('send aborted'));
     const id = this.nextId++;
-    const copy = message.slice();
+    // A copy of its own: the copy's buffer is transferred to the worker. (Buffer#slice is a view, so
+    // `message.slice()` on a Buffer would detach the caller's bytes.)
+    const copy = new Uint8Array(message);
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => { this.pending.delete(id); reject(new MixnetSendError('send aborted')); };
       signal.addEventListener('abort', onAbort, { once: true });

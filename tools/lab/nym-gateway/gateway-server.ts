@@ -10,14 +10,20 @@
 //   {"type":"claimFreeTestnetBandwidth"}  → {"type":"bandwidth","available_total":N} (the lab does not
 //                                           enforce zk-nyms, as a gateway run without credentials)
 //   binary: kind (1 = ForwardSphinx, 2 = ForwardSphinxV2) || encrypted flag || nonce || AES-GCM-SIV(MixPacket)
-// The MixPackets are handed to `onMixPacket`; unwrapping Sphinx is not done here. Never packaged.
+// The MixPackets are handed to `onMixPacket`; a gateway given a sphinx key also processes them as their final
+// hop (mixnet-node.ts): messages to its websocket clients are pushed to them as PushedMixMessage frames
+// (kind 1), messages to lab clients living on it (addLocalDestination) are handed to those, and SURB-ACKs
+// are sent back. A packet it refuses is journaled (`mix packet refused: ...`) and dropped, as a node drops a
+// malformed packet; the client is told nothing. Never packaged.
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { base58, base64 } from '@scure/base';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { gatewayHandshake, HandshakeError, type GatewayHandshakeStep } from './handshake.js';
 import { GATEWAY_NONCE_LENGTH, SharedGatewayKey, SharedKeyError } from './shared-key.js';
+import type { NodeAddress } from './mix-packet.js';
+import { LabMixnetNode, MixnetRefusal, type LocalDestination } from './mixnet-node.js';
 
 /** The protocol nym-node announces (gateway-requests lib.rs EMBEDDED_KEY_ROTATION_INFO_VERSION). */
 export const LAB_GATEWAY_PROTOCOL = 5;
@@ -39,7 +45,14 @@ export interface LabGatewayOptions {
   host?: string;
   port?: number;
   onMixPacket?: (frame: MixPacketFrame) => void;
+  /** The gateway's x25519 sphinx key: with it the gateway processes the packets it receives as final hop. */
+  sphinxPrivate?: Uint8Array;
+  /** The mix address the topology lists for this gateway (default 127.0.0.1:1789). */
+  mixAddress?: NodeAddress;
 }
+
+/** The mix address the lab's topology gives its gateways. */
+export const LAB_MIX_ADDRESS: NodeAddress = { host: '127.0.0.1', port: 1789 };
 
 interface Session {
   handshake?: GatewayHandshakeStep;
@@ -56,9 +69,44 @@ export class LabNymGateway {
   private readonly sockets = new Map<string, WebSocket>();
   private server?: WebSocketServer;
   private lastAuthTimestamp = new Map<string, number>();
+  /** The x25519 sphinx public key (the topology's `x25519_sphinx_pubkey`), when the gateway has one. */
+  readonly sphinxKey?: Uint8Array;
+  readonly mixAddress: NodeAddress;
+  /** The final-hop processing, when the gateway has a sphinx key. */
+  readonly mixnet?: LabMixnetNode;
 
   constructor(private readonly o: LabGatewayOptions) {
     this.identityKey = ed25519.getPublicKey(o.identityPrivate);
+    this.mixAddress = o.mixAddress ?? LAB_MIX_ADDRESS;
+    if (o.sphinxPrivate) {
+      this.sphinxKey = x25519.getPublicKey(o.sphinxPrivate);
+      this.mixnet = new LabMixnetNode({
+        sphinxPrivateKey: o.sphinxPrivate,
+        mixAddress: this.mixAddress,
+        pushToClient: (identity, bytes) => {
+          if (!this.sockets.has(identity)) return false;
+          this.push(identity, bytes);
+          return true;
+        },
+        journal: this.journal,
+      });
+    }
+  }
+
+  /** A client living on this gateway (needs a sphinx key). */
+  addLocalDestination(d: LocalDestination): void {
+    if (!this.mixnet) throw new Error('a gateway without a sphinx key delivers nothing');
+    this.mixnet.addLocalDestination(d);
+  }
+
+  /** MixPacket v2 bytes arriving at this gateway's mix side (a lab client's replies); refusals are journaled. */
+  receiveMixPacket(packet: Uint8Array, frameVersion: 1 | 2 = 2): void {
+    if (!this.mixnet) throw new Error('a gateway without a sphinx key processes no mix packets');
+    try {
+      this.mixnet.handleMixPacket(packet, frameVersion);
+    } catch (e) {
+      this.journal.push(e instanceof MixnetRefusal ? `mix packet refused: ${e.message}` : `mix packet processing failed: ${(e as Error).message}`);
+    }
   }
 
   async start(): Promise<number> {
@@ -194,6 +242,7 @@ export class LabNymGateway {
     }
     this.journal.push(`mix packet kind ${kind} ${packet.length} bytes`);
     this.o.onMixPacket?.({ kind, packet, clientIdentity: s.identity });
+    if (this.mixnet) this.receiveMixPacket(packet, kind === 2 ? 2 : 1);
   }
 }
 
