@@ -89,7 +89,7 @@ export function formatGateways(r: Table): string {
   if (list.length === 0) return 'no gateways';
   const measured = list.some((g) => g.latency_ms !== undefined || g.measured_at !== undefined);
   const lines = list.map((g) => {
-    const latency = measured ? ` ${latencyText(g).padStart(9)}` : '';
+    const latency = measured ? `  ${latencyText(g).padStart(9)}` : '';
     return `${String(g.id).padEnd(46)} ${String(g.country ?? '??').padEnd(3)} ${String(g.performance ?? '?').padStart(3)}%${latency}  ${String(g.name ?? '')}`;
   });
   if (r.cached) lines.push('(from the cache: the directory is unreachable)');
