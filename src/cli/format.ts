@@ -73,10 +73,25 @@ export function formatInfo(i: Table): string {
   ].join('\n');
 }
 
+/** A gateway's measured latency as the list shows it: its round trip, or what there is instead. */
+export function latencyText(g: Table): string {
+  const ms = g.latency_ms;
+  if (typeof ms === 'number' && Number.isInteger(ms) && ms >= 0) return ms === 0 ? '<1 ms' : `${ms} ms`;
+  return typeof g.measured_at === 'number' ? 'no answer' : '-';
+}
+
+/**
+ * One line per gateway: id, country, performance, then the measured latency — a column only when the
+ * daemon has measured some gateway of the list (after connecting with the lowest latency) — and the name.
+ */
 export function formatGateways(r: Table): string {
   const list = (r.gateways ?? []) as Table[];
   if (list.length === 0) return 'no gateways';
-  const lines = list.map((g) => `${String(g.id).padEnd(46)} ${String(g.country ?? '??').padEnd(3)} ${String(g.performance ?? '?').padStart(3)}%  ${String(g.name ?? '')}`);
+  const measured = list.some((g) => g.latency_ms !== undefined || g.measured_at !== undefined);
+  const lines = list.map((g) => {
+    const latency = measured ? `  ${latencyText(g).padStart(9)}` : '';
+    return `${String(g.id).padEnd(46)} ${String(g.country ?? '??').padEnd(3)} ${String(g.performance ?? '?').padStart(3)}%${latency}  ${String(g.name ?? '')}`;
+  });
   if (r.cached) lines.push('(from the cache: the directory is unreachable)');
   return lines.join('\n');
 }

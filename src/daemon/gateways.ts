@@ -1,13 +1,16 @@
 // Gateways for nym-vpnd: the directory (with its disk cache), the static peers of UCI, selection
 // by id/country/random/low latency, and registration into WireGuard hops. Serves the `gateways`
-// and `countries` methods and the connection's route resolution.
+// and `countries` methods and the connection's route resolution. The latencies the low-latency
+// selection measures are kept (LatencyBook) for the `gateways` list, which only reads them.
 
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import {
   DirectoryClient, GatewaySelectionError, RegistrationError, StaticRegistrar, gatewaysFromStaticPeers,
-  probeTargetOf, selectGateways, tcpConnectProbeWith, type Choice, type Gateway, type Registrar,
+  LatencyBook, probeTargetOf, selectGateways, tcpConnectProbeWith, type Choice, type Gateway,
+  type LatencyMeasurement, type Registrar,
 } from '../gateways/index.js';
 import type { SocketFactory } from '../http/json-request.js';
 import type { NymVpnConfig } from '../config/nym-vpn-config.js';
@@ -20,6 +23,7 @@ import type { Logger } from './log.js';
 import type { DaemonPaths } from './paths.js';
 import { apiOwnTraffic } from './api-endpoint.js';
 import { apiUrlOf } from './settings.js';
+import { gatewayListReply } from './gateway-reply.js';
 
 export type Role = 'entry' | 'exit';
 
@@ -48,6 +52,8 @@ export class GatewayService implements RouteResolver {
     private readonly ownSocket: () => SocketFactory | undefined = () => undefined,
     private readonly keys: KeyStore,
     private readonly registrar: () => Registrar = () => new StaticRegistrar(this.config().peers),
+    /** The latencies measured while connecting, shown by `gateways` (default: on the system's clocks). */
+    readonly latencies: LatencyBook = new LatencyBook({ monotonic: () => performance.now(), wall: () => Date.now() }),
   ) {}
 
   /** The directory client for the configured API (a new one when api_url changes). */
@@ -92,24 +98,25 @@ export class GatewayService implements RouteResolver {
     }
   }
 
-  /** `gateways` {role, country?, min_performance?} */
+  /**
+   * `gateways` {role, country?, min_performance?}. Latencies come from the book only: a list never
+   * probes, so that calling it in a loop cannot make the router flood anyone.
+   */
   async list(role: Role, country?: string, minPerformance?: number): Promise<Record<string, unknown>> {
     const c = await this.candidates(role);
     const statics = new Set(this.config().peers.filter((p) => p.role === role).map((p) => p.gatewayId ?? p.section));
     const wanted = c.gateways
       .filter((g) => country === undefined || g.country === country.toUpperCase())
       .filter((g) => minPerformance === undefined || g.performance >= minPerformance);
-    return {
-      gateways: wanted.map((g) => ({
-        id: g.id,
-        ...(g.name ? { name: g.name } : {}),
-        country: g.country ?? '',
-        performance: g.performance,
-        ip_addresses: g.ipAddresses,
-        static: statics.has(g.id),
-      })),
-      cached: c.cached,
-    };
+    return gatewayListReply({ gateways: wanted, statics, latency: (id) => this.latencies.latest(id), cached: c.cached });
+  }
+
+  /**
+   * Keeps a probe run's results. When the connect was called off meanwhile, a probe cut short says
+   * nothing of the gateway: only the answers are kept then.
+   */
+  private keepLatencies(measurements: readonly LatencyMeasurement[], signal: AbortSignal): void {
+    this.latencies.record(signal.aborted ? measurements.filter((m) => m.rttMs !== undefined) : measurements);
   }
 
   /** `countries` {role} */
@@ -155,7 +162,7 @@ export class GatewayService implements RouteResolver {
         exits: exits.gateways,
         entry: entryChoice,
         exit: exitChoice,
-        latency: { probe: tcpConnectProbeWith(this.ownSocket()), signal },
+        latency: { probe: tcpConnectProbeWith(this.ownSocket()), signal, onMeasured: (m) => this.keepLatencies(m, signal) },
       });
     } catch (e) {
       if (e instanceof GatewaySelectionError) throw new ConnectError(e.tunnelReason, e.message, false);

@@ -18,3 +18,5 @@ export { GatewaySelectionError, selectGateways, unfitness } from './select.js';
 export type { Choice, SelectionReason, SelectionRequest, SelectionResult } from './select.js';
 export { FirstRegistrar, RegistrationError, StaticRegistrar, gatewaysFromStaticPeers, staticGatewayId } from './registrar.js';
 export type { Registrar, RegisteredPeer, RegistrationFailure, RegistrationRequest } from './registrar.js';
+export { LATENCY_MAX_AGE_MS, LatencyBook } from './latency-book.js';
+export type { LatencyBookOptions, LatencyRecord } from './latency-book.js';

@@ -45,6 +45,11 @@ export interface MeasureOptions {
   /** Address family to prefer when a gateway has both (default 4: many routers have no IPv6 uplink). */
   preferFamily?: 4 | 6;
   signal?: AbortSignal;
+  /**
+   * Told the results once the run is over, before they are returned: the daemon keeps them to show in
+   * its gateway list even when the selection that asked for them fails afterwards.
+   */
+  onMeasured?: (measurements: readonly LatencyMeasurement[]) => void;
 }
 
 class ProbeFailure extends Error {}
@@ -151,5 +156,6 @@ export async function measureLatencies(gateways: readonly Gateway[], opts: Measu
     opts.signal?.removeEventListener('abort', stopAll);
   }
   for (const m of results) if (m.rttMs === undefined && m.error === undefined) m.error = 'not measured before the deadline';
+  opts.onMeasured?.(results);
   return results;
 }

@@ -259,3 +259,20 @@ test('a caller\'s abort ends the measurement at once', async (t) => {
   await measureLatencies([gw('a', 'NL'), gw('b', 'DE')], { probe: never, attemptTimeoutMs: 5000, totalMs: 5000, signal: ac.signal });
   t.true(Date.now() - start < 1000);
 });
+
+test('onMeasured is told each run\'s results, also when the selection fails afterwards (the daemon keeps them)', async (t) => {
+  const runs: Array<Array<{ id: string; rttMs?: number }>> = [];
+  const onMeasured = (ms: readonly { id: string; rttMs?: number }[]) => runs.push(ms.map((m) => ({ id: m.id, rttMs: m.rttMs })));
+  const probe = async (tg: { host: string }) => (tg.host === '192.0.2.1' ? 7 : Promise.reject(new Error('refused')));
+  const exits = [gw('a', 'NL', 90, { ipAddresses: ['192.0.2.1'] }), gw('b', 'DE', 90, { ipAddresses: ['192.0.2.2'] })];
+  // The exit is measured first; then no entry is performant enough.
+  const failing = await reason(t, { entries: [gw('slow', 'FR', 10)], exits, entry: choice('random'), exit: choice('low_latency'), now: NOW, latency: { probe, attempts: 1, onMeasured } });
+  t.is(failing.reason, 'PerformantEntryGatewayUnavailable');
+  t.is(runs.length, 1);
+  t.deepEqual(runs[0]!.sort((x, y) => x.id.localeCompare(y.id)), [{ id: 'a', rttMs: 7 }, { id: 'b', rttMs: undefined }]);
+
+  const direct = await measureLatencies(exits.slice(0, 1), { probe, attempts: 1, onMeasured });
+  t.is(runs.length, 2);
+  t.deepEqual(runs[1], [{ id: 'a', rttMs: 7 }]);
+  t.is(direct[0]!.rttMs, 7, 'and the results are returned as before');
+});

@@ -3,7 +3,9 @@
 // answered by real uhttpd + rpcd + ubusd and nym-vpnd registered on that ubusd, in the lab (two entry and two
 // exit gateways). For each runtime: an administrator sees Disconnected, picks the entry in DE and the exit
 // in CH and connects, sees Connected through CH and the traffic graph, disconnects; Save & Connect again with
-// nothing changed; saves settings into /etc/config/nym-vpn through rpcd (a bad value refused first); stores
+// nothing changed; connects with the lowest-latency entry and sees each entry's measured latency beside its
+// performance and country (exits: not measured; a whole-ms value and a silent probe shown as such too);
+// saves settings into /etc/config/nym-vpn through rpcd (a bad value refused first); stores
 // an account from a fresh BIP39 mnemonic that never shows up in the page, forgets it after confirming. A
 // read-only login sees the status, is refused Connect (the message without JavaScript stack frames, the
 // details on demand) and cannot edit the settings or store an account. Screenshots of every view, per runtime,
@@ -103,10 +105,13 @@ else {
         return { widest: Math.ceil(widest), width: sel.clientWidth };
       })(document.querySelector('${widget('exit', 'id').replace(/"/g, '\\"')}'))`) as { widest: number; width: number };
       t.true(fit.width >= fit.widest, `select ${fit.width}px for text ${fit.widest}px`);
-      // Gateway quality: every exit with its country and performance, best first.
+      // Gateway quality: every exit with its country, performance and latency — never measured, as exits are
+      // not chosen by latency — best first.
+      t.deepEqual(await page.$$eval('#nym-vpn-quality-exit th', (ths) => ths.map((th) => th.textContent)), ['Gateway', 'Country', 'Performance', 'Latency']);
       const rows = await page.$$eval('#nym-vpn-quality-exit tr[data-gateway]', (trs) => trs.map((tr) => tr.textContent));
       t.is(rows.length, 2);
-      t.true(rows.some((r) => /lab exit CH.*Switzerland \(CH\).*100%/.test(r!)), rows.join(' | '));
+      t.true(rows.some((r) => /lab exit CH.*Switzerland \(CH\).*100%not measured$/.test(r!)), rows.join(' | '));
+      t.deepEqual(await page.$$eval('#nym-vpn-quality-exit td.nym-vpn-latency', (tds) => tds.map((td) => td.getAttribute('data-latency'))), ['none', 'none']);
       await page.selectOption(widget('exit', 'select'), 'country');
       await shot(rt, 'gateways');
 
@@ -161,6 +166,90 @@ else {
       await page.click('#nym-vpn-disconnect');
       await page.waitForSelector(state('disconnected'), { timeout: 30_000 });
       t.deepEqual(errors, []);
+    });
+
+    test.serial(`[${rt}] Gateways: after connecting with the lowest latency, each entry's measured latency shows beside its performance and country`, async (t) => {
+      await open('root', 'gateways');
+      await page.waitForSelector(widget('entry', 'select'));
+      await page.selectOption(widget('entry', 'select'), 'low_latency');
+      await page.click('#nym-vpn-save-connect');
+      await page.waitForSelector('.alert-message.success >> text=Connected', { timeout: 60_000 });
+      t.regex(config(), /config gateway 'entry'\n\toption select 'low_latency'\n/);
+
+      // What nym-vpnd measured, as the page must show it.
+      const c = await UbusClient.connect({ socket: lab.socket, reconnect: false });
+      let measured: Array<{ id: string; latency_ms?: number; measured_at?: number }>;
+      try { measured = ((await c.call('nym-vpn', 'gateways', { role: 'entry' }))!.gateways as typeof measured); } finally { c.close(); }
+      t.is(measured.length, 2);
+      t.true(measured.every((g) => Number.isInteger(g.latency_ms) && typeof g.measured_at === 'number'), JSON.stringify(measured));
+
+      await open('root', 'gateways');
+      await page.waitForSelector('#nym-vpn-quality-entry tr[data-gateway]');
+      const cells = await page.$$eval('#nym-vpn-quality-entry tr[data-gateway]', (trs) => trs.map((tr) => ({
+        id: tr.getAttribute('data-gateway'), row: tr.textContent,
+        latency: tr.querySelector('td.nym-vpn-latency')?.textContent, state: tr.querySelector('td.nym-vpn-latency')?.getAttribute('data-latency'),
+        title: tr.querySelector('td.nym-vpn-latency')?.getAttribute('title'),
+      })));
+      t.is(cells.length, 2);
+      for (const g of measured) {
+        const cell = cells.find((x) => x.id === g.id)!;
+        t.is(cell.state, 'measured', JSON.stringify(cell));
+        t.is(cell.latency, g.latency_ms! < 1 ? '< 1 ms' : `${g.latency_ms} ms`, 'the latency nym-vpnd measured');
+        t.regex(cell.title!, /^Measured \S/, 'the title says when');
+      }
+      // Beside the performance bar and the country, in that row.
+      t.true(cells.some((x) => /lab entry DE.*Germany \(DE\).*100%(< 1|\d+) ms$/.test(x.row!)), cells.map((x) => x.row).join(' | '));
+      t.true(cells.some((x) => /Netherlands \(NL\).*90%(< 1|\d+) ms$/.test(x.row!)), cells.map((x) => x.row).join(' | '));
+      t.deepEqual(await page.$$eval('#nym-vpn-quality-exit td.nym-vpn-latency', (tds) => tds.map((td) => td.textContent)), ['not measured', 'not measured']);
+      // The gateway list of "A specific gateway" names the latency too.
+      t.regex((await page.textContent(widget('entry', 'id')))!, /lab entry DE · Germany \(DE\) · 100% · (< 1|\d+) ms/);
+      await shot(rt, 'gateways-latency');
+
+      await open('root', 'status');
+      await page.waitForSelector(state('connected'));
+      await page.click('#nym-vpn-disconnect');
+      await page.waitForSelector(state('disconnected'), { timeout: 30_000 });
+      t.deepEqual(errors, []);
+    });
+
+    test.serial(`[${rt}] Gateways: a latency of whole milliseconds, and a probe that got no answer, show as such`, async (t) => {
+      // The lab's gateways answer within a millisecond and never stay silent: the daemon's real reply is
+      // altered on its way to the page (one entry 48 ms, the other probed without an answer).
+      const at = Math.floor(Date.now() / 1000) - 120;
+      const isUbus = (url: URL) => url.pathname === '/ubus' || url.pathname.startsWith('/ubus/');
+      await page.route(isUbus, async (route) => {
+        if (route.request().method() !== 'POST') return route.continue();
+        const body = route.request().postDataJSON() as unknown;
+        const calls = (Array.isArray(body) ? body : [body]).filter((c) => typeof c === 'object' && c !== null) as Array<{ id: number; params?: unknown[] }>;
+        const r = await route.fetch();
+        let reply: unknown;
+        try { reply = await r.json(); } catch { return route.fulfill({ response: r }); }
+        const replies = (Array.isArray(reply) ? reply : [reply]) as Array<{ id: number; result?: [number, { gateways?: Array<Record<string, unknown>> }] }>;
+        for (const c of calls) {
+          if (c.params?.[1] !== 'nym-vpn' || c.params?.[2] !== 'gateways' || (c.params?.[3] as { role?: string })?.role !== 'entry') continue;
+          const gws = replies.find((x) => x.id === c.id)?.result?.[1]?.gateways ?? [];
+          for (const g of gws) {
+            if (g.country === 'DE') Object.assign(g, { latency_ms: 48, measured_at: at });
+            else { delete g.latency_ms; g.measured_at = at; }
+          }
+        }
+        await route.fulfill({ response: r, json: reply });
+      });
+      try {
+        await open('root', 'gateways');
+        await page.waitForSelector('#nym-vpn-quality-entry tr[data-gateway]');
+        const cells = await page.$$eval('#nym-vpn-quality-entry td.nym-vpn-latency', (tds) => tds.map((td) => [td.textContent, td.getAttribute('data-latency'), td.getAttribute('title')]));
+        t.is(cells.length, 2);
+        t.deepEqual(cells.map((c) => c.slice(0, 2)), [['48 ms', 'measured'], ['no answer', 'silent']], 'DE (100%) first, then NL');
+        for (const c of cells) t.regex(c[2]!, /^Measured \S/, 'when the probe ran');
+        t.regex((await page.textContent(widget('entry', 'id')))!, /lab entry DE · Germany \(DE\) · 100% · 48 ms/);
+        t.notRegex((await page.textContent(widget('entry', 'id')))!, /lab entry NL · Netherlands \(NL\) · 90% ·/, 'no latency for the silent one');
+        await shot(rt, 'gateways-latency-states');
+        t.deepEqual(errors, []);
+      }
+      finally {
+        await page.unroute(isUbus);
+      }
     });
 
     test.serial(`[${rt}] Settings: a bad MTU is refused; good values are saved through rpcd and applied`, async (t) => {

@@ -10,10 +10,21 @@
  * by country (from the `countries` list), a specific gateway (from `gateways`), random, or the
  * lowest latency (entry only). "Save & Connect" saves, applies, has the service re-read its
  * configuration and connects with the same choice. When the gateway directory cannot be read the
- * lists become text fields and a warning says why.
+ * lists become text fields and a warning says why. Below, each role's gateways by quality: the
+ * directory's performance score, the latency the service last measured (it never probes for this page)
+ * and the country.
  */
 
 var ROLES = [ 'entry', 'exit' ];
+
+/* A measured round trip in whole ms as shown: a gateway on the same network answers within 1 ms. */
+function latencyText(ms) {
+	return (ms < 1) ? _('< 1 ms') : _('%d ms').format(ms);
+}
+
+function isLatency(ms) {
+	return typeof ms == 'number' && isFinite(ms) && ms >= 0;
+}
 
 return view.extend({
 	load: function() {
@@ -54,7 +65,10 @@ return view.extend({
 		else {
 			o = s.option(form.ListValue, 'id', _('Gateway'));
 			(gateways.gateways || []).forEach(function(g) {
-				o.value(g.id, '%s · %s · %d%%'.format(g.name || g.id, nymvpn.countryName(g.country), g.performance));
+				var label = '%s · %s · %d%%'.format(g.name || g.id, nymvpn.countryName(g.country), g.performance);
+				if (isLatency(g.latency_ms))
+					label += ' · ' + latencyText(g.latency_ms);
+				o.value(g.id, label);
 			});
 		}
 		o.depends('select', 'id');
@@ -89,7 +103,30 @@ return view.extend({
 		});
 	},
 
-	/* Each role's gateways by quality: the directory's performance score as a bar, with the country. */
+	/* The round trip the service last measured to a gateway (when connecting with the lowest latency), what
+	 * there is instead when its probe got no answer, or "not measured" when no probe is recent (nym-vpnd
+	 * tells measurements under an hour old). The title says when the probe ran. */
+	latencyCell: function(g) {
+		var ms = g.latency_ms, at = g.measured_at;
+		var measured = (typeof at == 'number' && isFinite(at)) ? _('Measured %s').format(new Date(at * 1000).toLocaleString()) : null;
+		var text, state;
+		if (isLatency(ms)) {
+			text = latencyText(ms);
+			state = 'measured';
+		}
+		else if (measured) {
+			text = _('no answer');
+			state = 'silent';
+		}
+		else {
+			text = _('not measured');
+			state = 'none';
+		}
+		return E('td', { 'class': 'td nym-vpn-latency', 'data-latency': state, 'title': measured || _('The latency is measured when connecting with the lowest latency.') }, [ text ]);
+	},
+
+	/* Each role's gateways by quality: the directory's performance score as a bar, the measured latency
+	 * beside it, and the country. */
 	renderQuality: function(data) {
 		var sections = ROLES.map(function(role, i) {
 			var gws = data[i][1];
@@ -99,7 +136,8 @@ return view.extend({
 				E('h3', {}, [ role == 'entry' ? _('Entry gateways by quality') : _('Exit gateways by quality') ]),
 				E('table', { 'class': 'table' }, [
 					E('tr', { 'class': 'tr table-titles' }, [
-						E('th', { 'class': 'th' }, [ _('Gateway') ]), E('th', { 'class': 'th' }, [ _('Country') ]), E('th', { 'class': 'th' }, [ _('Performance') ]) ])
+						E('th', { 'class': 'th' }, [ _('Gateway') ]), E('th', { 'class': 'th' }, [ _('Country') ]), E('th', { 'class': 'th' }, [ _('Performance') ]),
+						E('th', { 'class': 'th' }, [ _('Latency') ]) ])
 				].concat(list.map(function(g) {
 					var p = Math.max(0, Math.min(100, +g.performance || 0));
 					var colour = p >= 80 ? 'var(--success-color-high,#00ac59)' : p >= 50 ? 'var(--warn-color-high,#efbd0b)' : 'var(--error-color-high,#d00)';
@@ -109,11 +147,12 @@ return view.extend({
 						E('td', { 'class': 'td' }, [
 							E('div', { 'class': 'nym-vpn-performance', 'title': '%d%%'.format(p), 'style': 'display:inline-block;vertical-align:middle;width:120px;height:10px;border:1px solid #ccc;border-radius:2px;margin-right:6px' }, [
 								E('div', { 'style': 'height:100%%;width:%d%%;background:%s'.format(p, colour) }) ]),
-							'%d%%'.format(p) ])
+							'%d%%'.format(p) ]),
+						this.latencyCell(g)
 					]);
-				})))
+				}, this)))
 			]);
-		});
+		}, this);
 		return E('div', { 'id': 'nym-vpn-quality' }, sections);
 	},
 
