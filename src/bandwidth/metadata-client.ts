@@ -114,7 +114,8 @@ export class MetadataClient {
     try {
       envelope = encodeMetadataRequest(version, req);
     } catch (e) {
-      if (e instanceof MetadataMessageError) throw new MetadataClientError(e.code === 'unsupported' ? 'Unsupported' : 'BadAnswer', operation, e.message);
+      // what this gateway's version cannot carry; anything else (an empty credential) is the caller's mistake
+      if (e instanceof MetadataMessageError && e.code === 'unsupported') throw new MetadataClientError('Unsupported', operation, e.message);
       throw e;
     }
     const answer = await this.call(operation, 'POST', path, envelopeToJson(envelope));

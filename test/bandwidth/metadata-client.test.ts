@@ -15,6 +15,7 @@ import { AccountKey } from '../../src/account/account-key.js';
 import { DeviceKeys } from '../../src/account/device-keys.js';
 import { Mnemonic } from '../../src/account/mnemonic.js';
 import { MetadataClient, MetadataClientError, METADATA_PORT, GATEWAY_PRIVATE_IPV4 } from '../../src/bandwidth/metadata-client.js';
+import { MetadataMessageError } from '../../src/bandwidth/metadata-messages.js';
 import { VpnApiClient } from '../../src/vpn-api/client.js';
 import { TicketSpender } from '../../src/zk-nym/ticket-spender.js';
 import { TicketbookAcquirer } from '../../src/zk-nym/ticketbook-acquirer.js';
@@ -290,6 +291,10 @@ test('refusals carry the gateway\'s status and words; a redirect is not followed
   const refusing = await answering(t, (res) => send(res, 400, 'incorrect request type', 'text/plain; charset=utf-8'));
   const e2 = await refusal(t, clientOf(refusing.port).topUp(new Uint8Array([1, 2, 3])));
   t.deepEqual([e2.code, e2.status, e2.reason], ['Refused', 400, 'incorrect request type']);
+  const posts = () => refusing.hits.filter((h) => h.startsWith('POST')).length;
+  const before = posts();
+  await t.throwsAsync(clientOf(refusing.port).topUp(new Uint8Array()), { instanceOf: MetadataMessageError, message: /credential is empty/ });
+  t.is(posts(), before, 'an empty credential is never sent');
 
   const binary = await answering(t, (res) => send(res, 500, '\u0000\u0001oops\u0007', 'application/octet-stream'));
   const e3 = await refusal(t, clientOf(binary.port).availableBandwidth());
