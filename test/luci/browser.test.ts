@@ -145,6 +145,35 @@ else {
       t.deepEqual(errors, []);
     });
 
+    test.serial(`[${rt}] a connect still retrying when the dialog's 90 s are up is "still connecting", not a failure`, async (t) => {
+      // Every entry unreachable: the service keeps retrying. The page's clock (a browser of its own, so the
+      // other tests keep real time) jumps past the dialog's 90 s instead of waiting them out.
+      const entries = ['entry-de', 'entry-nl'].map((l) => lab.gateway(l).id);
+      for (const id of entries) await lab.setGatewayLink(id, 'down');
+      const own = await launchBrowser();
+      t.teardown(async () => { await own.close(); for (const id of entries) await lab.setGatewayLink(id, 'up'); });
+      const p = await own.context.newPage();
+      p.setDefaultTimeout(30_000);
+      const pageErrors = collectErrors(p);
+      await own.context.clock.install();
+      await p.goto(stack.pages[rt].open('root', 'status'));
+      await p.waitForSelector(state('disconnected'));
+      await p.click('#nym-vpn-connect');
+      await p.waitForSelector('#nym-vpn-progress');
+      await p.waitForFunction(`/Connecting/.test(document.querySelector('#nym-vpn-progress').textContent)`);
+      await own.context.clock.fastForward('01:31');
+      const notice = await p.waitForSelector('.alert-message:has-text("Still connecting")');
+      t.regex(await notice.innerText(), /the service keeps trying/);
+      t.is(await p.locator('.alert-message.danger, .alert-message.warning').count(), 0, 'no "Could not connect"');
+      t.false(await p.isVisible('#nym-vpn-progress'), 'the dialog is gone');
+      t.is(await p.getAttribute('#nym-vpn-state', 'data-state'), 'connecting', 'the table says what the service is doing');
+      await screenshot(p, `${rt}/status-still-connecting`);
+      // Disconnect from there: the retries stop, the tunnel is down.
+      await p.click('#nym-vpn-disconnect');
+      await p.waitForSelector(state('disconnected'), { timeout: 30_000 });
+      t.deepEqual(pageErrors, []);
+    });
+
     test.serial(`[${rt}] Gateways: Save & Connect with nothing changed connects (rpcd's "uci apply" answers 5, no data)`, async (t) => {
       await open('root', 'gateways');
       await page.waitForSelector(widget('entry', 'select'));
