@@ -9,6 +9,7 @@
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { BlockList, isIPv6 } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { ADDR, IF } from './addresses.js';
@@ -36,6 +37,18 @@ export interface ScenarioResult {
 }
 
 const TRAFFIC_JS = fileURLToPath(new URL('./traffic.js', import.meta.url));
+/** The networks beyond the router's WAN (tools/lab/addresses.ts): what may be seen arriving there. */
+const OUTSIDE = (() => {
+  const b = new BlockList();
+  for (const net of [ADDR.wanNet, ADDR.gatewayNet, ADDR.inetNet]) {
+    for (const cidr of [net.v4, net.v6]) {
+      const [address, prefix] = cidr.split('/') as [string, string];
+      b.addSubnet(address, Number(prefix), isIPv6(address) ? 'ipv6' : 'ipv4');
+    }
+  }
+  return b;
+})();
+
 const FW3_INCLUDE = fileURLToPath(new URL('../../../files/usr/lib/nym-vpn/fw3-include.sh', import.meta.url));
 
 function startTraffic(lab: NymLab): ChildProcess[] {
@@ -328,10 +341,12 @@ export async function runLeaks(backend: LeakBackend, say: (line: string) => void
       await stopTraffic(gens);
       const entries = lab.entryEndpoints();
       const outside = seen.outsideTunnel(entries).filter((p) => p.time >= countFrom && !isEntryIcmpError(p, entries));
-      // Sent by the router: from its WAN addresses (or not IP at all, counted to be safe).
+      // Leaked: everything on the WAN that did not come from outside. Outside is the ISP's other hosts, the
+      // gateways' and the internet's networks; a packet from the router's addresses, from the LAN or a tunnel
+      // address (that would be a leak without NAT), or not IP at all, counts.
       const routerAddresses = new Set([ADDR.routerWan.v4, ADDR.routerWan.v6, ...(sc.routerAddresses ?? [])]);
-      const fromRouter = (p: PacketSummary) => p.src === undefined || routerAddresses.has(p.src);
-      const leaked = outside.filter(fromRouter);
+      const fromOutside = (p: PacketSummary) => p.src !== undefined && !routerAddresses.has(p.src) && OUTSIDE.check(p.src, isIPv6(p.src) ? 'ipv6' : 'ipv4');
+      const leaked = outside.filter((p) => !fromOutside(p));
       const inbound = outside.length - leaked.length;
       const recovered = failure === undefined && (await flowsThroughExit(lab));
       const result: ScenarioResult = { name: sc.name, leaked: leaked.length, detail: leaked.slice(0, 20).map(formatPacket), recovered, seen: seen.count, inbound, timings };
