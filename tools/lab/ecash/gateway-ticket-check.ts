@@ -37,6 +37,8 @@ export interface AcceptedTicket {
   epochId: bigint;
   /** The identity key the pay info names (this gateway's). */
   provider: Uint8Array;
+  /** Milliseconds the cryptographic verification took (pairings in JS, on the caller's thread). */
+  verifyMs: number;
 }
 
 export interface LabGatewayTicketsOptions {
@@ -76,6 +78,7 @@ export class LabGatewayTickets {
     if (Math.abs(skew) > PAY_INFO_TIME_RANGE_S) throw new TicketRefused('pay-info-timestamp', `the pay info is ${skew} s from now, more than ${PAY_INFO_TIME_RANGE_S}`);
     const payInfoKey = Buffer.from(csd.payInfo).toString('hex');
     if (this.payInfos.has(payInfoKey)) throw new TicketRefused('duplicate-pay-info', 'this pay info was used before');
+    const started = performance.now();
     try {
       this.spent.accept(csd, vk);
     } catch (e) {
@@ -83,7 +86,7 @@ export class LabGatewayTickets {
       throw e;
     }
     this.payInfos.add(payInfoKey);
-    const t: AcceptedTicket = { ticketType, serial: Buffer.from(encodedSerialNumber(csd.payment)).toString('hex'), epochId: csd.epochId, provider: payInfo.providerPublicKey };
+    const t: AcceptedTicket = { ticketType, serial: Buffer.from(encodedSerialNumber(csd.payment)).toString('hex'), epochId: csd.epochId, provider: payInfo.providerPublicKey, verifyMs: performance.now() - started };
     this.accepted.push(t);
     return t;
   }
