@@ -32,12 +32,16 @@ export interface RegistrationRequest {
 export type RegistrationFailure =
   /** The gateway refused: no bandwidth left on the credential or account. */
   | 'BandwidthExhausted'
-  /** The credential (zk-nym ticket) was refused, or none could be obtained. */
+  /**
+   * The credential (zk-nym ticket) was sent and did not buy a registration: refused, or no answer to the message
+   * carrying it (upstream's gateway answers a refused ticket with silence; upstream calls it credential wasted).
+   */
   | 'CredentialRejected'
+  /** No credential could be obtained (no ticket left): nothing was sent with one. */
   | 'CredentialUnavailable'
   /** The gateway (or its authenticator) could not be reached. */
   | 'Unreachable'
-  /** No answer in time (upstream waits 10 s for the authenticator). */
+  /** No answer in time before any credential was sent (upstream waits 10 s for the authenticator). */
   | 'Timeout'
   /** The answer was malformed or failed its MAC check. */
   | 'ProtocolError'

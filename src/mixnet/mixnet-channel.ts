@@ -8,8 +8,10 @@ import { parseWorkerMessage, WorkerMessageError, type FromWorker, type MixnetWor
 
 /** How long the client may take to fetch the topology, register with its gateway and connect. */
 export const MIXNET_START_TIMEOUT_MS = 30_000;
-/** Reply SURBs attached to each request (one answer per request). */
+/** Reply SURBs attached to a message whose sender names no count (the authenticator exchange always does). */
 export const DEFAULT_REPLY_SURBS = 2;
+/** A bound on one message's SURBs: a service keeps at most 200 per sender (client-core maximum_reply_surb_storage_threshold). */
+const MAX_REPLY_SURBS = 200;
 
 export class MixnetStartError extends Error {
   override readonly name = 'MixnetStartError';
@@ -78,9 +80,12 @@ export class MixnetChannel implements AuthenticatorChannel {
     });
   }
 
-  send(recipient: string, message: Uint8Array, signal: AbortSignal): Promise<void> {
+  send(recipient: string, message: Uint8Array, signal: AbortSignal, replySurbs?: number): Promise<void> {
     if (this.closed) return Promise.reject(new MixnetSendError('the mixnet channel is closed'));
     if (signal.aborted) return Promise.reject(new MixnetSendError('send aborted'));
+    if (replySurbs !== undefined && (!Number.isInteger(replySurbs) || replySurbs < 0 || replySurbs > MAX_REPLY_SURBS)) {
+      return Promise.reject(new MixnetSendError(`${replySurbs} reply SURBs: between 0 and ${MAX_REPLY_SURBS}`));
+    }
     const id = this.nextId++;
     // A copy of its own: the copy's buffer is transferred to the worker. (Buffer#slice is a view, so
     // `message.slice()` on a Buffer would detach the caller's bytes.)
@@ -92,7 +97,7 @@ export class MixnetChannel implements AuthenticatorChannel {
         resolve: () => { signal.removeEventListener('abort', onAbort); resolve(); },
         reject: (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
       });
-      const m: ToWorker = { kind: 'send', id, recipient, message: copy };
+      const m: ToWorker = { kind: 'send', id, recipient, message: copy, ...(replySurbs !== undefined ? { replySurbs } : {}) };
       this.worker.postMessage(m, [copy.buffer as ArrayBuffer]);
     });
   }

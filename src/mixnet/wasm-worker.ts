@@ -61,7 +61,7 @@ async function main(config: MixnetWorkerConfig): Promise<void> {
       process.exit(0);
     }
     if (m.kind === 'send') {
-      client.send_anonymous_message(m.message, m.recipient, config.replySurbs).then(
+      client.send_anonymous_message(m.message, m.recipient, m.replySurbs ?? config.replySurbs).then(
         () => post({ kind: 'sent', id: m.id }),
         (e: unknown) => post({ kind: 'send-failed', id: m.id, message: e instanceof Error ? e.message : String(e) }),
       );

@@ -7,12 +7,12 @@ export interface MixnetWorkerConfig {
   nymApiUrl: string;
   /** The entry gateway's ed25519 identity (bs58): the client's gateway is pinned to it. */
   gateway: string;
-  /** Reply SURBs sent with each message (the authenticator answers by one of them). */
+  /** Reply SURBs sent with a message that names no count of its own. */
   replySurbs: number;
 }
 
 export type ToWorker =
-  | { kind: 'send'; id: number; recipient: string; message: Uint8Array }
+  | { kind: 'send'; id: number; recipient: string; message: Uint8Array; replySurbs?: number }
   | { kind: 'stop' };
 
 export type FromWorker =

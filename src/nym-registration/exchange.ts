@@ -1,13 +1,21 @@
 // One request to an authenticator and its answer, as upstream's authenticator client waits for it
 // (nymtech/nym nym-authenticator-client/src/lib.rs listen_for_response, commit daed9cd15bc0): listen before
 // sending, take the first v6 authenticator response carrying our request id, ignore anything else (other
-// replies, self-pings, messages that do not parse), and give up after 10 s.
+// replies, self-pings, messages that do not parse), and give up after 10 s. The request goes out as the bare
+// v6 message (its first two bytes, version and service provider type, are the only envelope) with reply
+// SURBs: 20 with the Initial, 1 with anything else (send_request): the gateway's authenticator keeps 10 SURBs
+// per sender in reserve (client-core's minimum_reply_surb_storage_threshold) and answers only with SURBs
+// beyond them, so fewer on the first request would cost a round trip asking for more.
 import { randomBytes } from 'node:crypto';
 import { decodeResponse, encodeRequest, type AuthenticatorRequestData, type AuthenticatorResponse } from '../authenticator/messages-v6.js';
 import { AUTHENTICATOR_V6, SERVICE_PROVIDER_AUTHENTICATOR } from '../authenticator/version.js';
 import type { AuthenticatorChannel } from './authenticator-channel.js';
 
 export const AUTHENTICATOR_REPLY_TIMEOUT_MS = 10_000;
+/** Reply SURBs with the Initial request (upstream's IncludedSurbs::new(20)). */
+export const INITIAL_REPLY_SURBS = 20;
+/** Reply SURBs with every later request (IncludedSurbs::new(1)). */
+export const FOLLOW_UP_REPLY_SURBS = 1;
 
 export class ExchangeError extends Error {
   override name = 'ExchangeError';
@@ -44,7 +52,8 @@ export async function exchange(channel: AuthenticatorChannel, recipient: string,
       signal.addEventListener('abort', onAbort, { once: true });
     });
     if (signal.aborted) throw new ExchangeError('Aborted', 'registration cancelled');
-    await channel.send(recipient, bytes, signal).catch((e: Error) => {
+    const replySurbs = data.type === 'initial' ? INITIAL_REPLY_SURBS : FOLLOW_UP_REPLY_SURBS;
+    await channel.send(recipient, bytes, signal, replySurbs).catch((e: Error) => {
       throw new ExchangeError('Unreachable', `the request did not leave for ${recipient}: ${e.message}`);
     });
     return await answer;

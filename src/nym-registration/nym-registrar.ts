@@ -4,7 +4,10 @@
 //   offered, our MAC, a bandwidth claim: one ticket of the hop's type, or the upgrade-mode token when the
 //   gateway says it is in upgrade mode and we hold one} → Registered{its key, our private IPs, its port}.
 // A gateway that already knows our key answers the Initial with Registered at once. The peer's endpoint is
-// the gateway's own IP with the port it named.
+// the gateway's own IP with the port it named. Once the Final has gone out, any failure (no answer in time
+// included: a gateway that refuses the ticket says nothing) is a credential failure, as upstream reports it
+// (RegistrationError::CredentialSent → nym-vpn-lib's CredentialWastedOn{Entry,Exit}Gateway): the ticket was
+// sent and is spent, and trying again would spend another.
 import { isIP } from 'node:net';
 import { clientMac, verifyClientMac } from '../authenticator/client-mac.js';
 import { AUTHENTICATOR_V6, authenticatorVersionOf, chooseAuthenticatorVersion, UnsupportedGatewayError } from '../authenticator/version.js';
@@ -84,11 +87,19 @@ export class NymRegistrar implements Registrar {
         throw fail('CredentialUnavailable', `no ${ticketTypeFor(req.role)} ticket for ${g.id}: ${e.message}`);
       });
       const mac = clientMac(ownPrivate, ownPublic, p.gatewayData.pubKey, p.gatewayData.privateIps, p.nonce);
-      answer = await ask({
-        type: 'final',
-        gatewayClient: { pubKey: ownPublic, privateIps: p.gatewayData.privateIps, mac },
-        credential: { credential, ticketType: ticketTypeFor(req.role) },
-      });
+      try {
+        answer = await ask({
+          type: 'final',
+          gatewayClient: { pubKey: ownPublic, privateIps: p.gatewayData.privateIps, mac },
+          credential: { credential, ticketType: ticketTypeFor(req.role) },
+        });
+      } catch (e) {
+        if (e instanceof RegistrationError && (e.failure === 'Timeout' || e.failure === 'Unreachable')) {
+          const spent = credential.kind === 'zk-nym' ? `its ${ticketTypeFor(req.role)} ticket is spent` : 'it carried the upgrade-mode token';
+          throw fail('CredentialRejected', `${e.message}, after the final message went out (${spent}; upstream: credential wasted on the ${req.role} gateway)`);
+        }
+        throw e;
+      }
       if (answer.data.type !== 'registered') throw fail('CredentialRejected', `${g.id} answered the final message with ${answer.data.type}, not registered (the ticket is spent)`);
     }
     if (answer.data.type !== 'registered') throw fail('ProtocolError', `${g.id} answered the initial message with ${answer.data.type}`);

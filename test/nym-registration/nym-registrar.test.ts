@@ -9,7 +9,7 @@ import type { AuthenticatorChannel } from '../../src/nym-registration/authentica
 import { RegistrationError } from '../../src/gateways/registrar.js';
 import type { Gateway } from '../../src/gateways/gateway.js';
 import { keyToBase64, publicKeyFromPrivate } from '../../src/wireguard/keys.js';
-import { encodeResponse } from '../../src/authenticator/messages-v6.js';
+import { decodeResponse, encodeRequest, encodeResponse } from '../../src/authenticator/messages-v6.js';
 import { parseIp } from '../../src/net/ip-address.js';
 import { LabAuthenticator, type LabAuthenticatorOptions } from '../../tools/lab/nym-gateway/authenticator.js';
 
@@ -29,9 +29,11 @@ function world(t: import('ava').ExecutionContext, opts: Partial<LabAuthenticator
   });
   const listeners = new Set<(m: Uint8Array) => void>();
   const sent: string[] = [];
+  const surbs: (number | undefined)[] = [];
   const channel: AuthenticatorChannel = {
-    async send(recipient, message) {
+    async send(recipient, message, _signal, replySurbs) {
       sent.push(recipient);
+      surbs.push(replySurbs);
       setImmediate(() => {
         if (opts.noise) {
           // What else arrives on a mixnet client: garbage, another service's reply, an answer to another request.
@@ -56,7 +58,7 @@ function world(t: import('ava').ExecutionContext, opts: Partial<LabAuthenticator
   const registrar = new NymRegistrar({ channel, privateKey: async (role) => keys[role], tickets, timeoutMs: 300 });
   const request = (role: 'entry' | 'exit' = 'entry', g = gateway()) => ({ gateway: g, role, ourPublicKey: keyToBase64(publicKeyFromPrivate(keys[role])) });
   void t;
-  return { lab, registrar, request, keys, spent, sent, tickets };
+  return { lab, registrar, request, keys, spent, sent, surbs, tickets };
 }
 
 const signal = () => new AbortController().signal;
@@ -68,6 +70,7 @@ test('Initial → PendingRegistration (MAC checked) → Final with one ticket of
   t.deepEqual(w.spent, ['v1-wireguard-exit@gw1']);
   t.deepEqual(w.lab.journal, ['initial: pending', 'final: registered (zk-nym, v1-wireguard-exit)'], 'the lab checked our MAC with its own key');
   t.deepEqual(w.sent, [RECIPIENT, RECIPIENT]);
+  t.deepEqual(w.surbs, [20, 1], 'as upstream\'s authenticator client: 20 reply SURBs with the Initial, 1 with the Final');
   t.true(w.lab.registered.has(Buffer.from(publicKeyFromPrivate(w.keys.exit)).toString('hex')));
 });
 
@@ -126,8 +129,35 @@ test('failures map to the registrar\'s kinds with upstream\'s reasons', async (t
   t.is(none?.tunnelReason, 'RequestZkNym');
   w.tickets.fail = false;
 
-  const refusing = world(t, { acceptClaim: () => false });
+  // Not what upstream's gateway does (it never answers a refused ticket), but a client must not take another
+  // answer to its Final for a registration.
+  const refusing = world(t, { acceptClaim: () => false, answerRefusedClaim: true });
   const refused = await t.throwsAsync(refusing.registrar.register(refusing.request(), signal()), { instanceOf: RegistrationError });
   t.is(refused?.failure, 'CredentialRejected');
   t.regex(refused!.message, /the ticket is spent/);
+});
+
+test('a ticket the gateway refuses is answered with silence, as upstream: after the Final went out that is CredentialRejected, not a retryable Timeout', async (t) => {
+  const w = world(t, { acceptClaim: () => { throw new Error('already spent'); } });
+  const started = process.hrtime.bigint();
+  const e = await t.throwsAsync(w.registrar.register(w.request('exit'), signal()), { instanceOf: RegistrationError });
+  t.true(process.hrtime.bigint() - started >= 300_000_000n, 'it waited for the answer to the Final');
+  t.is(e?.failure, 'CredentialRejected');
+  t.false(e!.retryable, 'another try would spend another ticket');
+  t.is(e?.tunnelReason, 'RequestZkNym');
+  t.regex(e!.message, /no answer .* after the final message went out \(its v1-wireguard-exit ticket is spent; upstream: credential wasted on the exit gateway\)/);
+  t.deepEqual(w.spent, ['v1-wireguard-exit@gw1']);
+  t.deepEqual(w.lab.journal, ['initial: pending', 'final: credential refused: already spent']);
+});
+
+test('an Initial repeated while its registration is pending gets the same nonce and IPs (upstream answers a pending registration again)', async (t) => {
+  const w = world(t);
+  const key = publicKeyFromPrivate(w.keys.entry);
+  const initial = (id: bigint) => decodeResponse(w.lab.handle(encodeRequest({ requestId: id, data: { type: 'initial', pubKey: key } }))!);
+  const first = initial(1n);
+  const again = initial(2n);
+  t.is(first.data.type, 'pending-registration');
+  t.is(again.requestId, 2n);
+  t.deepEqual(again.data, first.data);
+  t.deepEqual(w.lab.journal, ['initial: pending', 'initial: pending again']);
 });

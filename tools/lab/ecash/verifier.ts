@@ -83,6 +83,11 @@ export function verifySpentCredential(csd: CredentialSpendingData, vk: Verificat
 export class SpentSerialNumbers {
   private readonly seen = new Set<string>();
 
+  /** Whether this payment's serial numbers were accepted before (upstream asks its storage before verifying). */
+  spentBefore(csd: CredentialSpendingData): boolean {
+    return this.seen.has(Buffer.from(encodedSerialNumber(csd.payment)).toString('hex'));
+  }
+
   /** Verifies and records; a serial number seen before is a double spend. */
   accept(csd: CredentialSpendingData, vk: VerificationKey): void {
     verifySpentCredential(csd, vk);

@@ -13,8 +13,12 @@
 // The MixPackets are handed to `onMixPacket`; a gateway given a sphinx key also processes them as their final
 // hop (mixnet-node.ts): messages to its websocket clients are pushed to them as PushedMixMessage frames
 // (kind 1), messages to lab clients living on it (addLocalDestination) are handed to those, and SURB-ACKs
-// are sent back. A packet it refuses is journaled (`mix packet refused: ...`) and dropped, as a node drops a
-// malformed packet; the client is told nothing. Never packaged.
+// are sent back. With `mixListener` it also has a real mix port (mix-listener.ts: framed packets over TCP
+// from other nodes, processed as final hop) and forwards packets for the other lab gateways it was told about
+// (knowNode) to theirs (mix-forwarder.ts): that is how a client of one gateway reaches another gateway's
+// authenticator, and how the answer and the SURB-ACKs come back. A packet it refuses is journaled
+// (`mix packet refused: ...`) and dropped, as a node drops a malformed packet; the client is told nothing.
+// Never packaged.
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
@@ -24,6 +28,8 @@ import { gatewayHandshake, HandshakeError, type GatewayHandshakeStep } from './h
 import { GATEWAY_NONCE_LENGTH, SharedGatewayKey, SharedKeyError } from './shared-key.js';
 import type { NodeAddress } from './mix-packet.js';
 import { LabMixnetNode, MixnetRefusal, type LocalDestination } from './mixnet-node.js';
+import { LabMixForwarder } from './mix-forwarder.js';
+import { LabMixListener } from './mix-listener.js';
 
 /** The protocol nym-node announces (gateway-requests lib.rs EMBEDDED_KEY_ROTATION_INFO_VERSION). */
 export const LAB_GATEWAY_PROTOCOL = 5;
@@ -47,8 +53,12 @@ export interface LabGatewayOptions {
   onMixPacket?: (frame: MixPacketFrame) => void;
   /** The gateway's x25519 sphinx key: with it the gateway processes the packets it receives as final hop. */
   sphinxPrivate?: Uint8Array;
-  /** The mix address the topology lists for this gateway (default 127.0.0.1:1789). */
+  /** The mix address the topology lists for this gateway (default 127.0.0.1:1789; with `mixListener`, port 0 picks one). */
   mixAddress?: NodeAddress;
+  /** Listen on the mix address for other nodes' packets (TCP) and forward to the nodes it knows (needs a sphinx key). */
+  mixListener?: boolean;
+  /** Write version-8 frames to other nodes instead of nym-node's default legacy version 7. */
+  currentFrameEncoding?: boolean;
 }
 
 /** The mix address the lab's topology gives its gateways. */
@@ -71,26 +81,48 @@ export class LabNymGateway {
   private lastAuthTimestamp = new Map<string, number>();
   /** The x25519 sphinx public key (the topology's `x25519_sphinx_pubkey`), when the gateway has one. */
   readonly sphinxKey?: Uint8Array;
-  readonly mixAddress: NodeAddress;
+  private currentMixAddress: NodeAddress;
   /** The final-hop processing, when the gateway has a sphinx key. */
   readonly mixnet?: LabMixnetNode;
+  /** Outgoing mix connections (with `mixListener`). */
+  readonly forwarder?: LabMixForwarder;
+  /** The mix port (with `mixListener`), once started. */
+  mixListener?: LabMixListener;
+  private readonly knownNodes = new Set<string>();
 
   constructor(private readonly o: LabGatewayOptions) {
     this.identityKey = ed25519.getPublicKey(o.identityPrivate);
-    this.mixAddress = o.mixAddress ?? LAB_MIX_ADDRESS;
+    this.currentMixAddress = o.mixAddress ?? (o.mixListener ? { host: o.host ?? '127.0.0.1', port: 0 } : LAB_MIX_ADDRESS);
+    if (o.mixListener && !o.sphinxPrivate) throw new Error('a mix listener needs a sphinx key');
     if (o.sphinxPrivate) {
       this.sphinxKey = x25519.getPublicKey(o.sphinxPrivate);
+      if (o.mixListener) this.forwarder = new LabMixForwarder({ journal: this.journal, currentEncoding: o.currentFrameEncoding ?? false });
+      const forwarder = this.forwarder;
       this.mixnet = new LabMixnetNode({
         sphinxPrivateKey: o.sphinxPrivate,
-        mixAddress: this.mixAddress,
+        mixAddress: () => this.currentMixAddress,
         pushToClient: (identity, bytes) => {
           if (!this.sockets.has(identity)) return false;
           this.push(identity, bytes);
           return true;
         },
         journal: this.journal,
+        ...(forwarder ? {
+          forward: (nextHop, p) => forwarder.send(nextHop, p),
+          isKnownNode: (a) => this.knownNodes.has(`${a.host}:${a.port}`),
+        } : {}),
       });
     }
+  }
+
+  /** The mix address the topology lists for this gateway (with `mixListener`, the real port once started). */
+  get mixAddress(): NodeAddress {
+    return this.currentMixAddress;
+  }
+
+  /** Another node this gateway may forward packets to (the lab's routing filter). */
+  knowNode(mixAddress: NodeAddress): void {
+    this.knownNodes.add(`${mixAddress.host}:${mixAddress.port}`);
   }
 
   /** A client living on this gateway (needs a sphinx key). */
@@ -110,6 +142,23 @@ export class LabNymGateway {
   }
 
   async start(): Promise<number> {
+    if (this.o.mixListener) {
+      const mixnet = this.mixnet!;
+      const listener = new LabMixListener({
+        host: this.currentMixAddress.host,
+        port: this.currentMixAddress.port,
+        journal: this.journal,
+        onFrame: (frame, remote) => {
+          try {
+            mixnet.handleFrame(frame);
+          } catch (e) {
+            this.journal.push(e instanceof MixnetRefusal ? `mix packet from ${remote} refused: ${e.message}` : `mix packet from ${remote} failed: ${(e as Error).message}`);
+          }
+        },
+      });
+      this.currentMixAddress = await listener.start();
+      this.mixListener = listener;
+    }
     const server = new WebSocketServer({ host: this.o.host ?? '127.0.0.1', port: this.o.port ?? 0, maxPayload: 1 << 20 });
     this.server = server;
     await new Promise<void>((resolve, reject) => { server.once('listening', resolve); server.once('error', reject); });
@@ -118,6 +167,8 @@ export class LabNymGateway {
   }
 
   async close(): Promise<void> {
+    await this.forwarder?.close();
+    await this.mixListener?.close();
     const server = this.server;
     if (!server) return;
     for (const c of server.clients) c.terminate();

@@ -34,6 +34,11 @@ export interface LabNymClientOptions {
   journal?: string[];
   identityPrivate?: Uint8Array;
   encryptionPrivate?: Uint8Array;
+  /**
+   * Reply SURBs kept in reserve per sender (client-core reply_surbs.minimum_reply_surb_storage_threshold,
+   * 10 by default: a service answers only with SURBs beyond it and keeps those to ask for more). Default 0.
+   */
+  minimumSurbThreshold?: number;
 }
 
 export class LabNymClient implements LocalDestination {
@@ -114,8 +119,11 @@ export class LabNymClient implements LocalDestination {
     const room = fragmentRoomInReplyPacket();
     const fragments = splitIntoFragments(padMessage(encodeReplyData(message), room), room);
     const held = this.surbs.get(senderTag) ?? [];
-    if (held.length < fragments.length) {
-      throw new Error(`the reply needs ${fragments.length} reply SURBs, ${held.length} are held for ${senderTag} (upstream would ask for more; the lab does not)`);
+    const reserve = this.o.minimumSurbThreshold ?? 0;
+    if (held.length - reserve < fragments.length) {
+      // Upstream (receiver_controller.rs handle_send_reply) sends what the SURBs above the reserve allow,
+      // buffers the rest and spends a reserved SURB asking the sender for more; the lab only says so.
+      throw new Error(`the reply needs ${fragments.length} reply SURBs beyond the ${reserve} kept in reserve, ${held.length} are held for ${senderTag} (upstream would ask for more; the lab does not)`);
     }
     const payloadSize = PACKET_SIZES.regular - HEADER_SIZE;
     for (const fragment of fragments) {
