@@ -11,6 +11,10 @@ import { BlobmsgType } from '../../src/ubus/constants.js';
 import type { BlobmsgTable } from '../../src/ubus/blobmsg.js';
 import { SHELLS, ScratchRoot, runShell, syntaxError, upstreamUbus, type Shell } from './sh.js';
 
+// Before any test is declared (ava wants them all in the first tick): the upstream ubus CLI, built once.
+const found = await upstreamUbus();
+const upstream = 'skip' in found ? null : found;
+
 const HOOK = join(repoRoot, 'files/etc/hotplug.d/iface/50-nym-vpn');
 
 /** hotplug-call's way: `( . SCRIPT )` with the event in the environment. */
@@ -148,8 +152,8 @@ test.serial('the real nym-vpnd takes the call: reply {handled: false} for now', 
   }
 });
 
-const upstream = upstreamUbus();
-(upstream ? test.serial : test.skip)('the upstream ubus CLI (when built here) parses the JSON the hook builds', async (t) => {
+if ('skip' in found) test('the upstream ubus CLI', (t) => { t.log(`skipped: ${found.skip}`); t.pass(); });
+(upstream ? test.serial : test.skip)('the upstream ubus CLI parses the JSON the hook builds', async (t) => {
   const root = new ScratchRoot();
   const s = await standIn();
   try {

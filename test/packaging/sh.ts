@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { openwrtParts } from '../helpers/openwrt-parts.js';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/bus.js';
 
@@ -105,11 +106,19 @@ export class ScratchRoot {
   }
 }
 
-/** The upstream ubus CLI, where a machine has it built (see test/ubus/broker-upstream.test.ts). */
-export function upstreamUbus(): { bin: string; env: NodeJS.ProcessEnv } | null {
-  const prefix = process.env.NYM_UPSTREAM_UBUS ?? '/opt/upstream-ubus/prefix';
+/**
+ * The upstream ubus CLI: built from ../shared/openwrt into build/openwrt-host (test/helpers/openwrt-parts.ts), or
+ * NYM_UPSTREAM_UBUS's prefix; null, with why, where neither is here (a clone without ../shared).
+ */
+export async function upstreamUbus(): Promise<{ bin: string; env: NodeJS.ProcessEnv } | { skip: string }> {
+  let prefix = process.env.NYM_UPSTREAM_UBUS;
+  if (prefix === undefined) {
+    const parts = await openwrtParts();
+    if ('skip' in parts) return parts;
+    prefix = parts.prefix;
+  }
   const bin = join(prefix, 'bin/ubus');
   const r = spawnSync(bin, ['-h'], { env: { LD_LIBRARY_PATH: join(prefix, 'lib') }, stdio: 'ignore' });
-  if (r.error) return null;
+  if (r.error) return { skip: `${bin} does not run: ${r.error.message}` };
   return { bin, env: { LD_LIBRARY_PATH: join(prefix, 'lib') } };
 }

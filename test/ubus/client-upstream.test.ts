@@ -1,17 +1,21 @@
-// Our client and nym-vpnd against the REAL OpenWrt ubusd, ubus CLI and libubus example server,
-// built from upstream source into /opt/upstream-ubus (see its README.txt). CI machines do not
-// have them, so these tests are skipped there; they are the proof that we speak ubusd's protocol.
+// Our client and nym-vpnd against the REAL OpenWrt ubusd, ubus CLI and libubus example server, built
+// from ../shared/openwrt's sources into build/openwrt-host (test/helpers/openwrt-build.ts), or from
+// NYM_UPSTREAM_UBUS's prefix. Without ../shared they skip, saying why; they are the proof that we speak
+// ubusd's protocol.
 import anyTest, { type TestFn } from 'ava';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, waitFor } from '../helpers/bus.js';
+import { ubusExamples } from '../helpers/openwrt-build.js';
 import { UbusClient } from '../../src/ubus/client.js';
 
-const prefix = process.env.NYM_UPSTREAM_UBUS ?? '/opt/upstream-ubus/prefix';
-const have = existsSync(join(prefix, 'sbin/ubusd')) && existsSync(join(prefix, 'bin/ubus'));
+const built = process.env.NYM_UPSTREAM_UBUS ? null : await ubusExamples();
+const prefix = process.env.NYM_UPSTREAM_UBUS ?? (built && !('skip' in built) ? built.parts.prefix : '');
+const have = prefix !== '' && existsSync(join(prefix, 'sbin/ubusd')) && existsSync(join(prefix, 'bin/ubus'));
 const test = (have ? anyTest : anyTest.skip) as TestFn;
+if (!have) anyTest('the real ubusd, ubus CLI and libubus example', (t) => { t.log(`skipped: ${built && 'skip' in built ? built.skip : `no ubus in ${prefix || 'NYM_UPSTREAM_UBUS'}`}`); t.pass(); });
 const env = { ...process.env, LD_LIBRARY_PATH: join(prefix, 'lib') };
 
 class RealBus {
