@@ -1,12 +1,17 @@
 // Events through the broker: "register" with exact and prefix patterns, "send" fan-out (once per
 // object, never back to the sender), refusals, and ubusd's own ubus.object.add / ubus.object.remove.
-import test from 'ava';
+import anyTest from 'ava';
 import { startBroker } from './fixtures-broker/harness.js';
 import { captured, hex, attr, cstr, cat, rawFrame, be32 } from './fixtures-broker/bytes.js';
 import type { RawClient, Msg } from './fixtures-broker/raw-client.js';
 import * as proto from '../../src/ubus/proto.js';
 import { decodeTable } from '../../src/ubus/blobmsg.js';
 import { BlobmsgType, MsgType, Status } from '../../src/ubus/constants.js';
+import { capturesMissing } from './captures.js';
+
+// The captured frames come from ../shared/docs; a clone without it skips these, saying why.
+const test = (capturesMissing ? anyTest.skip : anyTest) as typeof anyTest;
+if (capturesMissing) anyTest('frames captured from the real ubusd', (t) => { t.log(`skipped: ${capturesMissing}`); t.pass(); });
 
 async function listener(c: RawClient, ...patterns: string[]): Promise<number> {
   const obj = (await c.request(proto.addObject(c.nextSeq()))).data[0]!.attrs.objid!;

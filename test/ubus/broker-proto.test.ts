@@ -1,10 +1,15 @@
 // The broker against raw peers, message type by message type, with byte-level checks against the
 // frames captured from the real ubusd (ids aside, which are random in both).
-import test from 'ava';
+import anyTest from 'ava';
 import { startBroker } from './fixtures-broker/harness.js';
 import { captured, swapIds, hex, u32, rawFrame, attr, be32, cstr, cat } from './fixtures-broker/bytes.js';
 import * as proto from '../../src/ubus/proto.js';
 import { Attr, BlobmsgType, MsgType, Status } from '../../src/ubus/constants.js';
+import { capturesMissing } from './captures.js';
+
+// The captured frames come from ../shared/docs; a clone without it skips these, saying why.
+const test = (capturesMissing ? anyTest.skip : anyTest) as typeof anyTest;
+if (capturesMissing) anyTest('frames captured from the real ubusd', (t) => { t.log(`skipped: ${capturesMissing}`); t.pass(); });
 
 const TEST_METHODS: proto.MethodSignature[] = [
   { name: 'hello', args: [['id', BlobmsgType.INT32], ['msg', BlobmsgType.STRING]] },

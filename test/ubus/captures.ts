@@ -1,5 +1,5 @@
 // Reads ../shared/docs/ubus-captures.md: the bytes seen between the real ubusd and real clients.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FrameReader } from '../../src/ubus/message.js';
 
@@ -12,6 +12,8 @@ export interface CapturedFrame {
 
 export const repoRoot = resolve(new URL('.', import.meta.url).pathname, '../../..');
 export const capturesPath = resolve(repoRoot, '../shared/docs/ubus-captures.md');
+/** Why the capture tests cannot run here (a clone without ../shared beside it), or undefined. */
+export const capturesMissing: string | undefined = existsSync(capturesPath) ? undefined : `${capturesPath} is not here (../shared is not beside this checkout)`;
 
 /** Every frame of every capture, split with our own FrameReader per read (a read may hold several). */
 export function loadCapturedFrames(): CapturedFrame[] {

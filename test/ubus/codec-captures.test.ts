@@ -1,11 +1,15 @@
-import test from 'ava';
-import { loadCapturedFrames } from './captures.js';
+import anyTest from 'ava';
 import { decodeMessage, parseMsgAttrs, frameLength } from '../../src/ubus/message.js';
 import { MsgType } from '../../src/ubus/constants.js';
 import { decodeTable } from '../../src/ubus/blobmsg.js';
 import * as proto from '../../src/ubus/proto.js';
+import { capturesMissing, loadCapturedFrames } from './captures.js';
 
-const frames = loadCapturedFrames();
+// The captured frames come from ../shared/docs; a clone without it skips these, saying why.
+const test = (capturesMissing ? anyTest.skip : anyTest) as typeof anyTest;
+if (capturesMissing) anyTest('frames captured from the real ubusd', (t) => { t.log(`skipped: ${capturesMissing}`); t.pass(); });
+
+const frames = capturesMissing ? [] : loadCapturedFrames();
 
 test('the captures hold the messages the document describes', (t) => {
   // A: 7 frames (hello, add, data, status, add anon, data+status, invoke, reply data+status) — count by direction

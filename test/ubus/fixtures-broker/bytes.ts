@@ -3,10 +3,12 @@
 
 import { loadCapturedFrames } from '../captures.js';
 
-const frames = loadCapturedFrames();
+// Read on first use: files that only want the helpers below run without ../shared.
+let frames: ReturnType<typeof loadCapturedFrames> | undefined;
 
 /** A captured frame by its index in ubus-captures.md (see the capture tests for the numbering). */
 export function captured(index: number): Uint8Array {
+  frames ??= loadCapturedFrames();
   const f = frames[index];
   if (!f) throw new Error(`no captured frame ${index}`);
   return Uint8Array.from(f.bytes);
