@@ -2,7 +2,7 @@
 // few hundred runs stay fast, and gives back raw stdout/stderr bytes (as latin1) and exit code.
 
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 /** dist/test/uci/ → repository root. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const fixturesDir = resolve(repoRoot, '../shared/fixtures/uci');
+/** Why the corpus tests cannot run here (a clone without ../shared beside it), or undefined. */
+export const fixturesMissing: string | undefined = existsSync(fixturesDir) ? undefined : `${fixturesDir} is not here (../shared is not beside this checkout)`;
 
 /**
  * The compiled CLI, copied once per test process: dist/ is shared with other work in the same

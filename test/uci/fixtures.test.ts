@@ -1,14 +1,18 @@
 // The corpus of /work/shared/fixtures/uci: for every config, `uci show` and `uci export` as the
 // real openwrt/uci answered them (stdout, stderr, exit code), byte for byte, through our CLI.
 
-import test from 'ava';
+import anyTest from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixturesDir, runUci } from './cli-runner.js';
+import { fixturesDir, fixturesMissing, runUci } from './cli-runner.js';
+
+// The corpus comes from ../shared/fixtures; a clone without it skips these, saying why.
+const test = (fixturesMissing ? anyTest.skip : anyTest) as typeof anyTest;
+if (fixturesMissing) anyTest('the uci corpus', (t) => { t.log(`skipped: ${fixturesMissing}`); t.pass(); });
 
 const configsDir = join(fixturesDir, 'configs');
 const expectedDir = join(fixturesDir, 'expected');
-const configs = readdirSync(configsDir).sort();
+const configs = fixturesMissing ? [] : readdirSync(configsDir).sort();
 
 test('the corpus is there', (t) => {
   t.is(configs.length, 150);
