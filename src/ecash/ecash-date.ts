@@ -83,6 +83,13 @@ export function ecashUnixTimestamp(d: EcashDate): number {
   return seconds;
 }
 
+/** "YYYY-MM-DD" (nym_serde_helpers::date, the vpn-api's dates) into a date, checked. */
+export function parseEcashDate(v: unknown, what = 'date'): EcashDate {
+  const m = typeof v === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(v) : null;
+  if (!m) throw new EcashError('format', what, `not a YYYY-MM-DD date: ${JSON.stringify(v)}`);
+  return ecashDate(Number(m[1]), Number(m[2]), Number(m[3]));
+}
+
 export function formatEcashDate(d: EcashDate): string {
   const pad = (n: number, w: number) => String(Math.abs(n)).padStart(w, '0');
   return `${d.year < 0 ? '-' : ''}${pad(d.year, 4)}-${pad(d.month, 2)}-${pad(d.day, 2)}`;

@@ -128,7 +128,8 @@ function readExact(r: BincodeReader, size: number, what: string): Uint8Array {
 const readG1 = (r: BincodeReader, what: string) => g1FromBytes(readExact(r, G1_BYTES, what), what);
 const readG2 = (r: BincodeReader, what: string) => g2FromBytes(readExact(r, G2_BYTES, what), what);
 const readScalar = (r: BincodeReader, what: string) => scalarFromBytes(readExact(r, SCALAR_BYTES, what), what);
-const readSignature = (r: BincodeReader, what: string): Signature => ({ h: readG1(r, `${what}.h`), s: readG1(r, `${what}.s`) });
+/** One serde Signature {h, s}: two G1 points as byte strings. */
+export const readSignature = (r: BincodeReader, what: string): Signature => ({ h: readG1(r, `${what}.h`), s: readG1(r, `${what}.s`) });
 
 function readSeq<T>(r: BincodeReader, max: number, what: string, read: (r: BincodeReader, what: string) => T): T[] {
   let i = 0;

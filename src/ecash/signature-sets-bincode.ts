@@ -8,28 +8,15 @@
 // A G1 point is a byte string of its 48-byte compressed form, as everywhere in these structures.
 // Then the sets a spend wants, in order: one signature per valid spending day, one per coin index.
 import { BincodeReader } from '../codec/bincode.js';
-import { ecashDate, ecashUnixTimestamp, formatEcashDate, type EcashDate } from './ecash-date.js';
+import { ecashUnixTimestamp, formatEcashDate, parseEcashDate, type EcashDate } from './ecash-date.js';
 import { EcashError } from './errors.js';
-import { G1_BYTES, g1FromBytes } from './group-elements.js';
-import { asEcashError, type Signature } from './payment.js';
+import { asEcashError, readSignature, type Signature } from './payment.js';
 import { validSpendingTimestamps } from './signature-sets.js';
 import type { CoinIndexSignatureSet, ExpirationDateSignatureSet } from './signature-sets-json.js';
 import { TICKETBOOK_SIZE } from './ticket-type.js';
 
 export const SIGNATURE_SETS_REVISION = 2;
 const MAX_SIGNATURES = 1000;
-
-function point(r: BincodeReader, what: string) {
-  const b = r.bytes(r.remaining, what);
-  if (b.length !== G1_BYTES) throw new EcashError('length', what, `${b.length} bytes, wants ${G1_BYTES}`);
-  return g1FromBytes(b, what);
-}
-
-const signature = (r: BincodeReader, what: string): Signature => ({ h: point(r, `${what}.h`), s: point(r, `${what}.s`) });
-
-function u32(r: BincodeReader, what: string): number {
-  return Number(r.varint(32, what));
-}
 
 function checkRevision(v: { revision: number }, what: string): void {
   if (v.revision !== SIGNATURE_SETS_REVISION) throw new EcashError('format', what, `serialisation revision ${v.revision}, this parser knows ${SIGNATURE_SETS_REVISION}`);
@@ -47,14 +34,11 @@ export function expirationDateSignaturesFromBincode(v: { revision: number; data:
   return asEcashError(() => {
     const r = new BincodeReader(v.data);
     const epochId = epochOf(r, what);
-    const text = r.string(10, `${what}.expiration_date`);
-    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-    if (!m) throw new EcashError('format', `${what}.expiration_date`, `not YYYY-MM-DD: ${JSON.stringify(text)}`);
-    const expirationDate = ecashDate(Number(m[1]), Number(m[2]), Number(m[3]));
+    const expirationDate = parseEcashDate(r.string(10, `${what}.expiration_date`), `${what}.expiration_date`);
     let i = 0;
     const signatures = r.seq(MAX_SIGNATURES, (rr) => {
       const w = `${what}.signatures[${i++}]`;
-      return { signature: signature(rr, `${w}.signature`), expirationTimestamp: u32(rr, `${w}.expiration_timestamp`), spendingTimestamp: u32(rr, `${w}.spending_timestamp`) };
+      return { signature: readSignature(rr, `${w}.signature`), expirationTimestamp: rr.u32(`${w}.expiration_timestamp`), spendingTimestamp: rr.u32(`${w}.spending_timestamp`) };
     }, `${what}.signatures`);
     r.end(what);
     return { epochId, expirationDate, signatures };
@@ -70,7 +54,7 @@ export function coinIndexSignaturesFromBincode(v: { revision: number; data: Uint
     let i = 0;
     const signatures = r.seq(MAX_SIGNATURES, (rr) => {
       const w = `${what}.signatures[${i++}]`;
-      const sig = signature(rr, `${w}.signature`);
+      const sig = readSignature(rr, `${w}.signature`);
       const index = rr.u64(`${w}.index`);
       if (index > BigInt(Number.MAX_SAFE_INTEGER)) throw new EcashError('value', `${w}.index`, `${index} is too large`);
       return { signature: sig, index: Number(index) };

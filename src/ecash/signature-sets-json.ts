@@ -10,7 +10,7 @@
 // In JSON (a human-readable serde format) a G1 point is the lowercase hex of its 48-byte compressed form — as
 // upstream's own fixture in nym-api/nym-api-requests/src/ecash/models.rs (tests) shows; a date is
 // "YYYY-MM-DD" (nym_serde_helpers::date / the api's date_serde).
-import { ecashDate, type EcashDate } from './ecash-date.js';
+import { parseEcashDate, type EcashDate } from './ecash-date.js';
 import { EcashError } from './errors.js';
 import { G1_BYTES, g1FromBytes, type G1Point } from './group-elements.js';
 import type { Signature } from './payment.js';
@@ -48,12 +48,6 @@ function signature(v: unknown, what: string): Signature {
   return { h: hexPoint(o.h, `${what}.h`), s: hexPoint(o.s, `${what}.s`) };
 }
 
-function date(v: unknown, what: string): EcashDate {
-  const m = typeof v === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(v) : null;
-  if (!m) throw new EcashError('format', what, `not a YYYY-MM-DD date: ${JSON.stringify(v)}`);
-  return ecashDate(Number(m[1]), Number(m[2]), Number(m[3]));
-}
-
 export interface ExpirationDateSignatureSet {
   epochId: number;
   expirationDate: EcashDate;
@@ -69,7 +63,7 @@ export function parseExpirationDateSignatures(v: unknown, what = 'expiration dat
   const o = obj(v, what);
   return {
     epochId: uint(o, 'epoch_id', what),
-    expirationDate: date(o.expiration_date, `${what}.expiration_date`),
+    expirationDate: parseEcashDate(o.expiration_date, `${what}.expiration_date`),
     signatures: list(o, 'signatures', what).map((x, i) => {
       const w = `${what}.signatures[${i}]`;
       const e = obj(x, w);

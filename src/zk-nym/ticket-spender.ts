@@ -6,7 +6,7 @@
 // today (UTC). The answer is the CredentialSpendingData in the serde-bincode form the authenticator's Final
 // message carries. The curve work runs in a worker thread of its own (src/ecash/spend-off-thread.ts).
 import { base58 } from '@scure/base';
-import { ecashDate } from '../ecash/ecash-date.js';
+import { parseEcashDate } from '../ecash/ecash-date.js';
 import { spendOffThread, type SpendJob } from '../ecash/spend-off-thread.js';
 import { ecashToday } from './ticket-policy.js';
 import type { TicketType } from './ticket-type.js';
@@ -46,10 +46,9 @@ export class TicketSpender {
     const taken = await this.p.store.take(type, today);
     if (!taken) throw new NoTicketsError(`no ${type} ticket left in any ticketbook valid today`);
     const b = taken.book;
-    const [y, m, d] = today.split('-').map(Number) as [number, number, number];
     return (this.p.compute ?? spendOffThread)({
       data: b.data, label: { type: b.type, expirationDate: b.expirationDate, epochId: b.epochId }, firstIndex: taken.firstIndex,
-      providerPublicKey: provider, nowUnixSeconds: Math.floor(nowMs / 1000), spendDate: ecashDate(y, m, d),
+      providerPublicKey: provider, nowUnixSeconds: Math.floor(nowMs / 1000), spendDate: parseEcashDate(today),
     });
   }
 }

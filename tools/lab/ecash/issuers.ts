@@ -8,7 +8,7 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { base58 } from '@scure/base';
 import { BincodeWriter } from '../../../src/codec/bincode.js';
-import { ecashDate, ecashUnixTimestamp, type EcashDate } from '../../../src/ecash/ecash-date.js';
+import { ecashUnixTimestamp, parseEcashDate, type EcashDate } from '../../../src/ecash/ecash-date.js';
 import { EcashError } from '../../../src/ecash/errors.js';
 import { G1, G2, g1FromBytes, g1ToBytes, scale, type G1Point } from '../../../src/ecash/group-elements.js';
 import { ATTRIBUTES_LEN, TYPE_EXP, TYPE_IDX, dateScalar, groupParameters, typeScalar } from '../../../src/ecash/group-parameters.js';
@@ -137,11 +137,9 @@ export class LabIssuers {
     };
   }> {
     return async (request) => {
-      const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(request.expirationDate);
-      if (!m) throw new EcashError('format', 'zk-nym request', `expiration date ${JSON.stringify(request.expirationDate)}`);
       const ticketType = TICKET_TYPES.find((t) => t === request.ticketbookType);
       if (!ticketType) throw new EcashError('format', 'zk-nym request', `ticketbook type ${JSON.stringify(request.ticketbookType)}`);
-      const expirationDate = ecashDate(Number(m[1]), Number(m[2]), Number(m[3]));
+      const expirationDate = parseEcashDate(request.expirationDate, 'zk-nym request expiration date');
       const shares = this.blindSign({ withdrawalRequest: request.withdrawalRequest, ecashPubkey: request.ecashPubkey, expirationDate, ticketType });
       const exp = ecashUnixTimestamp(expirationDate);
       const days = validSpendingTimestamps(exp);
