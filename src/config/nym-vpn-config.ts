@@ -97,6 +97,7 @@ function readMain(r: SectionReader): NymVpnMain {
   const autoconnect = r.bool('autoconnect', DEFAULT_MAIN.autoconnect);
   const network = r.value('network', NETWORK) ?? DEFAULT_MAIN.network;
   const apiUrl = r.value('api_url', API_URL);
+  const nymApiUrl = r.value('nym_api_url', API_URL);
   const killSwitch = r.bool('kill_switch', DEFAULT_MAIN.killSwitch);
   const alwaysOn = r.bool('always_on', DEFAULT_MAIN.alwaysOn);
   const ipv6 = r.bool('ipv6', DEFAULT_MAIN.ipv6);
@@ -108,6 +109,7 @@ function readMain(r: SectionReader): NymVpnMain {
     autoconnect,
     network,
     apiUrl: apiUrl === '' ? undefined : apiUrl,
+    nymApiUrl: nymApiUrl === '' ? undefined : nymApiUrl,
     killSwitch,
     alwaysOn,
     ipv6,

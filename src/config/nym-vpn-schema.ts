@@ -26,6 +26,8 @@ export interface NymVpnMain {
   readonly network: string;
   /** undefined: the network's own API. */
   readonly apiUrl: string | undefined;
+  /** undefined: the network's own nym-api (the mixnet client reads its topology there). */
+  readonly nymApiUrl: string | undefined;
   readonly killSwitch: boolean;
   /** The kill switch stays up while disconnected, too (otherwise the owner's disconnect lifts it). */
   readonly alwaysOn: boolean;
@@ -105,6 +107,7 @@ export const DEFAULT_MAIN: NymVpnMain = {
   autoconnect: false,
   network: 'mainnet',
   apiUrl: undefined,
+  nymApiUrl: undefined,
   killSwitch: true,
   alwaysOn: false,
   ipv6: true,

@@ -1,6 +1,7 @@
 // The nym-vpn-api as a destination of the daemon's own marked TCP: the one place outside the tunnel the
 // daemon talks to for the directory and the account, so the kill switch lets it (and nothing else) through
 // whenever the daemon is not connected — while connecting, after an error, and disconnected with always-on.
+// While registering over the mixnet, the nym-api joins it for as long as the registration takes.
 //
 // A firewall change must never wait on DNS (with the kill switch up the router's resolver may not answer for
 // seconds): a host name is resolved at most once per 10 minutes, in the background, and the kill switch uses
@@ -9,7 +10,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { NymVpnConfig } from '../config/nym-vpn-config.js';
 import type { OwnTraffic } from './connection-ports.js';
-import { apiUrlOf } from './settings.js';
+import { apiUrlOf, nymApiUrlOf } from './settings.js';
 
 const REFRESH_MS = 10 * 60_000;
 const FIRST_LOOKUP_MS = 1_000;
@@ -30,10 +31,20 @@ function resolveInBackground(host: string): Promise<string | undefined> {
 }
 
 /** The API's address and port (a literal IP, or the host's last known address); none when unknown. */
-export async function apiOwnTraffic(c: NymVpnConfig): Promise<OwnTraffic[]> {
+export function apiOwnTraffic(c: NymVpnConfig): Promise<OwnTraffic[]> {
+  return urlOwnTraffic(apiUrlOf(c));
+}
+
+/** The nym-api's, which the mixnet client reads its topology from while registering. */
+export function nymApiOwnTraffic(c: NymVpnConfig): Promise<OwnTraffic[]> {
+  return urlOwnTraffic(nymApiUrlOf(c));
+}
+
+/** An http(s) URL's server as a marked TCP destination. */
+export async function urlOwnTraffic(url: string): Promise<OwnTraffic[]> {
   let u: URL;
   try {
-    u = new URL(apiUrlOf(c));
+    u = new URL(url);
   } catch {
     return [];
   }

@@ -20,12 +20,19 @@ import { ConnectError } from './connect-error.js';
 import type { ConnectChoice, KeyStore, OwnTraffic, ResolvedHop, ResolvedRoute, RouteResolver } from './connection-ports.js';
 import { endpointOf, formatEndpoint } from '../net/endpoint.js';
 import type { Logger } from './log.js';
+import type { AuthenticatorChannel } from '../nym-registration/authenticator-channel.js';
 import type { DaemonPaths } from './paths.js';
 import { apiOwnTraffic } from './api-endpoint.js';
 import { apiUrlOf } from './settings.js';
 import { gatewayListReply } from './gateway-reply.js';
 
 export type Role = 'entry' | 'exit';
+
+/** The channel of a registrar that must not send (lists, or a daemon without a mixnet client). */
+const NO_CHANNEL: AuthenticatorChannel = {
+  send: () => Promise.reject(new Error('no mixnet channel: this registration cannot go over the mixnet')),
+  subscribe: () => () => {},
+};
 
 export interface Candidates {
   gateways: Gateway[];
@@ -51,9 +58,12 @@ export class GatewayService implements RouteResolver {
     /** How the daemon's own TCP leaves: marked sockets (past the kill switch) or the system's. */
     private readonly ownSocket: () => SocketFactory | undefined = () => undefined,
     private readonly keys: KeyStore,
-    private readonly registrar: () => Registrar = () => new StaticRegistrar(this.config().peers),
+    /** The registrar whose Nym messages (if it sends any) go over `channel`; lists use it too, sending nothing. */
+    private readonly registrar: (channel: AuthenticatorChannel) => Registrar = () => new StaticRegistrar(this.config().peers),
     /** The latencies measured while connecting, shown by `gateways` (default: on the system's clocks). */
     readonly latencies: LatencyBook = new LatencyBook({ monotonic: () => performance.now(), wall: () => Date.now() }),
+    /** One connect attempt's mixnet channel, pinned to its entry; none: no registration goes over the mixnet. */
+    private readonly mixnet?: (entry: Gateway, allow: (own: readonly OwnTraffic[]) => Promise<void>) => AuthenticatorChannel & { close(): Promise<void> },
   ) {}
 
   /** The directory client for the configured API (a new one when api_url changes). */
@@ -86,7 +96,7 @@ export class GatewayService implements RouteResolver {
   async candidates(role: Role, signal?: AbortSignal, connecting = false): Promise<Candidates> {
     const statics = gatewaysFromStaticPeers(this.config().peers);
     const own = role === 'entry' ? statics.entries : statics.exits;
-    const registrar = this.registrar();
+    const registrar = this.registrar(NO_CHANNEL);
     const now = Date.now();
     try {
       const answer = await this.directory().gateways(role, { signal, ...(connecting ? { acceptAgeMs: CONNECT_ACCEPT_AGE_MS } : {}) });
@@ -169,15 +179,25 @@ export class GatewayService implements RouteResolver {
       throw e;
     }
     for (const n of picked.notes) this.log.info(`selection: ${n}`);
-    const [entry, exit] = await Promise.all([this.register('entry', picked.entry, signal), this.register('exit', picked.exit, signal)]);
-    return { entry, exit };
+    // Both hops at once, as upstream (tokio::join!): the exit's messages travel through the entry's client.
+    // Both are waited for, whatever either does, before the channel (and the mixnet client with it) closes.
+    const channel = this.mixnet?.(picked.entry, allow);
+    try {
+      const registrar = this.registrar(channel ?? NO_CHANNEL);
+      const [entry, exit] = await Promise.allSettled([this.register('entry', picked.entry, signal, registrar), this.register('exit', picked.exit, signal, registrar)]);
+      if (entry.status === 'rejected') throw entry.reason;
+      if (exit.status === 'rejected') throw exit.reason;
+      return { entry: entry.value, exit: exit.value };
+    } finally {
+      await channel?.close().catch((e: Error) => this.log.warn(`mixnet: client not closed cleanly: ${e.message}`));
+    }
   }
 
-  private async register(role: Role, g: Gateway, signal: AbortSignal): Promise<ResolvedHop> {
+  private async register(role: Role, g: Gateway, signal: AbortSignal, registrar: Registrar): Promise<ResolvedHop> {
     const ours = keyToBase64(publicKeyFromPrivate(await this.keys.privateKey(role)));
     let peer;
     try {
-      peer = await this.registrar().register({ gateway: g, role, ourPublicKey: ours }, signal);
+      peer = await registrar.register({ gateway: g, role, ourPublicKey: ours }, signal);
     } catch (e) {
       if (e instanceof RegistrationError) {
         const reason = e.failure === 'BandwidthExhausted' ? 'BandwidthExceeded' : e.failure === 'CredentialRejected' || e.failure === 'CredentialUnavailable' ? 'RequestZkNym' : 'TunnelProvider';

@@ -10,6 +10,7 @@ import { statusReply } from './status.js';
 import { Connection, type ConnectionPorts } from './connection.js';
 import type { ConnectChoice, TunnelHandle } from './connection-ports.js';
 import { GatewayService } from './gateways.js';
+import { nymRegistration } from './nym-registration-wiring.js';
 import { LatencyBook } from '../gateways/index.js';
 import { markedConnect } from '../sockets/marked-tcp.js';
 import { NYM_FWMARK } from '../routing/policy.js';
@@ -75,9 +76,13 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
     // The daemon's own TCP (directory, probes) is marked to pass the kill switch unless the tunnel is up,
     // in which case it goes through the tunnel like everything else.
     const ownSocket = this.ownSocket = () => (this.machine.state.state === 'connected' ? undefined : (host: string, port: number) => markedConnect({ host, port, mark: NYM_FWMARK }));
-    this.gateways = new GatewayService(() => this.config, opts.paths, opts.log, ownSocket, opts.ports.keys, undefined, new LatencyBook({ monotonic: () => clock.monotonic(), wall: () => clock.wall() }));
     this.account = new AccountStore(opts.paths.stateDir);
     this.ticketbooks = new TicketbookStore(opts.paths.stateDir);
+    const registration = nymRegistration({
+      config: () => this.config, keys: opts.ports.keys, ticketbooks: this.ticketbooks, now: () => clock.wall(), log: opts.log, mark: NYM_FWMARK,
+    });
+    this.gateways = new GatewayService(() => this.config, opts.paths, opts.log, ownSocket, opts.ports.keys, registration.registrar,
+      new LatencyBook({ monotonic: () => clock.monotonic(), wall: () => clock.wall() }), registration.mixnet);
     // The vpn-api over the same sockets as the directory: marked past the kill switch, or the tunnel.
     this.accountSync = new AccountSync({
       store: this.account,

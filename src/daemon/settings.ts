@@ -9,6 +9,18 @@ export const NETWORK_API: Record<string, string> = {
   mainnet: 'https://nymvpn.com/api',
 };
 
+/**
+ * The nym-api of each network when nym_api_url is not set: upstream's mainnet default
+ * (nymtech/nym common/network-defaults/src/mainnet.rs NYM_API).
+ */
+export const NETWORK_NYM_API: Record<string, string> = {
+  mainnet: 'https://validator.nymtech.net/api/',
+};
+
+export function nymApiUrlOf(c: NymVpnConfig): string {
+  return c.main.nymApiUrl ?? NETWORK_NYM_API[c.main.network] ?? NETWORK_NYM_API.mainnet!;
+}
+
 export function apiUrlOf(c: NymVpnConfig): string {
   return c.main.apiUrl ?? NETWORK_API[c.main.network] ?? NETWORK_API.mainnet!;
 }

@@ -4,12 +4,8 @@
 // nym-vpnd hands out fwmark-ed sockets while its kill switch is up. Redirects are followed only when asked
 // (the directory); an API call carrying bearer tokens never follows one.
 
-import http from 'node:http';
-import https from 'node:https';
 import type { Socket } from 'node:net';
-import { isIP } from 'node:net';
-import { lookup } from 'node:dns/promises';
-import tls from 'node:tls';
+import { httpExchange } from './http-exchange.js';
 
 export type FetchFailure = 'Timeout' | 'Unreachable' | 'HttpStatus' | 'TooLarge' | 'InvalidJson' | 'Aborted';
 
@@ -124,58 +120,15 @@ export async function fetchJson(url: string, opts: FetchJsonOptions): Promise<un
 
 const MAX_REDIRECTS = 5;
 
-/** One request (following up to `redirects` redirects), the body read up to maxBytes. */
-async function send(url: string, opts: JsonRequest, payload: Buffer | undefined, signal: AbortSignal, redirects: number): Promise<{ status: number; body: Buffer }> {
-  const u = new URL(url);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`unsupported scheme ${u.protocol}`);
-  const secure = u.protocol === 'https:';
-  const port = Number(u.port || (secure ? 443 : 80));
-  const name = u.hostname.replace(/^\[|\]$/g, '');
-  const address = isIP(name) !== 0 ? name : (await lookup(name)).address;
-  const open = opts.connect ?? null;
-  const createConnection = open === null ? undefined : () => {
-    const raw = open(address, port);
-    return secure ? tls.connect({ socket: raw, servername: isIP(name) === 0 ? name : undefined, ALPNProtocols: ['http/1.1'] }) : raw;
-  };
-  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    const req = (secure ? https : http).request({
-      host: address, port, path: `${u.pathname}${u.search}`, method: opts.method, signal,
-      headers: {
-        host: u.host, accept: 'application/json', ...opts.headers,
-        ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
-      },
-      ...(secure && isIP(name) === 0 ? { servername: name } : {}),
-      // No pooling either way. With `agent: false` Node makes a fresh Agent, which opens its own socket and
-      // ignores createConnection: the daemon's marked socket would never be used (and the kill switch would
-      // refuse the unmarked one). Without an agent, ClientRequest calls createConnection itself.
-      ...(createConnection ? { createConnection } : { agent: false }),
-    }, resolve);
-    req.on('error', reject);
-    req.end(payload);
+/** One request through httpExchange with JSON's headers. */
+function send(url: string, opts: JsonRequest, payload: Buffer | undefined, signal: AbortSignal, redirects: number): Promise<{ status: number; body: Buffer }> {
+  return httpExchange(url, {
+    method: opts.method, signal, redirects, maxBytes: opts.maxBytes, ...(opts.connect ? { connect: opts.connect } : {}),
+    ...(payload ? { payload } : {}),
+    headers: {
+      accept: 'application/json', ...opts.headers,
+      ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
+    },
+    tooLarge: (message) => new FetchError('TooLarge', url, message),
   });
-  const status = res.statusCode ?? 0;
-  if (status >= 300 && status < 400 && res.headers.location && redirects > 0) {
-    res.resume();
-    return send(new URL(res.headers.location, url).toString(), opts, opts.method === 'GET' ? undefined : payload, signal, redirects - 1);
-  }
-  if (status >= 300 && status < 400 && res.headers.location && opts.followRedirects !== undefined && opts.followRedirects > 0) {
-    res.resume();
-    throw new Error(`more than ${opts.followRedirects} redirects`);
-  }
-  const declared = Number(res.headers['content-length']);
-  if (Number.isFinite(declared) && declared > opts.maxBytes) {
-    res.destroy();
-    throw new FetchError('TooLarge', url, `${url}: the answer is ${declared} bytes, more than the ${opts.maxBytes} allowed`);
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > opts.maxBytes) {
-      res.destroy();
-      throw new FetchError('TooLarge', url, `${url}: the answer is more than the ${opts.maxBytes} bytes allowed`);
-    }
-    chunks.push(chunk);
-  }
-  return { status, body: Buffer.concat(chunks, total) };
 }

@@ -9,16 +9,26 @@
 // - `indexedDB`: the client keeps its keys and gateway details in IndexedDB (common/wasm/client-core/src/
 //   storage); fake-indexeddb keeps them in memory, which is what we want: the client lives for one
 //   registration and nothing of it should outlive the worker.
-// Node 20 already has `fetch` (nym-api), `crypto.getRandomValues` (getrandom's "js" backend), `performance`,
+// With nym-vpnd's fwmark, both the websocket and `fetch` (nym-api) open marked sockets (marked-network.ts).
+// Node 20 already has `fetch` (nym-api, when no mark is set), `crypto.getRandomValues` (getrandom's "js" backend), `performance`,
 // `TextEncoder`/`TextDecoder` and timers on globalThis.
 import 'fake-indexeddb/auto';
 import WebSocket from 'ws';
+import { markedFetch, markedWsConnection } from './marked-network.js';
 
 type Listener = (event: unknown) => void;
 
 export class BrowserLikeWebSocket extends WebSocket {
   /** Listener exceptions seen (a browser would print them to its console). */
   static listenerErrors: string[] = [];
+  /** How every socket connects: a marked socket when the daemon set a mark (installBrowserGlobals). */
+  static createConnection: ReturnType<typeof markedWsConnection> | undefined;
+
+  constructor(url: string | URL, protocols?: string | string[]) {
+    const create = BrowserLikeWebSocket.createConnection;
+    // ws's typings name net's createConnection; Node's ClientRequest also takes the callback form used here.
+    super(url, protocols, create ? { createConnection: create as never } : {});
+  }
 
   private readonly wrapped = new WeakMap<Listener, Listener>();
 
@@ -39,6 +49,11 @@ export class BrowserLikeWebSocket extends WebSocket {
   }
 }
 
-export function installBrowserGlobals(): void {
+/** With a mark, the client's websocket and fetch use marked sockets (marked-network.ts). */
+export function installBrowserGlobals(mark?: number): void {
   (globalThis as { WebSocket?: unknown }).WebSocket = BrowserLikeWebSocket;
+  if (mark !== undefined) {
+    BrowserLikeWebSocket.createConnection = markedWsConnection(mark);
+    globalThis.fetch = markedFetch(mark);
+  }
 }

@@ -27,6 +27,8 @@ export interface MixnetChannelOptions {
   gateway: string;
   replySurbs?: number;
   startTimeoutMs?: number;
+  /** The fwmark of the client's connections (nym-vpnd's own traffic, past its kill switch). */
+  mark?: number;
   /** The worker's module (tests may point at the built file). */
   workerUrl?: URL;
 }
@@ -40,7 +42,7 @@ export class MixnetChannel implements AuthenticatorChannel {
   private constructor(private readonly worker: Worker, readonly address: string) {}
 
   static start(o: MixnetChannelOptions, signal: AbortSignal): Promise<MixnetChannel> {
-    const config: MixnetWorkerConfig = { nymApiUrl: o.nymApiUrl, gateway: o.gateway, replySurbs: o.replySurbs ?? DEFAULT_REPLY_SURBS };
+    const config: MixnetWorkerConfig = { nymApiUrl: o.nymApiUrl, gateway: o.gateway, replySurbs: o.replySurbs ?? DEFAULT_REPLY_SURBS, ...(o.mark !== undefined ? { mark: o.mark } : {}) };
     const worker = new Worker(o.workerUrl ?? new URL('./wasm-worker.js', import.meta.url), { workerData: config });
     return new Promise<MixnetChannel>((resolve, reject) => {
       let settled = false;

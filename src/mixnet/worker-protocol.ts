@@ -9,6 +9,8 @@ export interface MixnetWorkerConfig {
   gateway: string;
   /** Reply SURBs sent with a message that names no count of its own. */
   replySurbs: number;
+  /** The fwmark every connection of the client carries (nym-vpnd's, past its kill switch); none: the system's sockets. */
+  mark?: number;
 }
 
 export type ToWorker =

@@ -36,6 +36,7 @@ test('the defaults are the documented ones', (t) => {
     autoconnect: false,
     network: 'mainnet',
     apiUrl: undefined,
+    nymApiUrl: undefined,
     killSwitch: true,
     alwaysOn: false,
     ipv6: true,
@@ -74,7 +75,7 @@ test('every boolean spelling OpenWrt accepts', (t) => {
 
 test('main: a full valid section', (t) => {
   const result = check(
-    `${MAIN}\toption network sandbox\n\toption api_url 'https://api.example.net/v1/'\n\toption ipv6 0\n` +
+    `${MAIN}\toption network sandbox\n\toption api_url 'https://api.example.net/v1/'\n\toption nym_api_url 'http://10.0.0.5:8081/api/'\n\toption ipv6 0\n` +
       "\toption dns '9.9.9.9 2620:fe::fe'\n\toption interface wg-nym\n\toption mtu 1380\n\toption entry_mtu 1500\n" +
       '\toption log_level debug\n\toption firewall_backend fw3\n',
   );
@@ -82,6 +83,7 @@ test('main: a full valid section', (t) => {
   t.like(result.config?.main, {
     network: 'sandbox',
     apiUrl: 'https://api.example.net/v1/',
+    nymApiUrl: 'http://10.0.0.5:8081/api/',
     ipv6: false,
     dns: ['9.9.9.9', '2620:fe::fe'],
     interface: 'wg-nym',
@@ -99,6 +101,7 @@ test('main: each validation message', (t) => {
     ['option entry_mtu 1200', "nym-vpn.main.entry_mtu: '1200' is not an integer between 1280 and 1500"],
     ['option network "main net"', "nym-vpn.main.network: 'main net' is not a network name (letters, digits, '-', '_')"],
     ['option api_url ftp://x', "nym-vpn.main.api_url: 'ftp://x' is not an http(s) URL"],
+    ['option nym_api_url ws://x', "nym-vpn.main.nym_api_url: 'ws://x' is not an http(s) URL"],
     ['list dns 1.1.1', "nym-vpn.main.dns: '1.1.1' is not a plain unicast IPv4 or IPv6 address (no zone, not multicast, loopback or unspecified)"],
     ['list dns fe80::1%wan0', "nym-vpn.main.dns: 'fe80::1%wan0' is not a plain unicast IPv4 or IPv6 address (no zone, not multicast, loopback or unspecified)"],
     ['list dns 224.0.0.251', "nym-vpn.main.dns: '224.0.0.251' is not a plain unicast IPv4 or IPv6 address (no zone, not multicast, loopback or unspecified)"],

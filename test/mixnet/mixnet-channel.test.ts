@@ -6,6 +6,7 @@ import { base58 } from '@scure/base';
 import { MixnetChannel, MixnetStartError } from '../../src/mixnet/mixnet-channel.js';
 import { LabNymGateway, type MixPacketFrame } from '../../tools/lab/nym-gateway/gateway-server.js';
 import { startLabNymApi, type LabTopologyGateway } from '../../tools/lab/nym-gateway/nym-api.js';
+import { NYM_FWMARK } from '../../src/routing/policy.js';
 
 const node = (nodeId: number, wsPort = 0): LabTopologyGateway => ({
   nodeId,
@@ -97,4 +98,19 @@ test.serial('a nym-api that does not answer the topology gives a MixnetStartErro
   const e = await t.throwsAsync(MixnetChannel.start({ nymApiUrl: api.url, gateway: base58.encode(ed25519.getPublicKey(randomBytes(32))), startTimeoutMs: 20_000 }, new AbortController().signal));
   t.true(e instanceof MixnetStartError);
   t.regex(e!.message, /failed to start/);
+});
+
+test.serial('with nym-vpnd\'s fwmark the client reads the topology through our fetch and reaches its gateway through our websocket sockets', async (t) => {
+  // The marks themselves are what the kill switch lets through: the lab end-to-end test (test/e2e/mixnet.test.ts)
+  // registers with the kill switch up. Here: the client works at all over marked-network.ts.
+  const l = await lab();
+  t.teardown(l.close);
+  const channel = await MixnetChannel.start({ nymApiUrl: l.api.url, gateway: base58.encode(l.gateway.identityKey), startTimeoutMs: 20_000, mark: NYM_FWMARK }, new AbortController().signal);
+  t.teardown(() => channel.close());
+  t.true(channel.address.endsWith(`@${base58.encode(l.gateway.identityKey)}`));
+  t.true(l.api.requests.some((r) => r.startsWith('GET /v2/unstable/nym-nodes/skimmed/entry-gateways')), 'the topology came through the marked fetch');
+  const arrived = l.nextPacket();
+  const authenticator = `${base58.encode(ed25519.getPublicKey(randomBytes(32)))}.${base58.encode(x25519.getPublicKey(randomBytes(32)))}@${base58.encode(l.gateway.identityKey)}`;
+  await channel.send(authenticator, new TextEncoder().encode('initial request'), new AbortController().signal);
+  t.is((await arrived).clientIdentity, channel.address.split('.')[0]);
 });

@@ -72,6 +72,12 @@ return view.extend({
 			return (v == '' || /^https?:\/\/[^\s\/]+/.test(v)) ? true : _('Expecting: an http:// or https:// address');
 		};
 
+		o = s.taboption('advanced', form.Value, 'nym_api_url', _('Nym API'), _('Where the mixnet topology is read while registering with gateways. Leave empty for the Nym network\'s own.'));
+		o.placeholder = 'https://validator.nymtech.net/api/';
+		o.validate = function(sid, v) {
+			return (v == '' || /^https?:\/\/[^\s\/]+/.test(v)) ? true : _('Expecting: an http:// or https:// address');
+		};
+
 		o = s.taboption('advanced', form.ListValue, 'firewall_backend', _('Firewall'), _('The firewall to hook the kill switch into.'));
 		o.value('auto', _('Automatic'));
 		o.value('fw4', _('fw4 (nftables)'));

@@ -1,0 +1,81 @@
+// The mixnet channel of one connect attempt, as nym-vpnd uses it: started only when a Nym registration
+// actually sends its first message (a route of static peers never loads the WASM client), pinned to the
+// attempt's entry gateway, with the kill switch opened first for exactly what the client connects to (the
+// nym-api it reads the topology from, the entry's websocket), and closed once both hops are registered, so
+// the client's worker and its memory are gone before the tunnel comes up.
+import type { Gateway } from '../gateways/gateway.js';
+import { MixnetChannel, type MixnetChannelOptions } from '../mixnet/mixnet-channel.js';
+import type { AuthenticatorChannel } from '../nym-registration/authenticator-channel.js';
+import type { OwnTraffic } from './connection-ports.js';
+import type { Logger } from './log.js';
+
+export interface MixnetSessionOptions {
+  entry: Gateway;
+  nymApiUrl: string;
+  /** The fwmark of the client's sockets (undefined: the system's, as in tests without a kill switch). */
+  mark: number | undefined;
+  /** The nym-api as a kill-switch destination (resolved as the directory API is). */
+  nymApiTraffic: () => Promise<OwnTraffic[]>;
+  /** Opens the kill switch for the daemon's own traffic (replacing what the attempt allowed before). */
+  allow: (own: readonly OwnTraffic[]) => Promise<void>;
+  log: Logger;
+  /** Starts the channel (tests give a stand-in transport only where the WASM client cannot run). */
+  start?: (o: MixnetChannelOptions, signal: AbortSignal) => Promise<MixnetChannel>;
+}
+
+/** The entry gateway's client websocket(s) as kill-switch destinations: each of its IPs on its ws port. */
+export function entryWebsocketTraffic(entry: Gateway): OwnTraffic[] {
+  if (entry.wsPort === undefined) return [];
+  return entry.ipAddresses.map((address) => ({ address, port: entry.wsPort!, protocol: 'tcp' as const }));
+}
+
+export class MixnetSession implements AuthenticatorChannel {
+  private channel: Promise<MixnetChannel> | undefined;
+  private readonly listeners = new Set<(m: Uint8Array) => void>();
+  private closed = false;
+  /** When the client was ready (ms since the attempt began its first send), for the log. */
+  startedInMs: number | undefined;
+
+  constructor(private readonly o: MixnetSessionOptions) {}
+
+  get started(): boolean {
+    return this.channel !== undefined;
+  }
+
+  async send(recipient: string, message: Uint8Array, signal: AbortSignal, replySurbs?: number): Promise<void> {
+    if (this.closed) throw new Error('the mixnet session is closed');
+    this.channel ??= this.open(signal);
+    const channel = await this.channel;
+    return channel.send(recipient, message, signal, replySurbs);
+  }
+
+  subscribe(listener: (message: Uint8Array) => void): () => void {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
+  }
+
+  /** Ends the client (and its worker) if it was started. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const channel = await this.channel?.catch(() => undefined);
+    await channel?.close();
+  }
+
+  private async open(signal: AbortSignal): Promise<MixnetChannel> {
+    const t0 = performance.now();
+    const own = [...(await this.o.nymApiTraffic()), ...entryWebsocketTraffic(this.o.entry)];
+    await this.o.allow(own);
+    this.o.log.info(`mixnet: starting the client at entry gateway ${this.o.entry.id} (topology from ${this.o.nymApiUrl})`);
+    const channel = await (this.o.start ?? MixnetChannel.start)({
+      nymApiUrl: this.o.nymApiUrl, gateway: this.o.entry.id, ...(this.o.mark !== undefined ? { mark: this.o.mark } : {}),
+    }, signal);
+    if (this.closed) {
+      await channel.close();
+      throw new Error('the mixnet session closed while the client started');
+    }
+    channel.subscribe((m) => { for (const l of this.listeners) l(m); });
+    this.startedInMs = performance.now() - t0;
+    this.o.log.info(`mixnet: client ${channel.address} ready in ${Math.round(this.startedInMs)} ms`);
+    return channel;
+  }
+}
