@@ -58,7 +58,9 @@ export class MixnetSession implements AuthenticatorChannel {
   async close(): Promise<void> {
     this.closed = true;
     const channel = await this.channel?.catch(() => undefined);
-    await channel?.close();
+    if (!channel) return;
+    await channel.close();
+    this.o.log.info('mixnet: client closed');
   }
 
   private async open(signal: AbortSignal): Promise<MixnetChannel> {
