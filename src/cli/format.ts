@@ -48,6 +48,14 @@ export function formatStatus(s: Table): string {
   if (s.kill_switch_error) lines.push(row('Firewall', String(s.kill_switch_error)));
   if (s.mtu_black_hole) lines.push(row('Path', 'large packets vanish on the way to the entry gateway: sending the exit hop in fragments'));
   const st = (s.stats ?? {}) as Table;
+  const bw = s.bandwidth as Record<string, Table | undefined> | undefined;
+  for (const role of ['entry', 'exit']) {
+    const b = bw?.[role];
+    if (!b) continue;
+    const left = typeof b.remaining_bytes === 'number' ? `${bytes(Math.max(0, b.remaining_bytes))} left at the ${role} gateway, checked ${when(b.checked_at)}` : `not known yet at the ${role} gateway`;
+    const paid = Number(b.top_ups ?? 0) > 0 ? `; ${String(b.top_ups)} ticket${b.top_ups === 1 ? '' : 's'} paid since connecting` : '';
+    lines.push(row('Bandwidth', `${left}${b.upgrade_mode ? ' (upgrade mode: not metered)' : ''}${paid}${b.problem ? ` (last query failed: ${String(b.problem)})` : ''}`));
+  }
   lines.push(row('Traffic', `received ${bytes(st.rx_bytes)} (${String(st.rx_packets ?? 0)} packets), sent ${bytes(st.tx_bytes)} (${String(st.tx_packets ?? 0)} packets)`));
   lines.push(row('Reconnects', `${String(s.reconnects ?? 0)}${s.last_reconnect_reason ? ` (last: ${String(s.last_reconnect_reason)})` : ''}`));
   if (s.config_error) lines.push(row('Config error', `${String(s.config_error)} (running on the last good config)`));

@@ -7,7 +7,7 @@ import type { NymVpnConfig } from '../config/nym-vpn-config.js';
 import type { ConnectionFirewall } from '../firewall/port.js';
 import type { Endpoint } from '../net/endpoint.js';
 import type { HopConfig } from '../tunnel/two-hop.js';
-import type { GatewayRef } from './tunnel-state.js';
+import type { ErrorReason, GatewayRef } from './tunnel-state.js';
 
 export type HopRole = 'entry' | 'exit';
 
@@ -30,6 +30,8 @@ export interface ResolvedHop {
   hop: HopConfig;
   /** The hop's endpoint, parsed once (hop.endpoint is its text form). */
   endpoint: Endpoint;
+  /** Registered over Nym: the gateway meters our bandwidth and its metadata service answers inside the hop. */
+  metered?: boolean;
 }
 
 export interface ResolvedRoute {
@@ -113,10 +115,19 @@ export type MonitorVerdict = { ok: true; rttMs: number } | { ok: false; reason: 
 export interface MonitorHandle {
   /** The first probe, before the tunnel is declared up. */
   initialCheck(): Promise<MonitorVerdict>;
-  /** Watches until the tunnel is dead; `onDead` is told once; `onBlackHole` when big packets vanish. */
-  start(onDead: (reason: string) => void, onBlackHole?: () => void): void;
+  /**
+   * Watches until the tunnel is dead; `onDead` is told once — with `fatal` when trying again cannot help (the
+   * bandwidth ran out and nothing can pay for more): the connection then stops in that error. `onBlackHole`
+   * when big packets vanish.
+   */
+  start(onDead: (reason: string, fatal?: ErrorReason) => void, onBlackHole?: () => void): void;
   stop(): void;
+  /** What the gateways' metering says (metered routes only), for status. */
+  bandwidth?(): BandwidthView | undefined;
 }
+
+/** Per metered hop: the balance last answered, when, and tickets paid since the tunnel came up. */
+export type BandwidthView = Partial<Record<HopRole, { gatewayId: string; remainingBytes?: bigint; checkedAt?: number; upgradeMode?: boolean; topUps: number; problem?: string }>>;
 
 export interface MonitorFactory<T extends TunnelHandle> {
   create(tunnel: T, route: ResolvedRoute, config: NymVpnConfig): MonitorHandle;

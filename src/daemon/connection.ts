@@ -13,11 +13,11 @@
 import type { NymVpnConfig } from '../config/nym-vpn-config.js';
 import { ConnectError } from './connect-error.js';
 import type {
-  Clock, ConnectChoice, DnsPort, FirewallPort, InstalledRouting, KeyStore, KillSwitchReading, MonitorFactory,
+  BandwidthView, Clock, ConnectChoice, DnsPort, FirewallPort, InstalledRouting, KeyStore, KillSwitchReading, MonitorFactory,
   MonitorHandle, OwnTraffic, ResolvedRoute, RouteResolver, RoutingPort, TunnelFactory, TunnelHandle,
 } from './connection-ports.js';
 import type { Logger } from './log.js';
-import type { AfterDisconnect, TunnelState, TunnelStateMachine } from './tunnel-state.js';
+import type { AfterDisconnect, ErrorReason, TunnelState, TunnelStateMachine } from './tunnel-state.js';
 
 export type { ConnectChoice, OwnTraffic, ResolvedHop, ResolvedRoute } from './connection-ports.js';
 
@@ -249,6 +249,11 @@ export class Connection<T extends TunnelHandle> {
     return { rx_bytes: t?.rxBytes ?? 0, tx_bytes: t?.txBytes ?? 0, rx_packets: t?.rxPackets ?? 0, tx_packets: t?.txPackets ?? 0 };
   }
 
+  /** The metered hops' bandwidth, while a tunnel is up. */
+  bandwidth(): BandwidthView | undefined {
+    return this.installed?.monitor?.bandwidth?.();
+  }
+
   /** Seconds since each hop's last handshake. */
   handshakeAge(): { entry?: number; exit?: number } | undefined {
     const t = this.installed?.tunnel;
@@ -338,8 +343,17 @@ export class Connection<T extends TunnelHandle> {
             addresses: { ipv4: i.route.exit.hop.ipv4, ...(i.route.exit.hop.ipv6 && this.p.config().main.ipv6 ? { ipv6: i.route.exit.hop.ipv6 } : {}) },
           });
           attempt = 0;
-          reason = await this.watch(i, signal);
+          const ended = await this.watch(i, signal);
           if (signal.aborted) return;
+          if (ended.fatal) {
+            // Trying again cannot help (the bandwidth ran out and nothing pays for more): stop in that error.
+            // The kill switch is in its error step before status says error.
+            await this.teardown();
+            await this.applyKillSwitch('error');
+            this.moveUnless(signal, { state: 'error', reason: ended.fatal, message: ended.reason });
+            return;
+          }
+          reason = ended.reason;
           this.reconnects++;
           this.moveUnless(signal, { state: 'disconnecting', after: 'reconnect' });
         } catch (e) {
@@ -421,17 +435,17 @@ export class Connection<T extends TunnelHandle> {
   }
 
   /** Until the monitor declares the tunnel dead (its reason), or the attempt is stopped. */
-  private async watch(i: Installed<T>, signal: AbortSignal): Promise<string> {
+  private async watch(i: Installed<T>, signal: AbortSignal): Promise<{ reason: string; fatal?: ErrorReason }> {
     const stop = new AbortController();
     const stopBoth = () => stop.abort();
     signal.addEventListener('abort', stopBoth, { once: true });
-    const dead = new Promise<string>((resolve) => {
-      signal.addEventListener('abort', () => resolve('stopped'), { once: true });
+    const dead = new Promise<{ reason: string; fatal?: ErrorReason }>((resolve) => {
+      signal.addEventListener('abort', () => resolve({ reason: 'stopped' }), { once: true });
       if (!i.monitor) return;
       i.monitor.start(
-        (reason) => {
-          this.p.log.warn(`tunnel lost: ${reason}; reconnecting`);
-          resolve(reason);
+        (reason, fatal) => {
+          this.p.log.warn(`tunnel lost: ${reason}; ${fatal ? 'not reconnecting' : 'reconnecting'}`);
+          resolve(fatal ? { reason, fatal } : { reason });
         },
         () => {
           if (!i.tunnel || this.installed !== i) return;

@@ -225,6 +225,7 @@ export class GatewayService implements RouteResolver {
     return {
       gateway,
       endpoint: parsed,
+      ...(peer.metered ? { metered: true } : {}),
       hop: {
         publicKey: peer.publicKey,
         ...(peer.presharedKey ? { presharedKey: peer.presharedKey } : {}),

@@ -11,6 +11,8 @@ import { Connection, type ConnectionPorts } from './connection.js';
 import type { ConnectChoice, TunnelHandle } from './connection-ports.js';
 import { GatewayService } from './gateways.js';
 import { nymRegistration } from './nym-registration-wiring.js';
+import { withBandwidth } from './bandwidth-wiring.js';
+import { TicketSpender } from '../zk-nym/ticket-spender.js';
 import { LatencyBook } from '../gateways/index.js';
 import { markedConnect } from '../sockets/marked-tcp.js';
 import { NYM_FWMARK } from '../routing/policy.js';
@@ -92,7 +94,9 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
       tickets: async () => remainingTickets((await this.ticketbooks.list()).books, ecashToday(clock.wall())),
       onReady: (key, device) => this.topUpTickets(key, device),
     });
-    this.connection = new Connection<T>({ ...opts.ports, log: opts.log, config: () => this.config, route: this.gateways }, this.machine);
+    const spender = new TicketSpender({ store: this.ticketbooks, now: () => clock.wall() });
+    const monitors = withBandwidth(opts.ports.monitors, { spend: (type, id) => spender.spend(type, id), clock, log: opts.log });
+    this.connection = new Connection<T>({ ...opts.ports, monitors, log: opts.log, config: () => this.config, route: this.gateways }, this.machine);
   }
 
   /** Consecutive rounds that got no ticketbook; upstream stops asking after ZK_NYM_MAX_FAILS (10). */
@@ -132,6 +136,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
       reconnects: this.connection.reconnects,
       lastReconnectReason: this.connection.lastReconnectReason,
       handshakeAge: this.connection.handshakeAge(),
+      bandwidth: this.connection.bandwidth(),
       stats: this.connection.stats(),
       configError: this.configError,
       configDefaults: this.configSource === 'defaults',

@@ -1,6 +1,7 @@
 // The `status` reply (and the `state` notification) built from the tunnel state: the shape in
 // ubus-schema/nym-vpn.json's "status" definition.
 
+import type { BandwidthView } from './connection-ports.js';
 import type { TunnelState } from './tunnel-state.js';
 
 export interface TrafficStats {
@@ -26,6 +27,8 @@ export interface StatusInputs {
   reconnects: number;
   lastReconnectReason?: string;
   handshakeAge?: { entry?: number; exit?: number };
+  /** The metered hops' balances (routes registered over Nym). */
+  bandwidth?: BandwidthView;
   stats: TrafficStats;
   configError?: string;
   /** Running on the built-in defaults (no config file at start, or none usable). */
@@ -60,6 +63,21 @@ export function statusReply(i: StatusInputs): Record<string, unknown> {
   if (i.lastReconnectReason) out.last_reconnect_reason = i.lastReconnectReason;
   if (i.handshakeAge && s.state === 'connected') out.handshake_age = i.handshakeAge;
   out.stats = i.stats;
+  if (i.bandwidth && s.state === 'connected') {
+    const hops: Record<string, unknown> = {};
+    for (const [role, b] of Object.entries(i.bandwidth)) {
+      if (!b) continue;
+      hops[role] = {
+        gateway_id: b.gatewayId,
+        ...(b.remainingBytes !== undefined ? { remaining_bytes: Number(b.remainingBytes) } : {}),
+        ...(b.checkedAt !== undefined ? { checked_at: seconds(b.checkedAt) } : {}),
+        ...(b.upgradeMode !== undefined ? { upgrade_mode: b.upgradeMode } : {}),
+        top_ups: b.topUps,
+        ...(b.problem ? { problem: b.problem } : {}),
+      };
+    }
+    if (Object.keys(hops).length > 0) out.bandwidth = hops;
+  }
   if (i.mtuBlackHole && s.state === 'connected') out.mtu_black_hole = true;
   if (i.configError) out.config_error = i.configError;
   if (i.configDefaults) out.config_defaults = true;

@@ -20,6 +20,8 @@ export interface RegisteredPeer {
   addresses: { ipv4?: string; ipv6?: string };
   /** Static peers only: the Nym authenticator flow uses none. */
   presharedKey?: string;
+  /** The gateway meters our bandwidth (registered with a ticket over Nym) and sells more inside the hop. */
+  metered?: boolean;
 }
 
 export interface RegistrationRequest {

@@ -109,6 +109,7 @@ export class NymRegistrar implements Registrar {
       publicKey: keyToBase64(r.pubKey),
       endpoint: { host, port: r.wgPort },
       addresses: { ipv4: formatIp(r.privateIps.ipv4), ipv6: formatIp(r.privateIps.ipv6) },
+      metered: true,
     };
   }
 

@@ -11,7 +11,7 @@ import type {
 } from '../../src/daemon/connection-ports.js';
 import { ConnectError } from '../../src/daemon/connect-error.js';
 import { Logger } from '../../src/daemon/log.js';
-import { TunnelStateMachine } from '../../src/daemon/tunnel-state.js';
+import { TunnelStateMachine, type ErrorReason } from '../../src/daemon/tunnel-state.js';
 import { endpointOf, type Endpoint } from '../../src/net/endpoint.js';
 
 export type Step =
@@ -99,7 +99,7 @@ export class World {
     return new Promise((r) => this.dnsListeners.push(r));
   }
   monitorRunning = 0;
-  onDead: ((reason: string) => void) | undefined;
+  onDead: ((reason: string, fatal?: ErrorReason) => void) | undefined;
   onBlackHole: (() => void) | undefined;
   tunnels = 0;
   intent: ConnectChoice | undefined;
@@ -253,8 +253,8 @@ export class World {
               w.record('monitor.start');
               running = true;
               w.monitorRunning++;
-              w.onDead = (r) => {
-                if (running) onDead(r);
+              w.onDead = (r, fatal) => {
+                if (running) onDead(r, fatal);
               };
               w.onBlackHole = () => {
                 if (running) onBlackHole?.();

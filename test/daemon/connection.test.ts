@@ -176,6 +176,23 @@ test('the monitor declares the tunnel dead: reconnect (a new tunnel after the ol
   t.deepEqual(w.violations, []);
 });
 
+test('bandwidth that nothing can pay for ends the tunnel in an error (BandwidthExceeded), kill switch up, no reconnect loop', async (t) => {
+  const w = world(t);
+  const { conn, machine } = w.connection();
+  await conn.connect(choice);
+  await w.until(machine, 'connected');
+  const first = [...w.openTunnels][0]!;
+  w.onDead!('bandwidth at the exit gateway runs out and no v1-wireguard-exit ticket can pay for more', 'BandwidthExceeded');
+  await w.until(machine, 'error');
+  t.like(machine.state, { state: 'error', reason: 'BandwidthExceeded' });
+  t.regex((machine.state as { message: string }).message, /no v1-wireguard-exit ticket/);
+  t.true(first.closed);
+  t.is(w.openTunnels.size, 0);
+  t.is(conn.reconnects, 0);
+  t.is(w.firewall.step, 'error', 'the kill switch stays up in the error state');
+  t.deepEqual(w.violations, []);
+});
+
 test('a DNS server inside the tunnel stops answering: dnsmasq gets the others; back: all again; all silent: all kept', async (t) => {
   const w = world(t);
   w.config = { ...w.config, main: { ...w.config.main, dns: ['192.0.2.53', '198.51.100.53'], ipv6: false } };

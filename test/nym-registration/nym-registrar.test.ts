@@ -66,7 +66,7 @@ const signal = () => new AbortController().signal;
 test('Initial → PendingRegistration (MAC checked) → Final with one ticket of the hop\'s type → Registered', async (t) => {
   const w = world(t, { noise: true });
   const peer = await w.registrar.register(w.request('exit'), signal());
-  t.deepEqual(peer, { publicKey: keyToBase64(w.lab.publicKey), endpoint: { host: '203.0.113.10', port: 51822 }, addresses: { ipv4: '10.1.0.2', ipv6: 'fc01::2' } });
+  t.deepEqual(peer, { publicKey: keyToBase64(w.lab.publicKey), endpoint: { host: '203.0.113.10', port: 51822 }, addresses: { ipv4: '10.1.0.2', ipv6: 'fc01::2' }, metered: true }, 'metered: the gateway now meters our bandwidth (the bandwidth loop pays it)');
   t.deepEqual(w.spent, ['v1-wireguard-exit@gw1']);
   t.deepEqual(w.lab.journal, ['initial: pending', 'final: registered (zk-nym, v1-wireguard-exit)'], 'the lab checked our MAC with its own key');
   t.deepEqual(w.sent, [RECIPIENT, RECIPIENT]);

@@ -78,6 +78,21 @@ return view.extend({
 				_('received %s (%d packets)').format(nymvpn.bytes(st.stats.rx_bytes), st.stats.rx_packets), E('br'),
 				_('sent %s (%d packets)').format(nymvpn.bytes(st.stats.tx_bytes), st.stats.tx_packets)
 			], 'nym-vpn-row-traffic'));
+		[ 'entry', 'exit' ].forEach(function(role) {
+			var b = st.bandwidth && st.bandwidth[role];
+			if (!b)
+				return;
+			var text = (typeof b.remaining_bytes == 'number')
+				? _('%s left at the %s gateway, checked %s').format(nymvpn.bytes(Math.max(0, b.remaining_bytes)), role, nymvpn.ago(Math.round(Date.now() / 1000 - b.checked_at)))
+				: _('not known yet at the %s gateway').format(role);
+			if (b.upgrade_mode)
+				text += ' ' + _('(upgrade mode: not metered)');
+			if (b.top_ups > 0)
+				text += '; ' + _('%d tickets paid since connecting').format(b.top_ups);
+			if (b.problem)
+				text += ' ' + _('(last query failed: %s)').format(b.problem);
+			rows.push(row(_('Bandwidth'), text, 'nym-vpn-row-bandwidth-' + role));
+		});
 		rows.push(row(_('Reconnects'), st.last_reconnect_reason
 			? _('%d (last: %s)').format(st.reconnects, st.last_reconnect_reason) : String(st.reconnects || 0), 'nym-vpn-row-reconnects'));
 		rows.push(row(_('Interface'), st['interface'] || ''));
