@@ -4,7 +4,8 @@
 // ticketbooks from the lab vpn-api, one mixnet client pinned to the entry, registration with the entry's and
 // the exit's authenticators in parallel. Each authenticator judges the ticket against the lab signers' master
 // key and `wg set`s our key into its wireguard-go; a second run with the same keys gets the same peers back
-// without spending.
+// without spending. The keys registered are the router's own (its state dir), so the nested two-hop baseline
+// on the router then carries LAN traffic through exactly the peers registration added.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { directoryGateways } from '../../tools/lab/inet-services.js';
 import { labNymAddress } from '../../tools/lab/lab-keys.js';
 import { JsonLinesChild } from '../../tools/lab/process.js';
 import { buildLab, type NymLab } from '../../tools/lab/topology.js';
+import { startBaselineTwoHop } from '../../tools/lab/baseline.js';
 import type { GatewayPlan } from '../../tools/lab/addresses.js';
 import { parseGateway } from '../../src/gateways/gateway.js';
 import { NymRegistrar } from '../../src/nym-registration/nym-registrar.js';
@@ -43,7 +45,8 @@ let first: Run | undefined;
 /** One register-once run in the router namespace; resolves with its lines once it printed `done`. */
 async function registerOnce(): Promise<Run> {
   const child = new JsonLinesChild(lab.ns.router.spawn(process.execPath,
-    [REGISTER_ONCE_JS, '--state', join(lab.workDir, 'register-once'), '--entry', lab.defaultEntry.id, '--exit', lab.defaultExit.id, '--nym-api', lab.nymApiUrl!],
+    [REGISTER_ONCE_JS, '--state', join(lab.workDir, 'register-once'), '--entry', lab.defaultEntry.id, '--exit', lab.defaultExit.id, '--nym-api', lab.nymApiUrl!,
+      '--entry-key', lab.files.entryKeyFile, '--exit-key', lab.files.exitKeyFile],
     { stdio: ['ignore', 'pipe', 'pipe'] }));
   const end = await child.next<{ event: string; message?: string }>((m) => m?.event === 'done' || m?.event === 'error', RUN_BUDGET_MS);
   if (end.event === 'error') throw new Error(`register-once: ${end.message}\n${child.stderr.slice(-3000)}`);
@@ -104,6 +107,7 @@ test.serial('from the router: ticketbooks from the lab vpn-api, one mixnet chann
   t.deepEqual(run.gateways.canRegister, { entry: true, exit: true }, 'the served directory, parsed by the daemon\'s parser, is registrable');
   for (const [role, plan] of [['entry', lab.defaultEntry], ['exit', lab.defaultExit]] as const) {
     const { ourPublicKey, peer } = run.registered[role];
+    t.is(ourPublicKey, lab.keys[role].publicKey, 'the router\'s own key for the hop');
     t.deepEqual(peer, expectedPeer(plan), `${role}: the gateway's key and endpoint, our planned addresses`);
     const gw = lab.gateway(plan.id);
     t.deepEqual(gw.registrations(), [{ key: ourPublicKey, ipv4: plan.ours.v4, ipv6: plan.ours.v6, reused: false }]);
@@ -130,5 +134,19 @@ test.serial('a second run with the same keys gets the same peers back without sp
       { key, ipv4: plan.ours.v4, ipv6: plan.ours.v6, reused: true },
     ]);
     t.deepEqual((await gw.show()).peers.map((p) => p.publicKey), [key]);
+  }
+});
+
+test.serial('the registered peers carry traffic: the two-hop baseline with the router\'s keys reaches inet from the exit\'s address', async (t) => {
+  if (!first) return t.fail('needs the first registration');
+  const baseline = await startBaselineTwoHop(lab);
+  try {
+    t.deepEqual(await lab.curl('http://192.0.2.80/'), { status: 200, body: `you are ${lab.defaultExit.ip}\n` });
+    t.deepEqual(await lab.curl('http://[2001:db8:80::80]/'), { status: 200, body: `you are ${lab.defaultExit.ip6}\n` });
+  } finally {
+    await baseline.stop();
+  }
+  for (const plan of [lab.defaultEntry, lab.defaultExit]) {
+    t.true((await lab.gateway(plan.id).show()).peers[0]!.latestHandshake > 0, `${plan.label}: a WireGuard handshake with the registered peer`);
   }
 });

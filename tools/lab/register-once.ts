@@ -5,9 +5,11 @@
 // and registers with the entry's and the exit's authenticators in parallel (NymRegistrar + TicketSpender).
 //
 //   node dist/tools/lab/register-once.js --state DIR --entry ID --exit ID [--api-url URL] [--nym-api URL]
+//     [--entry-key FILE --exit-key FILE]
 //
-// --state keeps the ticketbook store, the device key and our two WireGuard keys, so a second run registers the
-// same keys again (and must get the same peers back without spending). Prints JSON lines: `gateways`
+// --state keeps the ticketbook store, the device key and (unless --entry-key/--exit-key name wg-style base64
+// private key files, e.g. the router's own) our two WireGuard keys, so a second run registers the same keys
+// again (and must get the same peers back without spending). Prints JSON lines: `gateways`
 // (canRegister per hop), `acquired`, `registered` (role, RegisteredPeer, our public key), then `tickets`
 // (used per type after the run) and `done`; on failure `error` and exit code 1. Never packaged.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -42,7 +44,8 @@ function keptSecret(file: string): Uint8Array {
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { state: { type: 'string' }, entry: { type: 'string' }, exit: { type: 'string' }, 'api-url': { type: 'string' }, 'nym-api': { type: 'string' } },
+    options: { state: { type: 'string' }, entry: { type: 'string' }, exit: { type: 'string' }, 'api-url': { type: 'string' }, 'nym-api': { type: 'string' },
+      'entry-key': { type: 'string' }, 'exit-key': { type: 'string' } },
     strict: true,
   });
   if (!values.state || !values.entry || !values.exit) throw new TypeError('usage: register-once --state DIR --entry ID --exit ID [--api-url URL] [--nym-api URL]');
@@ -51,7 +54,10 @@ async function main(argv: string[]): Promise<void> {
   mkdirSync(values.state, { recursive: true, mode: 0o700 });
   const account = AccountKey.fromMnemonic(Mnemonic.parse(LAB_ACCOUNT_MNEMONIC));
   const device = DeviceKeys.fromSecret(keptSecret(join(values.state, 'device.key')));
-  const keys: Record<Role, Uint8Array> = { entry: keptSecret(join(values.state, 'wg-entry.key')), exit: keptSecret(join(values.state, 'wg-exit.key')) };
+  const keys: Record<Role, Uint8Array> = {
+    entry: keptSecret(values['entry-key'] ?? join(values.state, 'wg-entry.key')),
+    exit: keptSecret(values['exit-key'] ?? join(values.state, 'wg-exit.key')),
+  };
   const client = () => new VpnApiClient({ baseUrl: apiUrl });
 
   // The directory as the daemon reads it, through the daemon's own parser.
