@@ -112,6 +112,9 @@ export const DIRECTORY_BASE_PATH = '/api';
 export const LAB_ACCOUNT_MNEMONIC = 'range mystery picture decline olympic acoustic lesson quick rebuild panda royal fold start leader egg hammer width olympic worry length crawl couch link mobile';
 export const LAB_ACCOUNT_ADDRESS = 'n1sslaag27wfydyrvyua72hg5e0vteglxrs8nw3c';
 export const DIRECTORY_URL = `http://${ADDR.inetDirectory.v4}:${DIRECTORY_PORT}${DIRECTORY_BASE_PATH}`;
+/** The lab nym-api (mixnet registration mode): beside the directory on inet, the topology the WASM client reads. */
+export const NYM_API_PORT = 8081;
+export const NYM_API_URL = `http://${ADDR.inetDirectory.v4}:${NYM_API_PORT}/`;
 /** The zone both resolvers answer; they differ in what they say. */
 export const TEST_ZONE = 'lab.test';
 export const HTTP_PORT = 80;

@@ -10,21 +10,23 @@
 // `vpn_min_performance` ("80%", as upstream sends them, or "80") drop gateways below the threshold.
 //
 // CLI (the lab runs it inside a namespace):
-//   node dist/tools/lab/directory-server.js --listen ADDR:PORT --gateways FILE.json [--base-path /api] [--accounts FILE.json [--signers 2/3]]
+//   node dist/tools/lab/directory-server.js --listen ADDR:PORT --gateways FILE.json [--base-path /api] [--accounts FILE.json [--signers 2/3
+//     [--verification-key-out FILE.json]]]
 // With --accounts, the lab's nym-vpn-api stand-in (vpn-api/server.ts) answers every other path of the base.
+// --verification-key-out writes the signers' master verification key and epoch (LabVerificationKeyFile) before
+// the ready line, for the lab's Nym gateway stand-ins, which verify the tickets these signers' ticketbooks pay.
 // prints {"listening":"ADDR:PORT"} once ready; SIGHUP re-reads the file; SIGTERM/SIGINT stop it.
 
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { base58 } from '@scure/base';
 import { formatPerformance, isEd25519Identity } from '../../src/gateways/gateway.js';
 import { LabVpnApi } from './vpn-api/server.js';
 import { LabIssuers } from './ecash/issuers.js';
+import { labIdentity, labNymAddress } from './lab-keys.js';
+import { verificationKeyToBs58 } from '../../src/ecash/verification-key.js';
 
 /** How the lab describes one gateway. */
 export interface LabGateway {
@@ -48,16 +50,11 @@ export interface LabGateway {
   buildVersion?: string;
 }
 
-/** A valid ed25519 identity derived from a name, so lab gateways have stable, upstream-valid ids. */
-export function labIdentity(seed: string): string {
-  return base58.encode(ed25519.getPublicKey(createHash('sha256').update(`nym-vpn lab ${seed}`).digest()));
-}
+// labIdentity lives in lab-keys.ts with the other derived keys; re-exported for the many callers that import it here.
+export { labIdentity };
 
-function nymAddress(gatewayId: string, what: string): string {
-  const client = labIdentity(`${gatewayId} ${what}`);
-  const encryption = base58.encode(createHash('sha256').update(`${gatewayId} ${what} x25519`).digest());
-  return `${client}.${encryption}@${gatewayId}`;
-}
+/** A Nym client's address on a gateway: since the lab's gateways became Nym gateway stand-ins, a real one (lab-keys.ts). */
+const nymAddress = labNymAddress;
 
 /** Checks a lab description (from a file), naming the first bad field. */
 export function validateLabGateways(input: unknown): LabGateway[] {
@@ -244,6 +241,25 @@ function splitListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? m[2]!, port };
 }
 
+/**
+ * The public half of the lab signers, as a gateway knows it (upstream: from the chain, per epoch). The signers
+ * are made at random in this process (ttp_keygen, as a real DKG would, their secret shares never leave it), so
+ * the gateway stand-ins, which are other processes, read their master key from this file rather than
+ * re-deriving signers from a shared seed (which would also cost every gateway a keygen on a 2-core box).
+ */
+export interface LabVerificationKeyFile {
+  epochId: number;
+  /** bs58 of the master VerificationKey (verificationKeyToBs58). */
+  masterVerificationKey: string;
+}
+
+/** Written whole (temp file, then rename), so a reader never sees half of it. */
+export function writeVerificationKeyFile(file: string, issuers: LabIssuers): void {
+  const body: LabVerificationKeyFile = { epochId: issuers.epochId, masterVerificationKey: verificationKeyToBs58(issuers.masterKey) };
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(body)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
 function signersOf(text: string): LabIssuers {
   const m = /^(\d{1,2})\/(\d{1,2})$/.exec(text);
   if (!m) throw new TypeError(`--signers ${text}: expected THRESHOLD/COUNT, e.g. 2/3`);
@@ -253,7 +269,10 @@ function signersOf(text: string): LabIssuers {
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { listen: { type: 'string' }, gateways: { type: 'string' }, 'base-path': { type: 'string' }, accounts: { type: 'string' }, signers: { type: 'string' } },
+    options: {
+      listen: { type: 'string' }, gateways: { type: 'string' }, 'base-path': { type: 'string' }, accounts: { type: 'string' }, signers: { type: 'string' },
+      'verification-key-out': { type: 'string' },
+    },
     strict: true,
   });
   if (values.listen === undefined || values.gateways === undefined) throw new TypeError('usage: directory-server --listen ADDR:PORT --gateways FILE.json [--base-path /api]');
@@ -276,6 +295,10 @@ async function main(argv: string[]): Promise<void> {
     const list = JSON.parse(readFileSync(values.accounts!, 'utf8')) as Array<{ address: string; subscription_active?: boolean; max_devices?: number }>;
     if (!Array.isArray(list)) throw new TypeError(`${values.accounts}: expected a JSON array of accounts`);
     for (const a of list) accountApi.addAccount(a.address, { subscriptionActive: a.subscription_active ?? true, maxDevices: a.max_devices ?? 5 });
+  }
+  if (values['verification-key-out'] !== undefined) {
+    if (!signers) throw new TypeError('--verification-key-out needs --signers');
+    writeVerificationKeyFile(values['verification-key-out'], signers);
   }
   const server = new LabDirectoryServer({ gateways: load(), basePath: values['base-path'], ...(accountApi ? { accountApi } : {}) });
   const { host, port } = splitListen(values.listen);

@@ -1,12 +1,14 @@
 // One gateway namespace: an uplink on the ISP's gateway bridge, wireguard-go with a fresh key pair and
-// OUR public key (of its role) as its only peer, forwarding on, and masquerade of tunnel traffic out of
-// the uplink (IPv4 and NAT66). An entry gateway thereby forwards our inner UDP to an exit's public
+// OUR public key (of its role) as its only peer (in the lab's mixnet registration mode: no peer; its Nym
+// gateway stand-in process `wg set`s each registered one), forwarding on, and masquerade of tunnel traffic out
+// of the uplink (IPv4 and NAT66). An entry gateway thereby forwards our inner UDP to an exit's public
 // address; an exit forwards our inner traffic to the internet (inet sees the exit's address).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADDR, ENTRY_MTU, IF, type GatewayPlan } from './addresses.js';
 import type { Lab, Netns } from './netns.js';
 import { WireguardGo, wireguardName, type WgShow } from './wireguard-go.js';
+import type { LabRegistration, NymGatewayProcess } from './nym-gateway-process.js';
 import { generatePrivateKey, keyToBase64, publicKeyFromPrivate } from '../../src/wireguard/keys.js';
 
 export interface GatewayKeys {
@@ -39,13 +41,16 @@ export class Gateway {
   readonly wg: WireguardGo;
   /** The ISP-side name of this gateway's port on the bridge. */
   readonly ispPort: string;
+  /** Its Nym gateway stand-in process (the lab's mixnet registration mode only). */
+  nym: NymGatewayProcess | undefined;
 
   private constructor(
     readonly plan: GatewayPlan,
     readonly ns: Netns,
     keys: GatewayKeys,
     wg: WireguardGo,
-    private readonly keyFile: string,
+    /** wireguard-go's private key file (the Nym gateway stand-in reads it too). */
+    readonly keyFile: string,
   ) {
     this.keys = keys;
     this.wg = wg;
@@ -62,9 +67,10 @@ export class Gateway {
 
   /**
    * Wires a gateway namespace to the ISP's bridge and starts its wireguard-go.
-   * ourPublicKey: our key for this gateway's role; keys: the gateway's own; workDir: for its key file and log.
+   * ourPublicKey: our key for this gateway's role, its only peer (undefined: no peer, peers come by
+   * registration); keys: the gateway's own; workDir: for its key file and log.
    */
-  static async create(lab: Lab, isp: Netns, ns: Netns, plan: GatewayPlan, ourPublicKey: string, keys: GatewayKeys, workDir: string): Promise<Gateway> {
+  static async create(lab: Lab, isp: Netns, ns: Netns, plan: GatewayPlan, ourPublicKey: string | undefined, keys: GatewayKeys, workDir: string): Promise<Gateway> {
     const ispPort = `gw${plan.index}`;
     await lab.veth(
       { ns: isp, name: ispPort },
@@ -81,7 +87,7 @@ export class Gateway {
     const wg = new WireguardGo(ns, wireguardName(), {
       privateKeyFile: keyFile,
       listenPort: plan.port,
-      peers: [{ publicKey: ourPublicKey, allowedIps: [`${plan.ours.v4}/32`, `${plan.ours.v6}/128`] }],
+      peers: ourPublicKey === undefined ? [] : [{ publicKey: ourPublicKey, allowedIps: [`${plan.ours.v4}/32`, `${plan.ours.v6}/128`] }],
       addresses: [plan.tunnel.v4, plan.tunnel.v6],
       mtu: ENTRY_MTU,
     }, join(workDir, `gateway-${plan.label}.log`));
@@ -121,6 +127,11 @@ export class Gateway {
         `route replace ::/0 via ${ADDR.ispGateways.v6}`,
       ]);
     }
+  }
+
+  /** The registrations its authenticator made, in order (none outside the mixnet registration mode). */
+  registrations(): LabRegistration[] {
+    return this.nym?.registrations() ?? [];
   }
 
   /** `wg show` of its interface. */

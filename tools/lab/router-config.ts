@@ -1,6 +1,7 @@
 // The files the router's nym-vpnd finds when it starts, under its --root: /etc/config/nym-vpn (the
 // shipped defaults plus one `config peer` per lab gateway, the lab's resolver and directory, the first
-// entry and exit by id), a minimal /etc/config/network naming the LAN and WAN devices as OpenWrt
+// entry and exit by id; in the mixnet registration mode no peers but the lab nym-api's URL, since the
+// daemon registers with the gateways' authenticators over the mixnet), a minimal /etc/config/network naming the LAN and WAN devices as OpenWrt
 // would, our two WireGuard private keys in the state dir, and the WAN's resolv.conf.auto.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,8 +39,15 @@ export interface RouterFiles {
   resolvConfAuto: string;
 }
 
-/** The shipped /etc/config/nym-vpn with the lab's gateways (publicKeys by id), resolver, directory and default choices. */
-export function labNymVpnConfig(plans: readonly GatewayPlan[], publicKeys: ReadonlyMap<string, string>): UciPackage {
+/** How the router gets its peers: static `config peer` sections, or registration over the mixnet (nym_api_url). */
+export type LabRegistrationMode = { registration: 'static' } | { registration: 'mixnet'; nymApiUrl: string };
+
+/**
+ * The shipped /etc/config/nym-vpn with the lab's resolver, directory and default choices, and per mode either
+ * the lab's gateways as peers (publicKeys by id) or the nym-api the daemon's mixnet client reads.
+ */
+export function labNymVpnConfig(plans: readonly GatewayPlan[], publicKeys: ReadonlyMap<string, string>,
+  mode: LabRegistrationMode = { registration: 'static' }): UciPackage {
   const pkg = parseUci(readFileSync(SHIPPED_CONFIG), { name: 'nym-vpn' });
   const main = findSection(pkg, 'main') ?? setSection(pkg, 'main', 'nym-vpn');
   setListValues(main, 'dns', [ADDR.inetDns.v4, ADDR.inetDns.v6]);
@@ -53,6 +61,10 @@ export function labNymVpnConfig(plans: readonly GatewayPlan[], publicKeys: Reado
       setOption(section, 'select', 'id');
       setOption(section, 'id', first.id);
     }
+  }
+  if (mode.registration === 'mixnet') {
+    setOption(main, 'nym_api_url', mode.nymApiUrl);
+    return pkg;
   }
   for (const g of plans) {
     const peer = addAnonymousSection(pkg, 'peer');
@@ -113,7 +125,7 @@ export function wanResolvConf(): string {
  * package before it is written (e.g. kill_switch, autoconnect).
  */
 export async function writeRouterFiles(root: string, plans: readonly GatewayPlan[], gatewayKeys: ReadonlyMap<string, string>, ours: OurKeys,
-  editConfig?: (pkg: UciPackage) => void): Promise<RouterFiles> {
+  editConfig?: (pkg: UciPackage) => void, mode: LabRegistrationMode = { registration: 'static' }): Promise<RouterFiles> {
   const paths = resolvePaths(root, join(root, 'var/run/ubus/ubus.sock'));
   for (const dir of [paths.uciDir, paths.runDir, paths.resolvConfDir, join(root, 'var/run/ubus'), join(root, 'var/etc'), join(root, 'tmp')]) {
     mkdirSync(dir, { recursive: true });
@@ -126,7 +138,7 @@ export async function writeRouterFiles(root: string, plans: readonly GatewayPlan
     writeFileSync(file, `${key}\n`, { mode: 0o600 });
     chmodSync(file, 0o600);
   }
-  const pkg = labNymVpnConfig(plans, gatewayKeys);
+  const pkg = labNymVpnConfig(plans, gatewayKeys, mode);
   editConfig?.(pkg);
   const nymVpnConfig = join(paths.uciDir, 'nym-vpn');
   const networkConfig = join(paths.uciDir, 'network');

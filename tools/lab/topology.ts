@@ -3,17 +3,25 @@
 // the leak tests and the benchmarks drive; destroy() (or the exit/signal hooks, or the next run's sweep)
 // removes every namespace, process, temp dir and wireguard-go socket it made.
 //
+// Two registration modes. 'static' (default): each wireguard-go has our key as its only peer and the router's
+// UCI names the gateways as `config peer` sections. 'mixnet': each gateway namespace also runs a Nym gateway
+// stand-in process (nym-gateway/gateway-main.ts: websocket :9000, mix port :1789, an authenticator judging
+// zk-nym tickets that `wg set`s registered peers into a wireguard-go started with none), inet runs a lab
+// nym-api (:8081) listing them, and the router's UCI has `nym_api_url` and no peers.
+//
 //   lan eth0 ── lan1/br-lan  router  wan ── to-router  isp  br-gw ─┬─ gw0 ── eth0 gateway 1
 //                                                         │          └─ gw1 ── eth0 gateway 2 …
 //                                                       to-inet ── eth0 inet
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { ADDR, DEFAULT_GATEWAYS, IF, WELL_KNOWN, firstOfRole, planGateways, type GatewayPlan, type GatewaySpec } from './addresses.js';
+import { ADDR, DEFAULT_GATEWAYS, IF, NYM_API_URL, WELL_KNOWN, firstOfRole, planGateways, type GatewayPlan, type GatewaySpec } from './addresses.js';
 import type { Baseline } from './baseline.js';
 import { Capture, type CaptureOptions } from './capture.js';
 import { makeWorkDir, sweepWorkDirs } from './cleanup.js';
 import type { Dnsmasq } from './dnsmasq.js';
 import { Gateway, makeKeyPair } from './gateway.js';
+import { labIdentity } from './lab-keys.js';
+import { NymGatewayProcess } from './nym-gateway-process.js';
 import { startInetServices, startIspResolver, type InetServices } from './inet-services.js';
 import { Lab, sweepStale, waitOperUp, type Netns } from './netns.js';
 import type { ExecOptions, ExecResult } from './process.js';
@@ -42,6 +50,11 @@ export interface NymLabOptions {
   verbose?: boolean;
   /** Keep the temp dir after destroy (for post-mortems). */
   keepWorkDir?: boolean;
+  /**
+   * How the router gets its peers (default 'static': pre-configured on both sides). 'mixnet': the gateways are
+   * Nym gateway stand-ins whose authenticators register peers; gateway ids must then be labIdentity(label).
+   */
+  registration?: 'static' | 'mixnet';
 }
 
 export type NamespaceName = 'lan' | 'router' | 'isp' | 'inet';
@@ -58,6 +71,7 @@ export interface NymLabParts {
   router: RouterProcesses;
   inet: InetServices;
   ispResolver: Dnsmasq;
+  registration: 'static' | 'mixnet';
   workDir: string;
   removeWorkDir: () => void;
   logStream: WriteStream;
@@ -80,6 +94,8 @@ export class NymLab {
   readonly router: RouterProcesses;
   readonly inet: InetServices;
   readonly ispResolver: Dnsmasq;
+  /** How the router gets its peers (NymLabOptions.registration). */
+  readonly registration: 'static' | 'mixnet';
   /** Temp dir of this lab: router root, logs, gateway keys, captures. */
   readonly workDir: string;
   /** Wall time of buildLab, ms. */
@@ -91,7 +107,12 @@ export class NymLab {
   constructor(parts: NymLabParts) {
     this.parts = parts;
     ({ lab: this.lab, ns: this.ns, plans: this.plans, gateways: this.gateways, keys: this.keys, files: this.files,
-      router: this.router, inet: this.inet, ispResolver: this.ispResolver, workDir: this.workDir } = parts);
+      router: this.router, inet: this.inet, ispResolver: this.ispResolver, registration: this.registration, workDir: this.workDir } = parts);
+  }
+
+  /** The lab nym-api the mixnet client reads (the mixnet registration mode; undefined otherwise). */
+  get nymApiUrl(): string | undefined {
+    return this.inet.nymApiUrl;
   }
 
   /** The router's --root (its /etc/config, /etc/nym-vpn, /tmp/resolv.conf.d, /var/run/ubus …). */
@@ -270,6 +291,7 @@ export class NymLab {
     const t0 = Date.now();
     for (const b of [...this.activeBaselines]) await b.stop().catch(() => {});
     await this.router.stopAll().catch(() => {});
+    await Promise.all([...this.gateways.values()].map((g) => g.nym?.stop().catch(() => {})));
     // SIGTERM first: wireguard-go then removes its own socket and TUN.
     await Promise.all([...this.gateways.values()].map((g) => g.kill().catch(() => {})));
     await this.lab.destroy();
@@ -300,6 +322,13 @@ export async function buildLab(opts: NymLabOptions = {}): Promise<NymLab> {
   const plans = planGateways(opts.gateways ?? DEFAULT_GATEWAYS);
   if (!plans.some((g) => g.role === 'entry') || !plans.some((g) => g.role === 'exit')) throw new TypeError('the lab needs at least one entry and one exit gateway');
   if ((opts.daemon ?? 'start') === 'start' && opts.bus === false) throw new TypeError("daemon: 'start' needs the bus");
+  const registration = opts.registration ?? 'static';
+  const mixnet = registration === 'mixnet';
+  if (mixnet) {
+    // The gateway stand-ins hold their identity private key as labSecret(label): only derived ids have one.
+    const foreign = plans.filter((g) => g.id !== labIdentity(g.label));
+    if (foreign.length > 0) throw new TypeError(`registration 'mixnet' needs derived gateway ids; ${foreign.map((g) => g.label).join(', ')} name their own`);
+  }
   const prefix = opts.prefix ?? DEFAULT_LAB_PREFIX;
   await sweepStaleLabs(prefix);
   const work = makeWorkDir();
@@ -344,8 +373,8 @@ export async function buildLab(opts: NymLabOptions = {}): Promise<NymLab> {
     const routerRoot = join(work.dir, 'router-root');
     const publicKeys = new Map([...gatewayKeys].map(([id, k]) => [id, k.publicKey]));
     const [files, gateways] = await Promise.all([
-      writeRouterFiles(routerRoot, plans, publicKeys, keys, opts.editConfig),
-      Promise.all(plans.map((g, i) => Gateway.create(lab, ns.isp, gwNs[i]!, g, g.role === 'entry' ? keys.entry.publicKey : keys.exit.publicKey,
+      writeRouterFiles(routerRoot, plans, publicKeys, keys, opts.editConfig, mixnet ? { registration: 'mixnet', nymApiUrl: NYM_API_URL } : { registration: 'static' }),
+      Promise.all(plans.map((g, i) => Gateway.create(lab, ns.isp, gwNs[i]!, g, mixnet ? undefined : g.role === 'entry' ? keys.entry.publicKey : keys.exit.publicKey,
         gatewayKeys.get(g.id)!, work.dir))),
       setupRouterNetwork(ns.router),
       ns.lan.ipBatch([`route replace default via ${ADDR.routerLan.v4}`, `route replace ::/0 via ${ADDR.routerLan.v6}`]),
@@ -355,16 +384,26 @@ export async function buildLab(opts: NymLabOptions = {}): Promise<NymLab> {
 
     const router = new RouterProcesses(ns.router, files, opts.verbose ?? false, opts.dhcp ?? false);
     const [inet, ispResolver] = await Promise.all([
-      startInetServices(ns.inet, plans, work.dir, log),
+      startInetServices(ns.inet, plans, work.dir, log, { mixnet }),
       startIspResolver(ns.isp, work.dir),
       router.dnsmasq.start(),
       (opts.bus ?? true) ? router.startBus() : Promise.resolve(),
     ]);
     log(`router dnsmasq: config ${router.dnsmasq.confFile}, pid file ${router.dnsmasq.pidFile}, upstreams from ${files.resolvConfAuto}, log ${router.dnsmasq.logFile}`);
     log(`router root ${routerRoot}: nym-vpn config ${files.nymVpnConfig}, keys ${files.entryKeyFile} ${files.exitKeyFile}, bus ${files.paths.socket}`);
+    if (mixnet) {
+      // After inet: the stand-ins read the master verification key the directory server wrote before its ready line.
+      const nyms = await Promise.all(gateways.map((g) => NymGatewayProcess.start(g.ns, g.plan, plans.filter((o) => o.id !== g.id), { name: g.wg.name, keyFile: g.keyFile },
+        inet.verificationKeyFile!, work.dir)));
+      gateways.forEach((g, i) => {
+        g.nym = nyms[i];
+        log(`nym gateway ${g.label}: ws ${g.plan.ip}:${nyms[i]!.wsPort}, authenticator ${nyms[i]!.authenticatorAddress}, config ${nyms[i]!.configFile}`);
+      });
+      log(`lab nym-api ${inet.nymApiUrl}`);
+    }
 
     const nymLab = new NymLab({
-      lab, ns, plans, gateways: new Map(gateways.map((g) => [g.id, g])), keys, files, router, inet, ispResolver,
+      lab, ns, plans, gateways: new Map(gateways.map((g) => [g.id, g])), keys, files, router, inet, ispResolver, registration,
       workDir: work.dir, removeWorkDir: work.remove, logStream, verbose: opts.verbose ?? false, keepWorkDir: opts.keepWorkDir ?? false,
     });
     if ((opts.daemon ?? 'start') === 'start') {

@@ -59,7 +59,7 @@ export function skimmedNode(g: LabTopologyGateway, layer?: 1 | 2 | 3): Record<st
  * mix hops, so the lab names three; with mix hops disabled and reply SURBs without mix hops no packet is
  * ever addressed to them.
  */
-export async function startLabNymApi(gateways: LabTopologyGateway[], mixnodes: LabTopologyGateway[] = [], host = '127.0.0.1'): Promise<LabNymApi> {
+export async function startLabNymApi(gateways: LabTopologyGateway[], mixnodes: LabTopologyGateway[] = [], host = '127.0.0.1', port = 0): Promise<LabNymApi> {
   const requests: string[] = [];
   const metadata = { status: null, absolute_epoch_id: 1, rotation_id: 0, refreshed_at: new Date().toISOString() };
   const page = (nodes: unknown[]) => ({ metadata, nodes: { pagination: { total: nodes.length, page: 0, size: nodes.length }, data: nodes } });
@@ -92,10 +92,13 @@ export async function startLabNymApi(gateways: LabTopologyGateway[], mixnodes: L
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(route()));
   });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://${host}:${port}/`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/`,
     requests,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
