@@ -1,5 +1,5 @@
 // What nym-client-wasm 1.4.1 (a wasm-bindgen "web" build) expects from a browser and Node 20 lacks, installed
-// only inside the worker that runs it:
+// only inside the child process that runs it (mixnet-client-process.ts):
 // - `WebSocket`: the gateway connection goes through gloo-net's WebSocket (nymtech/nym
 //   common/wasm/utils/src/websocket/mod.rs). `ws` provides it, with one browser behaviour added: an exception
 //   thrown by an event listener is reported, not propagated. gloo-net drops its Rust closures when the
@@ -8,7 +8,7 @@
 //   ws's EventEmitter, would kill the thread.
 // - `indexedDB`: the client keeps its keys and gateway details in IndexedDB (common/wasm/client-core/src/
 //   storage); fake-indexeddb keeps them in memory, which is what we want: the client lives for one
-//   registration and nothing of it should outlive the worker.
+//   registration and nothing of it should outlive that process.
 // With nym-vpnd's fwmark, both the websocket and `fetch` (nym-api) open marked sockets (marked-network.ts).
 // Node 20 already has `fetch` (nym-api, when no mark is set), `crypto.getRandomValues` (getrandom's "js" backend), `performance`,
 // `TextEncoder`/`TextDecoder` and timers on globalThis.

@@ -1,6 +1,6 @@
-// Messages between the main thread and the mixnet worker (structured clone; message bytes are transferred,
-// not copied). Everything the worker sends is checked on arrival (parseWorkerMessage): the worker runs a
-// large foreign WASM module and the main thread must not trust its shapes blindly.
+// Messages between the daemon and its mixnet client process (IPC with advanced serialisation: bytes stay
+// bytes). Everything the process sends is checked on arrival (parseWorkerMessage): it runs a large foreign WASM
+// module and the daemon must not trust its shapes blindly.
 
 export interface MixnetWorkerConfig {
   /** nym-api base URL the client reads its topology from. */

@@ -1,4 +1,4 @@
-// The real check of the lab gateway's final hop: upstream's own nym-client-wasm 1.4.1 (in its worker, via
+// The real check of the lab gateway's final hop: upstream's own nym-client-wasm 1.4.1 (in its own process, via
 // MixnetChannel) sends messages to a lab Nym client living on the lab gateway; the gateway unwraps the Sphinx
 // packets, hands the reassembled message to the handler, sends the SURB-ACK back (so the client stops
 // retransmitting) and carries the handler's answer back by one of the client's reply SURBs as a

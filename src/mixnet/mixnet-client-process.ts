@@ -1,17 +1,17 @@
-// The worker thread that runs upstream's mixnet client (@nymproject/nym-client-wasm 1.4.1, nymtech/nym
-// wasm/client, built from commit b4046a8969805642) for one registration, then ends with it so the ~4 MB
-// module and its heap are given back. Configured as upstream's two-hop registration wants its mixnet client
-// (no cover traffic, no Poisson delays, no mix hops, replies without mix hops, the gateway pinned to the
-// chosen entry). Never imported by the main thread: it installs browser globals.
+// The child process that runs upstream's mixnet client (@nymproject/nym-client-wasm 1.4.1, nymtech/nym
+// wasm/client, built from commit b4046a8969805642) for one registration, then ends with it. A process, not a
+// worker thread: a terminated worker left the daemon ~85 MB bigger for good (V8 and malloc keep what the WASM
+// heap and the client used; measured by bench/connect.bench.ts), while a process gives all of it back when it
+// exits. Configured as upstream's two-hop registration wants its mixnet client (no cover traffic, no Poisson
+// delays, no mix hops, replies without mix hops, the gateway pinned to the chosen entry). Talks to the daemon
+// over the IPC channel (advanced serialisation: bytes stay bytes); the config comes as the first message.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { parentPort, workerData } from 'node:worker_threads';
 import { installBrowserGlobals } from './browser-globals.js';
 import type { FromWorker, MixnetWorkerConfig, ToWorker } from './worker-protocol.js';
 
-const port = parentPort;
-if (!port) throw new Error('wasm-worker.js runs only as a worker thread');
-const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+if (typeof process.send !== 'function') throw new Error('mixnet-client-process.js runs only as a child process with an IPC channel');
+const post = (m: FromWorker) => { process.send!(m); };
 
 interface WasmClient {
   selfAddress(): string;
@@ -44,8 +44,7 @@ async function main(config: MixnetWorkerConfig): Promise<void> {
   const clientConfig = new w.ClientConfig({ id: 'nym-vpn-registration', nymApi: config.nymApiUrl, debug });
   const onMessage = (message: unknown) => {
     if (!(message instanceof Uint8Array)) return;
-    const copy = message.slice();
-    post({ kind: 'received', message: copy }, [copy.buffer as ArrayBuffer]);
+    post({ kind: 'received', message: message.slice() });
   };
   let client: WasmClient;
   try {
@@ -55,7 +54,7 @@ async function main(config: MixnetWorkerConfig): Promise<void> {
     return;
   }
   post({ kind: 'ready', address: client.selfAddress() });
-  port!.on('message', (m: ToWorker) => {
+  process.on('message', (m: ToWorker) => {
     if (m.kind === 'stop') {
       client.free();
       process.exit(0);
@@ -69,4 +68,8 @@ async function main(config: MixnetWorkerConfig): Promise<void> {
   });
 }
 
-main(workerData as MixnetWorkerConfig).catch((e: unknown) => post({ kind: 'failed', message: e instanceof Error ? e.message : String(e) }));
+// The parent's end of the channel closing means the daemon is gone: nothing of the client may outlive it.
+process.on('disconnect', () => process.exit(0));
+process.once('message', (config: MixnetWorkerConfig) => {
+  main(config).catch((e: unknown) => post({ kind: 'failed', message: e instanceof Error ? e.message : String(e) }));
+});
