@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { NymLab } from '../../tools/lab/topology.js';
 import { ADDR, DIRECTORY_PORT, IF, LAB_ACCOUNT_ADDRESS, LAB_ACCOUNT_MNEMONIC } from '../../tools/lab/addresses.js';
 import type { PacketSummary } from '../../tools/lab/pcap.js';
-import { nymvpnc, status, testLab } from './helpers.js';
+import { nymvpnc, status, testLab, waitState } from './helpers.js';
 import { waitFor } from '../helpers/bus.js';
 
 let lab: NymLab;
@@ -93,4 +93,23 @@ test.serial('a reconnect reuses the registration: no ticket spent, the same addr
   const log = readFileSync(lab.router.daemonLogFile, 'utf8');
   t.true(log.lastIndexOf('mixnet: client closed') > log.lastIndexOf('mixnet: starting the client'), 'the client was closed after the last registration');
   t.log(`daemon RSS once connected: ${/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]} kB`);
+});
+
+test.serial('bandwidth: status shows the exit\'s balance read inside the tunnel; when it drains the daemon pays one exit ticket before it runs out', async (t) => {
+  const exit = lab.gateway(lab.defaultExit.id);
+  const bw = (s: Record<string, unknown>) => (s.bandwidth as { exit?: { remaining_bytes?: number; top_ups: number; checked_at?: number } } | undefined)?.exit;
+  // The first check comes 5 s after the tunnel is up (upstream's period).
+  const first = await waitState(lab, (s) => bw(s)?.remaining_bytes === 500_000_000, 20_000);
+  t.truthy(first, 'the exit\'s metadata service answered the balance its registration ticket bought');
+  t.is(bw(first!)!.top_ups, 0);
+  const shown = await nymvpnc(lab, ['status']);
+  t.regex(shown.stdout, /^Bandwidth: +476\.8 MiB left at the exit gateway, checked /m);
+  const ticketsBefore = (await account()).tickets!['v1-wireguard-exit']!;
+  // 100 MB gone in one period: at that rate the rest lasts fewer than ten periods, so the daemon pays.
+  await exit.nym!.setBandwidth(lab.defaultExit.ours.v4, 400_000_000n);
+  const paid = await waitState(lab, (s) => bw(s)?.top_ups === 1, 20_000);
+  t.truthy(paid, 'one ticket paid');
+  t.is(bw(paid!)!.remaining_bytes, 900_000_000, 'the gateway credited one ticket (500 MB)');
+  t.is((await account()).tickets!['v1-wireguard-exit'], ticketsBefore - 1);
+  t.is((await status(lab)).state, 'connected', 'the tunnel never went down');
 });

@@ -41,7 +41,7 @@ export class NymGatewayProcess {
     };
     const configFile = join(workDir, `nym-gateway-${plan.label}.json`);
     writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
-    const child = new JsonLinesChild(ns.spawn(process.execPath, [GATEWAY_MAIN_JS, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = new JsonLinesChild(ns.spawn(process.execPath, [GATEWAY_MAIN_JS, '--config', configFile], { stdio: ['pipe', 'pipe', 'pipe'] }));
     const ready = await Promise.race([
       child.next<Ready>((m) => m?.event === 'ready', timeoutMs),
       child.exited(timeoutMs + 1_000).then((x) => {
@@ -72,6 +72,12 @@ export class NymGatewayProcess {
   /** Every line the process printed (authenticator journal lines, `wg set` failures, …), for failure messages. */
   events(): readonly unknown[] {
     return this.child.messages;
+  }
+
+  /** Sets a peer's balance at the metadata service (its tunnel IPv4), as the gateway's metering would; resolves once done. */
+  async setBandwidth(client: string, bytes: bigint): Promise<void> {
+    this.child.send({ cmd: 'set-bandwidth', client, bytes: bytes.toString() });
+    await this.child.next((m: LabNymGatewayEvent) => m?.event === 'bandwidth-set' && m.client === client && m.bytes === bytes.toString());
   }
 
   /** What it wrote to stderr. */

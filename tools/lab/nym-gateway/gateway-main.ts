@@ -1,7 +1,11 @@
 // A lab gateway's Nym side, as its own process in the gateway's namespace (beside wireguard-go): the gateway
 // websocket for clients on <host>:9000, the mix port on <host>:1789 (forwarding to the other lab gateways), and
 // the WireGuard authenticator as a Nym client living on the gateway, judging zk-nym tickets against the lab
-// signers' master key and adding each registered peer to the namespace's wireguard-go with `wg set`.
+// signers' master key and adding each registered peer to the namespace's wireguard-go with `wg set`; and the
+// WireGuard private-metadata service (bandwidth query and top-up) on upstream's private address 10.1.0.1:51830,
+// which registered peers reach through their tunnel; each peer starts with what its registration ticket bought.
+//
+// Reads JSON lines on stdin (LabNymGatewayCommand): `set-bandwidth` sets a peer's balance, as metering would.
 //
 //   node dist/tools/lab/nym-gateway/gateway-main.js --config FILE.json   (LabNymGatewayConfig)
 //
@@ -25,7 +29,11 @@ import { labClientSecrets, labIdentity, labNymAddress, labSecret, labSphinxSecre
 import { LabAuthenticator, type LabAuthenticatorOptions } from './authenticator.js';
 import { LabAuthenticatorService } from './authenticator-service.js';
 import { LabNymGateway } from './gateway-server.js';
-import { tunnelAllocator, type LabNymGatewayConfig, type LabNymGatewayEvent } from './gateway-process-config.js';
+import { tunnelAllocator, type LabNymGatewayCommand, type LabNymGatewayConfig, type LabNymGatewayEvent } from './gateway-process-config.js';
+import { createInterface } from 'node:readline';
+import { GATEWAY_PRIVATE_IPV4, METADATA_PORT } from '../../../src/bandwidth/metadata-client.js';
+import { TICKET_BANDWIDTH_BYTES } from '../../../src/zk-nym/ticket-type.js';
+import { LabMetadataServer } from '../metadata-server.js';
 
 const emit = (e: LabNymGatewayEvent) => process.stdout.write(`${JSON.stringify(e)}\n`);
 
@@ -102,6 +110,27 @@ async function main(argv: string[]): Promise<void> {
     onRegistered: (key, ips) => addPeer(key, ips, false),
   }, (key, ips) => addPeer(key, ips, true));
 
+  // The metadata service on the gateway's private address, as upstream's gateway runs it beside WireGuard.
+  execFileSync(systemCommand('ip'), ['addr', 'replace', `${GATEWAY_PRIVATE_IPV4}/32`, 'dev', 'lo'], { stdio: 'ignore' });
+  const metadata = new LabMetadataServer({
+    host: GATEWAY_PRIVATE_IPV4, port: METADATA_PORT, gatewayIdentity: gateway.identityKey,
+    verificationKey: (e) => (e === epoch ? masterKey : undefined),
+    initialBandwidth: BigInt(TICKET_BANDWIDTH_BYTES['v1-wireguard-entry']),
+  });
+  await metadata.start();
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    let cmd: LabNymGatewayCommand;
+    try {
+      cmd = JSON.parse(line) as LabNymGatewayCommand;
+    } catch {
+      return;
+    }
+    if (cmd.cmd === 'set-bandwidth') {
+      metadata.setBandwidth(cmd.client, BigInt(cmd.bytes));
+      emit({ event: 'bandwidth-set', client: cmd.client, bytes: cmd.bytes });
+    }
+  });
+
   const wsPort = await gateway.start();
   const service = new LabAuthenticatorService({ gateway, authenticator, ...labClientSecrets(c.id, 'authenticator') });
   if (service.address !== labNymAddress(c.id, 'authenticator')) throw new Error(`the authenticator's address ${service.address} is not the one the directory lists`);
@@ -110,7 +139,7 @@ async function main(argv: string[]): Promise<void> {
     authenticator: service.address, wgPublicKey: keyToBase64(publicKeyFromPrivate(wgPrivate)),
   });
   const stop = (): void => {
-    void gateway.close().finally(() => process.exit(0));
+    void Promise.allSettled([gateway.close(), metadata.stop()]).finally(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -41,7 +41,14 @@ export type LabNymGatewayEvent =
   /** `wg set` failed; the registration stands in the authenticator (as a gateway whose kernel call failed). */
   | { event: 'wg-set-failed'; key: string; error: string }
   /** One line of the authenticator's journal (refusals show here). */
-  | { event: 'authenticator'; line: string };
+  | { event: 'authenticator'; line: string }
+  /** A `set-bandwidth` command was carried out. */
+  | { event: 'bandwidth-set'; client: string; bytes: string };
+
+/** One line on the process's stdin. */
+export type LabNymGatewayCommand =
+  /** Sets the balance of the peer whose tunnel address is `client` (bytes as a decimal string), as metering would. */
+  | { cmd: 'set-bandwidth'; client: string; bytes: string };
 
 /**
  * The tunnel addresses a gateway hands out: `ours` first, then the next ones in the same /24 and /64
