@@ -113,3 +113,22 @@ test.serial('bandwidth: status shows the exit\'s balance read inside the tunnel;
   t.is((await account()).tickets!['v1-wireguard-exit'], ticketsBefore - 1);
   t.is((await status(lab)).state, 'connected', 'the tunnel never went down');
 });
+
+test.serial('an exit gateway whose authenticator never answers: the attempt times out as upstream (10 s), is retried, says why, and nothing leaks meanwhile', async (t) => {
+  t.is((await nymvpnc(lab, ['disconnect'])).code, 0);
+  await lab.gateway(lab.defaultExit.id).nym!.stop();
+  const capture = await lab.capture('router', IF.routerWan);
+  const r = await nymvpnc(lab, ['connect', '--entry-gateway-country', 'DE', '--exit-gateway-country', 'CH']);
+  t.is(r.code, 0, r.stderr);
+  const retrying = await waitState(lab, (s) => /authenticator/.test(String(s.last_reconnect_reason ?? '')), 40_000);
+  t.truthy(retrying, 'the failed attempt is named in status');
+  t.regex(String(retrying!.last_reconnect_reason), /no answer from the authenticator at \S+ within 10 s/);
+  t.is(retrying!.state, 'connecting', 'retried: a silent gateway is the network\'s fault, not the account\'s');
+  t.is(await lab.curl('lan', `http://${ADDR.inetWeb.v4}/`, { timeoutS: 2 }).then(() => 'answered', () => 'no answer'), 'no answer', 'the kill switch holds while it retries');
+  t.is((await nymvpnc(lab, ['disconnect'])).code, 0);
+  const seen = await capture.stop();
+  const leaked = seen.outsideTunnel(lab.entryEndpoints()).filter((p) => !allowedOutside(lab)(p));
+  t.deepEqual(seen.describe(leaked.slice(0, 10)), seen.describe([]), 'only the APIs, the entry websocket and the tunnel while failing');
+  const s = await status(lab);
+  t.is(s.state, 'disconnected');
+});
