@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // `make demo`: the whole stack on this machine. Builds the lab (a LAN client, the router running
-// the bus, nym-vpnd and dnsmasq, an ISP, an entry and an exit gateway running wireguard-go, an
-// internet host), connects through two hops, shows `nym-vpnc status`, fetches the internet host
-// from the LAN client and prints the address it saw — the exit gateway's — while a capture on the
-// router's WAN counts anything that is not UDP to the entry gateway. `--check` exits 0 only if
-// both hold; otherwise the lab stays up until Ctrl-C.
+// the bus, nym-vpnd and dnsmasq, an ISP, an entry and an exit gateway — each wireguard-go behind a Nym
+// gateway stand-in with its authenticator — an internet host with the directory, the vpn-api and the
+// nym-api), stores the account, waits for its zk-nym ticketbooks, connects by country with registration
+// over the mixnet (upstream's mixnet client, one ticket per hop), shows `nym-vpnc status`, fetches the
+// internet host from the LAN client and prints the address it saw — the exit gateway's — while a capture
+// on the router's WAN counts anything that is not UDP to the entry gateway. `--check` exits 0 only if
+// all of it holds; otherwise the lab stays up until Ctrl-C. `--static` uses uci `config peer` sections
+// instead of registration (self-hosted gateways).
 
 import { buildLab, type NymLab } from './topology.js';
 import { ADDR, IF, LAB_ACCOUNT_MNEMONIC } from './addresses.js';
@@ -35,8 +38,30 @@ async function main(lab: NymLab): Promise<boolean> {
   say(account.trimEnd());
   const accountReady = /^Ready: +ready to connect$/m.test(account);
   say();
-  say('$ nym-vpnc connect --wait-until-connected');
-  say(await nymvpnc(lab, ['connect', '--wait-until-connected', '--timeout', '30']));
+  // Meanwhile the daemon asks the lab's vpn-api for zk-nym ticketbooks (2 of 3 lab signers issue them,
+  // upstream's WASM unblinds them on the router); registration pays with them, so wait for all three.
+  say();
+  say('$ nym-vpnc get-account-state   (once the ticketbooks are in)');
+  let state = '';
+  const until = Date.now() + 120_000;
+  const stocked = (text: string) => ['mixnet-entry', 'wireguard-entry', 'wireguard-exit'].every((type) => new RegExp(`^Tickets: .*\\b${type} 50\\b`, 'm').test(text));
+  while (accountReady && !stocked(state = await nymvpnc(lab, ['get-account-state'])) && Date.now() < until) await new Promise((r) => setTimeout(r, 1000));
+  say(state.trimEnd());
+  const ticketsIn = stocked(state);
+  if (accountReady && !ticketsIn) say('no ticketbooks within 120 s: see the daemon log');
+  say();
+  const mixnet = lab.registration === 'mixnet';
+  const byCountry = ['--entry-gateway-country', entry.country, '--exit-gateway-country', exit.country];
+  say(`$ nym-vpnc connect ${mixnet ? `${byCountry.join(' ')} ` : ''}--wait-until-connected${mixnet ? '   (registration with both gateways over the mixnet)' : ''}`);
+  const t0 = Date.now();
+  say(await nymvpnc(lab, ['connect', ...(mixnet ? byCountry : []), '--wait-until-connected', '--timeout', '60']));
+  say(`(connected in ${Date.now() - t0} ms)`);
+  if (mixnet) {
+    for (const g of [entry, exit]) {
+      const regs = lab.gateway(g.id).registrations();
+      say(`${g.role} gateway ${g.label}: its authenticator registered ${regs.map((r) => `${r.key} → ${r.ipv4}`).join(', ') || 'nothing'} (one ${g.role} ticket paid)`);
+    }
+  }
   const endpoints = lab.entryEndpoints();
   const capture = await lab.capture('router', IF.routerWan);
   say(`$ curl http://${ADDR.inetWeb.v4}/   (from the LAN client)`);
@@ -53,30 +78,25 @@ async function main(lab: NymLab): Promise<boolean> {
   say(`router WAN capture: ${seen.count} packets, ${seen.count - outside.length} of them UDP to/from the entry gateway ${endpoints.map((e) => `${e.host}:${e.port}`).join(', ')}, ${outside.length} anything else`);
   if (outside.length > 0) say(seen.describe(outside.slice(0, 20)));
   say();
+  if (mixnet) {
+    // The bandwidth loop's first check comes 5 s after the tunnel is up (upstream's period): show it answered.
+    const known = Date.now() + 15_000;
+    const answered = async () => (JSON.parse(await nymvpnc(lab, ['--json', 'status'])) as { bandwidth?: { exit?: { remaining_bytes?: number } } }).bandwidth?.exit?.remaining_bytes !== undefined;
+    while (!(await answered()) && Date.now() < known) await new Promise((r) => setTimeout(r, 500));
+  }
   say('$ nym-vpnc status');
   say(await nymvpnc(lab, ['status']));
   if (!accountReady) say('the account did not sync: see "Last sync" above');
-  // Meanwhile the daemon has asked the lab's vpn-api for zk-nym ticketbooks (2 of 3 lab signers issue them,
-  // upstream's WASM unblinds them on the router); show them once all three types are in.
-  say();
-  say('$ nym-vpnc get-account-state   (once the ticketbooks are in)');
-  let state = '';
-  const until = Date.now() + 120_000;
-  const stocked = (text: string) => ['mixnet-entry', 'wireguard-entry', 'wireguard-exit'].every((type) => new RegExp(`^Tickets: .*\\b${type} 50\\b`, 'm').test(text));
-  while (accountReady && !stocked(state = await nymvpnc(lab, ['get-account-state'])) && Date.now() < until) await new Promise((r) => setTimeout(r, 1000));
-  say(state.trimEnd());
-  const ticketsIn = stocked(state);
-  if (accountReady && !ticketsIn) say('no ticketbooks within 120 s: see the daemon log');
   return sawExit && outside.length === 0 && seen.count > 0 && accountReady && ticketsIn;
 }
 
 async function run(): Promise<number> {
-  say('building the lab (network namespaces, wireguard-go gateways, the router with nym-vpnd)…');
-  const lab = await buildLab({ prefix: 'demo', verbose, editConfig: undefined });
+  say('building the lab (network namespaces, wireguard-go gateways behind Nym gateway stand-ins, the router with nym-vpnd)…');
+  const lab = await buildLab({ prefix: 'demo', verbose, editConfig: undefined, registration: process.argv.includes('--static') ? 'static' : 'mixnet' });
   let ok = false;
   try {
     ok = await main(lab);
-    say(ok ? 'demo: OK — two hops, nothing else on the WAN' : 'demo: FAILED');
+    say(ok ? `demo: OK — two hops${lab.registration === 'mixnet' ? ', registered over the mixnet' : ''}, nothing else on the WAN` : 'demo: FAILED');
     if (!check) {
       const luci = await startLuciDevServer({ socket: lab.socket, root: lab.root, port: Number(process.env.LUCI_PORT ?? 8080), host: '127.0.0.1', log: () => {} })
         .catch(() => startLuciDevServer({ socket: lab.socket, root: lab.root, host: '127.0.0.1', log: () => {} }));
