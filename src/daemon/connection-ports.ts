@@ -73,6 +73,11 @@ export interface TunnelHandle {
    * IP fragments of at most `bytes`, so that every outer packet stays small.
    */
   fragmentExitDatagrams(bytes: number): void;
+  /**
+   * IP packets to and from the entry gateway itself, inside the entry hop alone (its metadata service, which
+   * no kernel socket can reach); absent where the tunnel has no such path.
+   */
+  insideEntry?: { send(packets: Uint8Array[]): void; listen(listener: (p: Uint8Array) => void): () => void };
   close(): Promise<void>;
 }
 

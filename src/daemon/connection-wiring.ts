@@ -14,6 +14,7 @@ import { resolveSources } from '../routing/devices.js';
 import { applyNat, removeNat } from '../routing/nat.js';
 import { applyPolicy, NYM_FWMARK, removePolicy, removeStalePolicy } from '../routing/policy.js';
 import { TwoHopTunnel } from '../tunnel/two-hop.js';
+import { GATEWAY_PRIVATE_IPV4 } from '../bandwidth/metadata-client.js';
 import type {
   Clock, ConnectChoice, DnsPort, HopRole, KeyStore, MonitorFactory, RoutingPort, TunnelFactory, TunnelHandle,
 } from './connection-ports.js';
@@ -66,6 +67,11 @@ export class RunningTunnel implements TunnelHandle {
     this.inner.fragmentExitDatagrams(bytes);
   }
 
+  readonly insideEntry = {
+    send: (packets: Uint8Array[]) => this.inner.sendInsideEntry(packets),
+    listen: (listener: (p: Uint8Array) => void) => this.inner.listenInsideEntry(listener),
+  };
+
   close(): Promise<void> {
     return this.inner.close();
   }
@@ -83,6 +89,8 @@ export const twoHopTunnels: TunnelFactory<RunningTunnel> = {
       exit: route.exit.hop,
       fwmark: NYM_FWMARK,
       ipv6: c.main.ipv6,
+      // A gateway registered over Nym sells bandwidth at its metadata service, inside its own hop.
+      ...(route.entry.metered ? { entryGatewayAddresses: [GATEWAY_PRIVATE_IPV4] } : {}),
     });
     return new RunningTunnel(inner, inner.now());
   },

@@ -22,6 +22,11 @@ export interface NestedBindOptions {
    * the headers are then written in place instead of copying each datagram. 0 = always copy.
    */
   deviceHeadroom?: number;
+  /**
+   * Everything else the entry tunnel delivers (the entry gateway's own answers to us: its metadata service's
+   * TCP); dropped when absent. Called synchronously with the entry device's buffer: copy what you keep.
+   */
+  onOther?: (packet: Uint8Array) => void;
 }
 
 /** WireGuard transport messages (type 4) are the ones a Device builds with headroom in front. */
@@ -30,7 +35,7 @@ const TRANSPORT = 4;
 export interface NestedBindCounters {
   wrapped: number;
   unwrapped: number;
-  /** Packets from the entry tunnel that were not the exit tunnel's UDP (dropped). */
+  /** Packets from the entry tunnel that were not the exit tunnel's UDP (handed to onOther, or dropped). */
   foreign: number;
   malformed: number;
 }
@@ -100,8 +105,8 @@ export class NestedBind implements Bind {
   }
 
   /**
-   * Takes the packets the entry tunnel decrypted: the exit tunnel's UDP goes to the exit device,
-   * everything else is dropped (the entry tunnel carries nothing but the exit tunnel).
+   * Takes the packets the entry tunnel decrypted: the exit tunnel's UDP goes to the exit device, everything
+   * else to onOther (the entry gateway's own traffic with us), or nowhere.
    */
   receiveFromEntry(packets: readonly Uint8Array[]): void {
     if (!this.open_) return;
@@ -109,12 +114,17 @@ export class NestedBind implements Bind {
     for (const p of packets) {
       const u = parseUdp(p);
       if (typeof u === 'string') {
-        if (u === 'not-udp') this.counters.foreign++;
-        else this.counters.malformed++;
+        if (u === 'not-udp') {
+          this.counters.foreign++;
+          this.options.onOther?.(p);
+        } else {
+          this.counters.malformed++;
+        }
         continue;
       }
       if (u.srcPort !== this.remote.port || u.dstPort !== this.local.port || !bytesEqual(u.src, this.remote.addr) || !bytesEqual(u.dst, this.local.addr)) {
         this.counters.foreign++;
+        this.options.onOther?.(p);
         continue;
       }
       list.push({ data: u.payload, endpoint: this.remoteEndpoint });

@@ -42,6 +42,11 @@ export interface TwoHopConfig {
   ipv6: boolean;
   /** UDP port of the exit hop inside the entry tunnel. */
   innerPort?: number;
+  /**
+   * Addresses of the entry gateway itself we talk to inside the entry hop (its metadata service at 10.1.0.1),
+   * added to the entry peer's allowed IPs: without them WireGuard would drop its answers and refuse our packets.
+   */
+  entryGatewayAddresses?: readonly string[];
   timers?: Partial<TimerConfig>;
 }
 
@@ -59,6 +64,7 @@ export class TwoHopTunnel {
   private closed = false;
   private readonly reusable: Uint8Array[] = [];
   private readonly taps = new Set<(p: Uint8Array) => boolean>();
+  private readonly entryListeners = new Set<(p: Uint8Array) => void>();
   /** Told when the tunnel closes (a wait in progress ends). */
   private readonly closeListeners = new Set<() => void>();
 
@@ -106,6 +112,7 @@ export class TwoHopTunnel {
         remote: exitEndpoint,
         sendToEntry: (packets) => entry!.sendPackets(packets),
         deviceHeadroom: headroom,
+        onOther: (p) => t?.fromEntryGateway(p),
       });
       exit = new Device({
         privateKey: c.exitPrivateKey,
@@ -117,7 +124,8 @@ export class TwoHopTunnel {
         onPackets: (packets) => t?.delivered(packets),
       });
       const exitHost = exitEndpoint.family === 4 ? `${exitEndpoint.address}/32` : `${exitEndpoint.address}/128`;
-      const entryPeer = entry.addPeer({ publicKey: c.entry.publicKey, presharedKey: c.entry.presharedKey, endpoint: entryEndpoint, allowedIps: [exitHost] });
+      const entryAllowed = [exitHost, ...(c.entryGatewayAddresses ?? []).map((a) => (a.includes(':') ? `${a}/128` : `${a}/32`))];
+      const entryPeer = entry.addPeer({ publicKey: c.entry.publicKey, presharedKey: c.entry.presharedKey, endpoint: entryEndpoint, allowedIps: entryAllowed });
       const exitPeer = exit.addPeer({ publicKey: c.exit.publicKey, presharedKey: c.exit.presharedKey, endpoint: exitEndpoint, allowedIps: ['0.0.0.0/0', '::/0'] });
       await entry.up();
       await exit.up();
@@ -212,6 +220,26 @@ export class TwoHopTunnel {
   tapDelivered(filter: (p: Uint8Array) => boolean): () => void {
     this.taps.add(filter);
     return () => this.taps.delete(filter);
+  }
+
+  /**
+   * IP packets to the entry gateway itself, inside the entry hop only (never through the exit hop): the
+   * userspace TCP to its metadata service. Only to the addresses named in entryGatewayAddresses.
+   */
+  sendInsideEntry(packets: Uint8Array[]): void {
+    if (!this.closed) this.entryDevice.sendPackets(packets);
+  }
+
+  /** Packets the entry gateway itself sent us (not the exit hop's); returns the way to stop listening. */
+  listenInsideEntry(listener: (p: Uint8Array) => void): () => void {
+    this.entryListeners.add(listener);
+    return () => this.entryListeners.delete(listener);
+  }
+
+  private fromEntryGateway(p: Uint8Array): void {
+    if (this.entryListeners.size === 0) return;
+    const copy = Uint8Array.from(p);
+    for (const l of this.entryListeners) l(copy);
   }
 
   /** The exit hop's decrypted packets: through the taps (if any), then to the TUN. */

@@ -76,6 +76,24 @@ test('the exit tunnel\'s UDP comes back unwrapped; everything else is dropped an
   t.deepEqual(bind.counters, { wrapped: 0, unwrapped: 1, foreign: 3, malformed: 1 });
 });
 
+test('with onOther, what is not the exit tunnel\'s UDP (the entry gateway\'s own answers) is handed over, not dropped', (t) => {
+  const toEntry: Uint8Array[][] = [];
+  const other: number[][] = [];
+  const bind = new NestedBind({ localAddress: '10.100.1.2', localPort: 51821, remote: exit, sendToEntry: (p) => toEntry.push([...p]), onOther: (p) => other.push([...p]) });
+  const got: Datagram[][] = [];
+  bind.onReceive((b) => got.push(b));
+  void bind.open();
+  const tcp = new Uint8Array(40);
+  tcp[0] = 0x45; tcp[3] = 40; tcp[9] = 6; // IPv4 carrying TCP (10.1.0.1's metadata service answering)
+  const exitUdp = new Uint8Array(headerLength(4) + 1);
+  exitUdp[headerLength(4)] = 4;
+  writeUdpHeaders(exitUdp, { addr: parseIp('203.0.113.20'), port: 51820 }, { addr: parseIp('10.100.1.2'), port: 51821 }, 1);
+  bind.receiveFromEntry([tcp, exitUdp, Uint8Array.of(0x45, 0, 0)]);
+  t.deepEqual(other, [[...tcp]], 'the TCP packet, and neither the exit\'s datagram nor the malformed one');
+  t.is(got.length, 1);
+  t.deepEqual(bind.counters, { wrapped: 0, unwrapped: 1, foreign: 1, malformed: 1 });
+});
+
 test('families must match: an IPv6 exit endpoint needs an IPv6 entry-tunnel address', (t) => {
   t.throws(() => new NestedBind({ localAddress: '10.100.1.2', localPort: 1, remote: parseEndpoint('[2001:db8::20]:51820'), sendToEntry: () => {} }), { message: /same IP family/ });
 });
