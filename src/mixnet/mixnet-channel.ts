@@ -66,8 +66,10 @@ export class MixnetChannel implements AuthenticatorChannel {
         settled = true;
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
+        // Rejected once the process is gone: a caller that moves on (the next attempt) finds no client left.
+        if (worker.exitCode !== null || worker.signalCode !== null) return reject(e);
+        worker.once('exit', () => reject(e));
         worker.kill('SIGKILL');
-        reject(e);
       };
       const onAbort = () => fail(new MixnetStartError('mixnet client start aborted'));
       const timer = setTimeout(() => fail(new MixnetStartError(`mixnet client not connected within ${o.startTimeoutMs ?? MIXNET_START_TIMEOUT_MS} ms`)), o.startTimeoutMs ?? MIXNET_START_TIMEOUT_MS);

@@ -2,6 +2,8 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { exchange, ExchangeError } from '../../src/nym-registration/exchange.js';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { base58 } from '@scure/base';
 import { MixnetChannel, MixnetStartError } from '../../src/mixnet/mixnet-channel.js';
@@ -110,4 +112,39 @@ test.serial('with nym-vpnd\'s fwmark the client reads the topology through our f
   const authenticator = `${base58.encode(ed25519.getPublicKey(randomBytes(32)))}.${base58.encode(x25519.getPublicKey(randomBytes(32)))}@${base58.encode(l.gateway.identityKey)}`;
   await channel.send(authenticator, new TextEncoder().encode('initial request'), new AbortController().signal);
   t.is((await arrived).clientIdentity, channel.address.split('.')[0]);
+});
+
+test.serial('a gateway that takes the connection and then drips (never finishes the websocket handshake): MixnetStartError at the start deadline, the client process killed', async (t) => {
+  // A TCP listener that reads and never answers: the websocket upgrade never completes.
+  const sockets: import('node:net').Socket[] = [];
+  const drip = createServer((s) => { sockets.push(s); s.on('data', () => {}); });
+  await new Promise<void>((r) => drip.listen(0, '127.0.0.1', r));
+  t.teardown(() => { for (const s of sockets) s.destroy(); drip.close(); });
+  const port = (drip.address() as import('node:net').AddressInfo).port;
+  const identity = ed25519.getPublicKey(randomBytes(32));
+  const api = await startLabNymApi([{ ...node(7, port), identityKey: identity }], [node(101), node(102), node(103)]);
+  t.teardown(api.close);
+  const started = Date.now();
+  const e = await t.throwsAsync(MixnetChannel.start({ nymApiUrl: api.url, gateway: base58.encode(identity), startTimeoutMs: 3_000 }, new AbortController().signal));
+  t.true(e instanceof MixnetStartError);
+  t.regex(e!.message, /not connected within 3000 ms/);
+  t.true(Date.now() - started < 6_000, 'ended at its deadline');
+  t.true(sockets.length >= 1, 'the client did connect to the dripping gateway');
+  await new Promise((r) => setImmediate(r));
+  const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim();
+  t.is(children, '', 'no client process left behind');
+});
+
+test.serial('a gateway that closes the websocket mid-way: a registration exchange over the channel fails cleanly (no answer, or a send error), and the channel still closes', async (t) => {
+  const l = await lab();
+  const channel = await MixnetChannel.start({ nymApiUrl: l.api.url, gateway: base58.encode(l.gateway.identityKey), startTimeoutMs: 20_000 }, new AbortController().signal);
+  t.teardown(() => channel.close());
+  await l.close(); // the gateway goes away with the client's websocket open
+  const authenticator = `${base58.encode(ed25519.getPublicKey(randomBytes(32)))}.${base58.encode(x25519.getPublicKey(randomBytes(32)))}@${base58.encode(l.gateway.identityKey)}`;
+  const e = await t.throwsAsync(exchange(channel, authenticator, { type: 'initial', pubKey: new Uint8Array(32).fill(1) }, new AbortController().signal, 2_000));
+  t.true(e instanceof ExchangeError, String(e));
+  t.true(['Timeout', 'Unreachable'].includes((e as ExchangeError).kind), (e as ExchangeError).kind);
+  const pid = channel.pid!;
+  await channel.close();
+  t.false(existsSync(`/proc/${pid}`));
 });
