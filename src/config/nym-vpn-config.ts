@@ -25,6 +25,7 @@ import {
   DEFAULT_MONITOR,
   DEFAULT_POLICY,
   FIREWALL_BACKENDS,
+  REGISTRATIONS,
   GATEWAY_SELECTIONS,
   LOG_LEVELS,
   MTU_MAX,
@@ -119,6 +120,7 @@ function readMain(r: SectionReader): NymVpnMain {
     entryMtu: r.int('entry_mtu', MTU_MIN, MTU_MAX, DEFAULT_MAIN.entryMtu),
     logLevel: r.oneOf('log_level', LOG_LEVELS, DEFAULT_MAIN.logLevel),
     firewallBackend: r.oneOf('firewall_backend', FIREWALL_BACKENDS, DEFAULT_MAIN.firewallBackend),
+    registration: r.oneOf('registration', REGISTRATIONS, DEFAULT_MAIN.registration),
   };
   const roomyMtu = main.entryMtu - WIREGUARD_OVERHEAD;
   if (main.mtu > roomyMtu) {

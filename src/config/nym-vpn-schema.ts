@@ -12,6 +12,10 @@ export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const FIREWALL_BACKENDS = ['auto', 'fw4', 'fw3'] as const;
+
+/** 'auto': a uci peer for its gateway, every other gateway over Nym (the mixnet); 'static': uci peers only. */
+export const REGISTRATIONS = ['auto', 'static'] as const;
+export type Registration = (typeof REGISTRATIONS)[number];
 export type FirewallBackend = (typeof FIREWALL_BACKENDS)[number];
 
 export const GATEWAY_SELECTIONS = ['id', 'country', 'random', 'low_latency'] as const;
@@ -41,6 +45,8 @@ export interface NymVpnMain {
   readonly entryMtu: number;
   readonly logLevel: LogLevel;
   readonly firewallBackend: FirewallBackend;
+  /** How gateways are registered: 'static' never talks to the Nym network (self-hosted gateways only). */
+  readonly registration: Registration;
 }
 
 export interface GatewayChoice {
@@ -117,6 +123,7 @@ export const DEFAULT_MAIN: NymVpnMain = {
   entryMtu: 1420,
   logLevel: 'info',
   firewallBackend: 'auto',
+  registration: 'auto',
 };
 
 /**

@@ -39,10 +39,11 @@ export function nymRegistration(o: {
     upgradeModeToken: async () => undefined,
   };
   return {
-    registrar: (channel) => new FirstRegistrar([
+    // `registration static`: the uci peers alone, and never a message to the Nym network.
+    registrar: (channel) => (o.config().main.registration === 'static' ? new StaticRegistrar(o.config().peers) : new FirstRegistrar([
       new StaticRegistrar(o.config().peers),
       new NymRegistrar({ channel, privateKey: (role) => o.keys.privateKey(role), tickets }),
-    ]),
+    ])),
     mixnet: (entry, allow) => new MixnetSession({
       entry, nymApiUrl: nymApiUrlOf(o.config()), mark: o.mark, nymApiTraffic: () => nymApiOwnTraffic(o.config()), allow, log: o.log,
       ...(o.startChannel ? { start: o.startChannel } : {}),

@@ -46,6 +46,7 @@ test('the defaults are the documented ones', (t) => {
     entryMtu: 1420,
     logLevel: 'info',
     firewallBackend: 'auto',
+    registration: 'auto',
   });
   t.is(config.entry.select, 'low_latency');
   t.is(config.exit.select, 'random');
@@ -111,6 +112,7 @@ test('main: each validation message', (t) => {
     ['option interface a/b', "nym-vpn.main.interface: 'a/b' is not an interface name (1-15 of A-Z a-z 0-9 _ . -, not \".\" or \"..\")"],
     ['option log_level trace', "nym-vpn.main.log_level: 'trace' is not one of error, warn, info, debug"],
     ['option firewall_backend nft', "nym-vpn.main.firewall_backend: 'nft' is not one of auto, fw4, fw3"],
+    ['option registration mixnet', "nym-vpn.main.registration: 'mixnet' is not one of auto, static"],
     ['list mtu 1300', "nym-vpn.main.mtu: '1300' must be a single value, not a list"],
   ];
   for (const [line, message] of cases) t.deepEqual(errorsOf(`${MAIN}\t${line}\n`), [message], line);

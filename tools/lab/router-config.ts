@@ -66,6 +66,8 @@ export function labNymVpnConfig(plans: readonly GatewayPlan[], publicKeys: Reado
     setOption(main, 'nym_api_url', mode.nymApiUrl);
     return pkg;
   }
+  // The gateways are plain wireguard-go here, with no Nym side: the uci peers alone register them.
+  setOption(main, 'registration', 'static');
   for (const g of plans) {
     const peer = addAnonymousSection(pkg, 'peer');
     setOption(peer, 'role', g.role);

@@ -78,6 +78,11 @@ return view.extend({
 			return (v == '' || /^https?:\/\/[^\s\/]+/.test(v)) ? true : _('Expecting: an http:// or https:// address');
 		};
 
+		o = s.taboption('advanced', form.ListValue, 'registration', _('Gateway registration'), _('Static: only the self-hosted peers configured here; nothing is sent to the Nym network.'));
+		o.value('auto', _('Nym network (and self-hosted peers)'));
+		o.value('static', _('Self-hosted peers only'));
+		o.default = 'auto';
+
 		o = s.taboption('advanced', form.ListValue, 'firewall_backend', _('Firewall'), _('The firewall to hook the kill switch into.'));
 		o.value('auto', _('Automatic'));
 		o.value('fw4', _('fw4 (nftables)'));
