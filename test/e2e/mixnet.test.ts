@@ -114,6 +114,25 @@ test.serial('bandwidth: status shows the exit\'s balance read inside the tunnel;
   t.is((await status(lab)).state, 'connected', 'the tunnel never went down');
 });
 
+test.serial('a caller hammering connect and disconnect while registrations run never leaves a mixnet client behind, nor a ticket spent twice for a known key', async (t) => {
+  t.is((await nymvpnc(lab, ['disconnect'])).code, 0);
+  const pid = Number(JSON.parse((await nymvpnc(lab, ['--json', 'info'])).stdout).pid);
+  const ticketsBefore = (await account()).tickets!;
+  const calls: Promise<unknown>[] = [];
+  for (let i = 0; i < 12; i++) {
+    calls.push(nymvpnc(lab, ['connect', '--entry-gateway-country', 'DE', '--exit-gateway-country', 'CH']));
+    calls.push(nymvpnc(lab, ['disconnect']));
+  }
+  await Promise.all(calls);
+  const r = await nymvpnc(lab, ['connect', '--entry-gateway-country', 'DE', '--exit-gateway-country', 'CH', '--wait-until-connected', '--timeout', '60']);
+  t.regex(r.stdout, /State: +connected/, r.stdout + r.stderr);
+  t.is((await lab.curl('lan', `http://${ADDR.inetWeb.v4}/`)).body, `you are ${lab.defaultExit.ip}\n`);
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)
+    .map((c) => { try { return readFileSync(`/proc/${c}/cmdline`, 'utf8').replace(/\0/g, ' ').trim(); } catch { return '(gone)'; } });
+  t.deepEqual(children.filter((c) => c.includes('mixnet-client-process')), [], `no mixnet client process is left once connected (children: ${children.join('; ')})`);
+  t.deepEqual((await account()).tickets, ticketsBefore, 'our keys are known to both gateways: every registration was answered at once, no ticket spent');
+});
+
 test.serial('an exit gateway whose authenticator never answers: the attempt times out as upstream (10 s), is retried, says why, and nothing leaks meanwhile', async (t) => {
   t.is((await nymvpnc(lab, ['disconnect'])).code, 0);
   await lab.gateway(lab.defaultExit.id).nym!.stop();

@@ -60,7 +60,7 @@ async function registerOnce(): Promise<Run> {
 }
 
 function expectedPeer(plan: GatewayPlan): RegisteredPeer {
-  return { publicKey: lab.gateway(plan.id).keys.publicKey, endpoint: { host: plan.ip, port: plan.port }, addresses: { ipv4: plan.ours.v4, ipv6: plan.ours.v6 } };
+  return { publicKey: lab.gateway(plan.id).keys.publicKey, endpoint: { host: plan.ip, port: plan.port }, addresses: { ipv4: plan.ours.v4, ipv6: plan.ours.v6 }, metered: true };
 }
 
 test.before(async () => {
