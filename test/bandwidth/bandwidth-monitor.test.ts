@@ -8,23 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { base58 } from '@scure/base';
-import { AccountKey } from '../../src/account/account-key.js';
 import { DeviceKeys } from '../../src/account/device-keys.js';
-import { Mnemonic } from '../../src/account/mnemonic.js';
 import { BandwidthMonitor, type BandwidthEnd } from '../../src/bandwidth/bandwidth-monitor.js';
 import { MetadataClient } from '../../src/bandwidth/metadata-client.js';
-import { VpnApiClient } from '../../src/vpn-api/client.js';
 import { TicketSpender } from '../../src/zk-nym/ticket-spender.js';
-import { TicketbookAcquirer } from '../../src/zk-nym/ticketbook-acquirer.js';
 import { TicketbookStore } from '../../src/zk-nym/ticketbook-store.js';
 import { LabIssuers } from '../../tools/lab/ecash/issuers.js';
 import { LabMetadataServer } from '../../tools/lab/metadata-server.js';
-import { LabVpnApi } from '../../tools/lab/vpn-api/server.js';
+import { issueLabTicketbooks } from '../helpers/lab-ticketbooks.js';
 
 const GiB = 1024n ** 3n;
 const MiB = 1024n ** 2n;
 const ONE_TICKET = 500_000_000n;
-const account = AccountKey.fromMnemonic(Mnemonic.parse('range mystery picture decline olympic acoustic lesson quick rebuild panda royal fold start leader egg hammer width olympic worry length crawl couch link mobile'));
 const device = DeviceKeys.fromSecret(new Uint8Array(32).fill(5));
 const EXIT_KEY = ed25519.getPublicKey(new Uint8Array(32).fill(9));
 const issuers = LabIssuers.create({ threshold: 2, count: 3, epochId: 4 });
@@ -32,25 +27,7 @@ const stateDir = mkdtempSync(join(tmpdir(), 'nym-bwmon-'));
 test.after.always(() => rmSync(stateDir, { recursive: true, force: true }));
 
 let stocked: Promise<TicketbookStore> | undefined;
-function books(): Promise<TicketbookStore> {
-  stocked ??= (async () => {
-    const api = new LabVpnApi({ issuer: issuers.vpnApiIssuer(), partialVerificationKeys: () => issuers.partialVerificationKeys() });
-    const url = await api.start();
-    try {
-      api.addAccount(account.address).devices.set(device.identity, { status: 'active', createdMs: 0 });
-      const store = new TicketbookStore(stateDir);
-      const out = await new TicketbookAcquirer({
-        store, account, device, client: () => new VpnApiClient({ baseUrl: url }), now: Date.now,
-        sleep: (ms) => new Promise((r) => setTimeout(r, ms)), log: { info: () => {}, warn: () => {} }, pollIntervalMs: 50, pollTimeoutMs: 5000,
-      }).acquire(new AbortController().signal);
-      if (out.some((o) => !o.ok)) throw new Error(`issuance failed: ${JSON.stringify(out)}`);
-      return store;
-    } finally {
-      await api.stop();
-    }
-  })();
-  return stocked;
-}
+const books = () => (stocked ??= issueLabTicketbooks({ issuers, device, dir: stateDir }));
 
 /** A clock the test drives: `second()` lets the loop's pending sleep end and waits until it sleeps again. */
 function testClock() {

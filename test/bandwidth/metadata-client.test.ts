@@ -11,20 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { base58 } from '@scure/base';
-import { AccountKey } from '../../src/account/account-key.js';
 import { DeviceKeys } from '../../src/account/device-keys.js';
-import { Mnemonic } from '../../src/account/mnemonic.js';
 import { MetadataClient, MetadataClientError, METADATA_PORT, GATEWAY_PRIVATE_IPV4 } from '../../src/bandwidth/metadata-client.js';
 import { MetadataMessageError } from '../../src/bandwidth/metadata-messages.js';
-import { VpnApiClient } from '../../src/vpn-api/client.js';
 import { TicketSpender } from '../../src/zk-nym/ticket-spender.js';
-import { TicketbookAcquirer } from '../../src/zk-nym/ticketbook-acquirer.js';
-import { TicketbookStore } from '../../src/zk-nym/ticketbook-store.js';
 import { LabIssuers } from '../../tools/lab/ecash/issuers.js';
 import { LabMetadataServer, UPGRADE_MODE_BANDWIDTH } from '../../tools/lab/metadata-server.js';
-import { LabVpnApi } from '../../tools/lab/vpn-api/server.js';
+import { issueLabTicketbooks } from '../helpers/lab-ticketbooks.js';
 
-const account = AccountKey.fromMnemonic(Mnemonic.parse('range mystery picture decline olympic acoustic lesson quick rebuild panda royal fold start leader egg hammer width olympic worry length crawl couch link mobile'));
 const device = DeviceKeys.fromSecret(new Uint8Array(32).fill(4));
 const ENTRY_KEY = ed25519.getPublicKey(new Uint8Array(32).fill(7));
 const OTHER_KEY = ed25519.getPublicKey(new Uint8Array(32).fill(8));
@@ -40,27 +34,9 @@ let spenderReady: Promise<TicketSpender> | undefined;
 test.after.always(() => rmSync(stateDir, { recursive: true, force: true }));
 
 function tickets(t: import('ava').ExecutionContext): Promise<TicketSpender> {
-  spenderReady ??= (async () => {
-    const api = new LabVpnApi({ issuer: lab.vpnApiIssuer(), partialVerificationKeys: () => lab.partialVerificationKeys() });
-    const url = await api.start();
-    try {
-      api.addAccount(account.address).devices.set(device.identity, { status: 'active', createdMs: 0 });
-      const store = new TicketbookStore(stateDir);
-      const log: string[] = [];
-      const acquirer = new TicketbookAcquirer({
-        store, account, device, client: () => new VpnApiClient({ baseUrl: url }), now: Date.now,
-        sleep: (ms) => new Promise((r) => setTimeout(r, ms)), log: { info: (m) => log.push(m), warn: (m) => log.push(m) },
-        pollIntervalMs: 50, pollTimeoutMs: 2000,
-      });
-      const failed = (await acquirer.acquire(new AbortController().signal)).filter((o) => !o.ok);
-      if (failed.length > 0) throw new Error(`issuance failed: ${JSON.stringify(failed)}\n${log.join('\n')}`);
-      return new TicketSpender({ store, now: Date.now });
-    } finally {
-      await api.stop();
-    }
-  })();
+  const ready = spenderReady ??= issueLabTicketbooks({ issuers: lab, device, dir: stateDir }).then((store) => new TicketSpender({ store, now: Date.now }));
   t.log('ticketbooks issued by the lab signers (shared by the tests of this file)');
-  return spenderReady;
+  return ready;
 }
 
 async function gateway(t: import('ava').ExecutionContext, o: Partial<ConstructorParameters<typeof LabMetadataServer>[0]> = {}) {

@@ -13,17 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { base58 } from '@scure/base';
-import { AccountKey } from '../../src/account/account-key.js';
 import { DeviceKeys } from '../../src/account/device-keys.js';
-import { Mnemonic } from '../../src/account/mnemonic.js';
 import { MixnetChannel } from '../../src/mixnet/mixnet-channel.js';
 import { NymRegistrar, type BandwidthTickets } from '../../src/nym-registration/nym-registrar.js';
 import { RegistrationError, type RegisteredPeer } from '../../src/gateways/registrar.js';
 import { parseGateway, type Gateway } from '../../src/gateways/gateway.js';
 import { parseIp } from '../../src/net/ip-address.js';
-import { VpnApiClient } from '../../src/vpn-api/client.js';
 import { keyToBase64, publicKeyFromPrivate } from '../../src/wireguard/keys.js';
-import { TicketbookAcquirer } from '../../src/zk-nym/ticketbook-acquirer.js';
 import { TicketbookStore } from '../../src/zk-nym/ticketbook-store.js';
 import { TicketSpender } from '../../src/zk-nym/ticket-spender.js';
 import { ecashToday } from '../../src/zk-nym/ticket-policy.js';
@@ -36,7 +32,7 @@ import { LabAuthenticatorService } from '../../tools/lab/nym-gateway/authenticat
 import { LabNymGateway } from '../../tools/lab/nym-gateway/gateway-server.js';
 import { LabNymClient, type ReceivedMessage } from '../../tools/lab/nym-gateway/lab-nym-client.js';
 import { startLabNymApi, type LabNymApi, type LabTopologyGateway } from '../../tools/lab/nym-gateway/nym-api.js';
-import { LabVpnApi } from '../../tools/lab/vpn-api/server.js';
+import { issueLabTicketbooks } from '../helpers/lab-ticketbooks.js';
 import type { IpPair } from '../../src/authenticator/ip-pair.js';
 
 /** A shorter authenticator timeout than upstream's 10 s (listen_for_response), so the bad cases stay quick. */
@@ -44,7 +40,6 @@ const TEST_TIMEOUT_MS = 3_000;
 /** What a registration that does not time out may take here (2-core machine, a CI job beside us). */
 const REGISTRATION_BUDGET_MS = 30_000;
 
-const account = AccountKey.fromMnemonic(Mnemonic.parse('range mystery picture decline olympic acoustic lesson quick rebuild panda royal fold start leader egg hammer width olympic worry length crawl couch link mobile'));
 const device = DeviceKeys.fromSecret(new Uint8Array(32).fill(3));
 const mb = (n: number) => (n / 1048576).toFixed(1);
 
@@ -147,16 +142,7 @@ test.before(async () => {
   const closers: World['closers'] = [async () => rmSync(dir, { recursive: true, force: true })];
   // Real ticketbooks: the lab signers behind the lab vpn-api, requested as upstream's account controller does.
   const issuers = LabIssuers.create({ threshold: 2, count: 3, epochId: 3 });
-  const vpnApi = new LabVpnApi({ issuer: issuers.vpnApiIssuer(), partialVerificationKeys: () => issuers.partialVerificationKeys() });
-  const url = await vpnApi.start();
-  vpnApi.addAccount(account.address).devices.set(device.identity, { status: 'active', createdMs: 0 });
-  const store = new TicketbookStore(dir);
-  const acquired = await new TicketbookAcquirer({
-    store, account, device, client: () => new VpnApiClient({ baseUrl: url }), now: Date.now,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)), log: { info: () => {}, warn: () => {} }, pollIntervalMs: 50, pollTimeoutMs: 5_000,
-  }).acquire(new AbortController().signal);
-  await vpnApi.stop();
-  if (acquired.some((o) => !o.ok)) throw new Error(`ticketbooks not issued: ${JSON.stringify(acquired)}`);
+  const store = await issueLabTicketbooks({ issuers, device, dir });
 
   const entry = await hop('entry', issuers, 1);
   const exit = await hop('exit', issuers, 2);

@@ -21,7 +21,7 @@ import type { NymLab } from '../../tools/lab/topology.js';
 import { testLab } from '../e2e/helpers.js';
 import { UbusClient } from '../../src/ubus/client.js';
 import { collectErrors, launchBrowser, screenshot, type Browser } from './helpers.js';
-import { realParts, RUNTIMES, startRealStack, type RealStack, type Runtime } from './real-luci.js';
+import { labLuciSession, realParts, RUNTIMES, type RealStack, type Runtime } from './real-luci.js';
 
 const parts = await realParts();
 let lab: NymLab;
@@ -47,11 +47,7 @@ if ('skip' in parts) {
 else {
   test.before(async () => {
     lab = await testLab('lr', { gateways: MULTI_GATEWAYS, bus: false, daemon: 'none' });
-    stack = await startRealStack(parts, { uciDir: join(lab.root, 'etc/config'), socket: lab.socket, afterUbusd: () => lab.router.startDaemon() });
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(30_000);
-    errors = collectErrors(page);
+    ({ stack, browser, page, errors } = await labLuciSession(parts, lab));
   });
 
   test.after.always(async () => {

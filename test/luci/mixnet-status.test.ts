@@ -10,13 +10,13 @@ import { LAB_ACCOUNT_MNEMONIC } from '../../tools/lab/addresses.js';
 import type { NymLab } from '../../tools/lab/topology.js';
 import { nymvpnc, testLab, waitState } from '../e2e/helpers.js';
 import { waitFor } from '../helpers/bus.js';
-import { collectErrors, launchBrowser, screenshot, type Browser } from './helpers.js';
-import { realParts, RUNTIMES, startRealStack, type RealStack } from './real-luci.js';
+import { screenshot } from './helpers.js';
+import { labLuciSession, realParts, RUNTIMES, type RealStack } from './real-luci.js';
 
 const parts = await realParts();
 let lab: NymLab;
 let stack: RealStack;
-let browser: Browser;
+let session: Awaited<ReturnType<typeof labLuciSession>> | undefined;
 let page: Page;
 let errors: string[];
 
@@ -25,7 +25,8 @@ if ('skip' in parts) {
 } else {
   test.before(async () => {
     lab = await testLab('lx', { registration: 'mixnet', bus: false, daemon: 'none' });
-    stack = await startRealStack(parts, { uciDir: join(lab.root, 'etc/config'), socket: lab.socket, afterUbusd: () => lab.router.startDaemon() });
+    session = await labLuciSession(parts, lab);
+    ({ stack, page, errors } = session);
     const file = join(lab.root, 'tmp/mnemonic');
     writeFileSync(file, `${LAB_ACCOUNT_MNEMONIC}\n`, { mode: 0o600 });
     await nymvpnc(lab, ['store-account', '--mnemonic-file', file]);
@@ -37,15 +38,10 @@ if ('skip' in parts) {
     const r = await nymvpnc(lab, ['connect', '--entry-gateway-country', 'DE', '--exit-gateway-country', 'CH', '--wait-until-connected', '--timeout', '60']);
     if (!/State: +connected/.test(r.stdout)) throw new Error(`connect: ${r.stdout}${r.stderr}`);
     if (!(await waitState(lab, (s) => (s.bandwidth as { exit?: { remaining_bytes?: number } } | undefined)?.exit?.remaining_bytes !== undefined, 20_000))) throw new Error('no bandwidth answer');
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(30_000);
-    errors = collectErrors(page);
   });
 
   test.after.always(async () => {
-    await browser?.close();
-    await stack?.stop();
+    await session?.close();
     await lab?.destroy();
   });
 

@@ -16,7 +16,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UbusClient } from '../../src/ubus/client.js';
 import { openwrtParts, type OpenwrtParts } from '../helpers/openwrt-parts.js';
-import { repoRoot } from './helpers.js';
+import type { Page } from 'playwright-core';
+import type { NymLab } from '../../tools/lab/topology.js';
+import { collectErrors, launchBrowser, repoRoot, type Browser } from './helpers.js';
 
 export const RUNTIMES = ['master', '24.10'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -203,4 +205,17 @@ function rpcdConfig(socket: string, logins: readonly RealLogin[]): string {
       + l.read.map((g) => `\tlist read '${g}'\n`).join('') + l.write.map((g) => `\tlist write '${g}'\n`).join(''));
   }
   return out.join('\n');
+}
+
+/**
+ * A lab's router behind the real stack (its nym-vpnd started once the real ubusd runs) and one browser page on
+ * it, collecting page errors; close() ends the browser and the stack (the lab stays the caller's).
+ */
+export async function labLuciSession(parts: OpenwrtParts, lab: NymLab, timeoutMs = 30_000): Promise<{ stack: RealStack; browser: Browser; page: Page; errors: string[]; close(): Promise<void> }> {
+  const stack = await startRealStack(parts, { uciDir: join(lab.root, 'etc/config'), socket: lab.socket, afterUbusd: () => lab.router.startDaemon() });
+  const browser = await launchBrowser().catch(async (e: Error) => { await stack.stop(); throw e; });
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(timeoutMs);
+  const errors = collectErrors(page);
+  return { stack, browser, page, errors, close: async () => { await browser.close(); await stack.stop(); } };
 }
