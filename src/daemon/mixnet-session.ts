@@ -3,6 +3,7 @@
 // attempt's entry gateway, with the kill switch opened first for exactly what the client connects to (the
 // nym-api it reads the topology from, the entry's websocket), and closed once both hops are registered, so
 // the client's worker and its memory are gone before the tunnel comes up.
+import { isIP } from 'node:net';
 import type { Gateway } from '../gateways/gateway.js';
 import { MixnetChannel, type MixnetChannelOptions } from '../mixnet/mixnet-channel.js';
 import type { AuthenticatorChannel } from '../nym-registration/authenticator-channel.js';
@@ -27,6 +28,14 @@ export interface MixnetSessionOptions {
 export function entryWebsocketTraffic(entry: Gateway): OwnTraffic[] {
   if (entry.wsPort === undefined) return [];
   return entry.ipAddresses.map((address) => ({ address, port: entry.wsPort!, protocol: 'tcp' as const }));
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return undefined;
+  }
 }
 
 export class MixnetSession implements AuthenticatorChannel {
@@ -65,11 +74,14 @@ export class MixnetSession implements AuthenticatorChannel {
 
   private async open(signal: AbortSignal): Promise<MixnetChannel> {
     const t0 = performance.now();
-    const own = [...(await this.o.nymApiTraffic()), ...entryWebsocketTraffic(this.o.entry)];
-    await this.o.allow(own);
+    const api = await this.o.nymApiTraffic();
+    await this.o.allow([...api, ...entryWebsocketTraffic(this.o.entry)]);
+    // The client reaches the nym-api at the address just allowed, not at whatever a second lookup answers.
+    const name = hostOf(this.o.nymApiUrl);
+    const pinnedHosts = name !== undefined && isIP(name) === 0 && api[0] ? { [name]: api[0].address } : undefined;
     this.o.log.info(`mixnet: starting the client at entry gateway ${this.o.entry.id} (topology from ${this.o.nymApiUrl})`);
     const channel = await (this.o.start ?? MixnetChannel.start)({
-      nymApiUrl: this.o.nymApiUrl, gateway: this.o.entry.id, ...(this.o.mark !== undefined ? { mark: this.o.mark } : {}),
+      nymApiUrl: this.o.nymApiUrl, gateway: this.o.entry.id, ...(this.o.mark !== undefined ? { mark: this.o.mark } : {}), ...(pinnedHosts ? { pinnedHosts } : {}),
     }, signal);
     if (this.closed) {
       await channel.close();

@@ -22,6 +22,8 @@ export interface HttpExchangeOptions {
   connect?: (host: string, port: number) => Socket;
   /** The error for a body over maxBytes (the caller's own kind). */
   tooLarge?: (message: string) => Error;
+  /** The address of a host name (default: the system's resolver). */
+  resolve?: (name: string) => Promise<string>;
 }
 
 export interface HttpAnswer {
@@ -36,7 +38,7 @@ export async function httpExchange(url: string, opts: HttpExchangeOptions, allow
   const secure = u.protocol === 'https:';
   const port = Number(u.port || (secure ? 443 : 80));
   const name = u.hostname.replace(/^\[|\]$/g, '');
-  const address = isIP(name) !== 0 ? name : (await lookup(name)).address;
+  const address = isIP(name) !== 0 ? name : await (opts.resolve ?? (async (n: string) => (await lookup(n)).address))(name);
   const open = opts.connect ?? null;
   const createConnection = open === null ? undefined : () => {
     const raw = open(address, port);

@@ -14,7 +14,7 @@
 // `TextEncoder`/`TextDecoder` and timers on globalThis.
 import 'fake-indexeddb/auto';
 import WebSocket from 'ws';
-import { markedFetch, markedWsConnection } from './marked-network.js';
+import { markedFetch, markedWsConnection, type PinnedHosts } from './marked-network.js';
 
 type Listener = (event: unknown) => void;
 
@@ -50,10 +50,10 @@ export class BrowserLikeWebSocket extends WebSocket {
 }
 
 /** With a mark, the client's websocket and fetch use marked sockets (marked-network.ts). */
-export function installBrowserGlobals(mark?: number): void {
+export function installBrowserGlobals(mark?: number, pinned: PinnedHosts = {}): void {
   (globalThis as { WebSocket?: unknown }).WebSocket = BrowserLikeWebSocket;
   if (mark !== undefined) {
-    BrowserLikeWebSocket.createConnection = markedWsConnection(mark);
-    globalThis.fetch = markedFetch(mark);
+    BrowserLikeWebSocket.createConnection = markedWsConnection(mark, pinned);
+    globalThis.fetch = markedFetch(mark, pinned);
   }
 }

@@ -23,10 +23,22 @@ export function markedSocket(mark: number): (host: string, port: number) => Sock
 type OnCreate = (error: Error | null, socket?: Socket) => void;
 
 /**
+ * Host names resolved to the addresses the daemon opened its kill switch for: the client must connect to
+ * exactly those (a second lookup could land on another address of a round-robin name, which the kill switch
+ * would refuse). Names not in the map are looked up.
+ */
+export type PinnedHosts = Readonly<Record<string, string>>;
+
+function resolverWith(pinned: PinnedHosts): (name: string) => Promise<string> {
+  return async (name) => pinned[name] ?? (await lookup(name)).address;
+}
+
+/**
  * `ws`'s createConnection (Node's ClientRequest calls it with the request options and a callback): a marked
  * socket to the address the URL names, resolved first when it is a name, with TLS on top for wss.
  */
-export function markedWsConnection(mark: number) {
+export function markedWsConnection(mark: number, pinned: PinnedHosts = {}) {
+  const resolve = resolverWith(pinned);
   return (options: { host?: string; port?: number | string; servername?: string; protocol?: string }, oncreate: OnCreate): Socket | undefined => {
     const host = (options.host ?? '').replace(/^\[|\]$/g, '');
     const port = Number(options.port);
@@ -36,7 +48,7 @@ export function markedWsConnection(mark: number) {
       return secure ? tls.connect({ socket: raw, servername: options.servername ?? (isIP(host) === 0 ? host : undefined) }) : raw;
     };
     if (isIP(host) !== 0) return open(host);
-    lookup(host).then((r) => oncreate(null, open(r.address)), (e: Error) => oncreate(e));
+    resolve(host).then((address) => oncreate(null, open(address)), (e: Error) => oncreate(e));
     return undefined;
   };
 }
@@ -45,8 +57,9 @@ export function markedWsConnection(mark: number) {
  * A `fetch` for the WASM client over marked sockets: the request as the client made it, the whole answer
  * read (bounded) and handed back as a Response whose `url` is the one asked for (reqwest parses it).
  */
-export function markedFetch(mark: number): typeof fetch {
+export function markedFetch(mark: number, pinned: PinnedHosts = {}): typeof fetch {
   const connect = markedSocket(mark);
+  const resolve = resolverWith(pinned);
   return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init);
     const headers: Record<string, string> = {};
@@ -60,7 +73,7 @@ export function markedFetch(mark: number): typeof fetch {
     try {
       const answer = await httpExchange(request.url, {
         method: request.method, headers, signal: controller.signal, redirects: request.redirect === 'follow' ? 5 : 0,
-        maxBytes: MAX_NYM_API_ANSWER, connect, ...(payload ? { payload } : {}),
+        maxBytes: MAX_NYM_API_ANSWER, connect, resolve, ...(payload ? { payload } : {}),
       });
       const out = new Headers();
       for (const [k, v] of Object.entries(answer.headers)) {

@@ -39,6 +39,8 @@ export interface MixnetChannelOptions {
   startTimeoutMs?: number;
   /** The fwmark of the client's connections (nym-vpnd's own traffic, past its kill switch). */
   mark?: number;
+  /** Host names to reach at these addresses (those the kill switch lets through). */
+  pinnedHosts?: Record<string, string>;
   /** The client process's module (tests may point at the built file). */
   workerUrl?: URL;
 }
@@ -52,7 +54,7 @@ export class MixnetChannel implements AuthenticatorChannel {
   private constructor(private readonly worker: ChildProcess, readonly address: string) {}
 
   static start(o: MixnetChannelOptions, signal: AbortSignal): Promise<MixnetChannel> {
-    const config: MixnetWorkerConfig = { nymApiUrl: o.nymApiUrl, gateway: o.gateway, replySurbs: o.replySurbs ?? DEFAULT_REPLY_SURBS, ...(o.mark !== undefined ? { mark: o.mark } : {}) };
+    const config: MixnetWorkerConfig = { nymApiUrl: o.nymApiUrl, gateway: o.gateway, replySurbs: o.replySurbs ?? DEFAULT_REPLY_SURBS, ...(o.mark !== undefined ? { mark: o.mark } : {}), ...(o.pinnedHosts ? { pinnedHosts: o.pinnedHosts } : {}) };
     // Its own flags only (not the daemon's --cpu-prof and the like). stdout (the client's chatter) is dropped;
     // stderr goes where the daemon's goes (syslog under procd).
     const worker = fork(fileURLToPath(o.workerUrl ?? new URL('./mixnet-client-process.js', import.meta.url)), [], {

@@ -20,7 +20,7 @@ interface WasmClient {
 }
 
 async function main(config: MixnetWorkerConfig): Promise<void> {
-  installBrowserGlobals(config.mark);
+  installBrowserGlobals(config.mark, config.pinnedHosts);
   const require = createRequire(import.meta.url);
   const jsPath = require.resolve('@nymproject/nym-client-wasm');
   // A "web" target build: its default export fetches the .wasm by URL; initSync takes the bytes instead.

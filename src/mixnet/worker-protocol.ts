@@ -11,6 +11,8 @@ export interface MixnetWorkerConfig {
   replySurbs: number;
   /** The fwmark every connection of the client carries (nym-vpnd's, past its kill switch); none: the system's sockets. */
   mark?: number;
+  /** Host names the client must reach at these addresses (what the kill switch was opened for). */
+  pinnedHosts?: Record<string, string>;
 }
 
 export type ToWorker =

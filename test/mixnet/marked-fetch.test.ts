@@ -68,3 +68,16 @@ test('too large, refused and cancelled are TypeErrors naming the url; nothing ha
   setImmediate(() => cancel.abort());
   await t.throwsAsync(pending, { instanceOf: TypeError });
 });
+
+test('a pinned host name is reached at the address the kill switch was opened for, never looked up again; the Host header keeps the name', async (t) => {
+  const hosts: string[] = [];
+  const { url, server } = await serve((req, res) => { hosts.push(req.headers.host!); res.end('ok'); });
+  t.teardown(() => server.close());
+  const port = new URL(url).port;
+  // `.invalid` never resolves (RFC 6761): only the pin can get this request anywhere.
+  const pinned = markedFetch(NYM_FWMARK, { 'nym-api.lab.invalid': '127.0.0.1' });
+  const r = await pinned(`http://nym-api.lab.invalid:${port}/v1/epoch/key-rotation-info`);
+  t.is(await r.text(), 'ok');
+  t.deepEqual(hosts, [`nym-api.lab.invalid:${port}`]);
+  await t.throwsAsync(fetchMarked(`http://nym-api.lab.invalid:${port}/`), { instanceOf: TypeError }, 'without the pin the name does not resolve');
+});
