@@ -75,7 +75,12 @@ async function mixnetSide(): Promise<{ first: number; again: number[]; idle: num
     let clientPeak = 0;
     const sampler = setInterval(() => {
       peak = Math.max(peak, rssMb(pid));
-      for (const c of childrenOf(pid)) { try { clientPeak = Math.max(clientPeak, rssMb(c)); } catch { /* gone */ } }
+      for (const c of childrenOf(pid)) {
+        try {
+          const mb = rssMb(c);
+          if (!Number.isNaN(mb)) clientPeak = Math.max(clientPeak, mb); // NaN: exiting, its memory already gone
+        } catch { /* gone */ }
+      }
     }, 20);
     const args = ['--entry-gateway-country', lab.defaultEntry.country, '--exit-gateway-country', lab.defaultExit.country];
     let first: number;
