@@ -1,15 +1,19 @@
-// The bandwidth loop joined to the connection's monitor: for a route registered over Nym, the gateway
-// meters us and the BandwidthMonitor keeps it paid (src/bandwidth/bandwidth-monitor.ts); its end — bandwidth
+// The bandwidth loop joined to the connection's monitor: for a route registered over Nym, the gateways
+// meter us and the BandwidthMonitor keeps them paid (src/bandwidth/bandwidth-monitor.ts); its end — bandwidth
 // that nothing can pay for, a metadata service gone silent — ends the tunnel like the connection monitor's.
 //
-// Which gateways are asked: the exit's metadata service answers at its private address inside the tunnel, and
-// the daemon's own unmarked sockets go through nym0 once connected, so a plain socket reaches it. The entry's
-// answers at the same private address inside the entry hop only, which no socket of ours can reach (the entry
-// hop carries the exit hop's datagrams, not our TCP): it is not asked. It was paid at registration; when its
-// balance runs out it drops our peer, the connection monitor sees the handshakes stop, and the reconnect
-// registers again with a new ticket.
+// How each metadata service (at 10.1.0.1:51830 inside its gateway's hop) is reached: the exit's through the
+// tunnel by a kernel socket (the daemon's unmarked sockets go through nym0 once connected); the entry's only
+// inside the entry hop, which carries nothing else the kernel could use, so through the userspace TCP client
+// (src/net/tcp-stream.ts) whose packets the entry hop alone encrypts and whose answers it hands back.
 import { BandwidthMonitor } from '../bandwidth/bandwidth-monitor.js';
 import { MetadataClient } from '../bandwidth/metadata-client.js';
+import type { Hop } from '../bandwidth/bandwidth-policy.js';
+import type { GatewayMetadata } from '../bandwidth/bandwidth-monitor.js';
+import type { Socket } from 'node:net';
+import { randomInt } from 'node:crypto';
+import { parseIp } from '../net/ip-address.js';
+import { tcpStream, type TcpStream } from '../net/tcp-stream.js';
 import type { TicketType } from '../zk-nym/ticket-type.js';
 import type { Clock, MonitorFactory, TunnelHandle } from './connection-ports.js';
 import type { Logger } from './log.js';
@@ -26,10 +30,19 @@ export function withBandwidth<T extends TunnelHandle>(inner: MonitorFactory<T>, 
   return {
     create(tunnel, route, config) {
       const handle = inner.create(tunnel, route, config);
-      if (!route.exit.metered) return handle;
+      if (!route.exit.metered && !route.entry.metered) return handle;
       const running = new AbortController();
+      const hops: Partial<Record<Hop, { gatewayId: string; metadata: GatewayMetadata }>> = {};
+      let stopEntryPath = () => {};
+      const inside = tunnel.insideEntry;
+      if (route.entry.metered && inside) {
+        const path = entryPathSockets(route.entry.hop.ipv4, inside);
+        stopEntryPath = path.stop;
+        hops.entry = { gatewayId: route.entry.gateway.id, metadata: new MetadataClient({ ...(w.metadata ?? {}), connect: path.connect, signal: running.signal }) };
+      }
+      if (route.exit.metered) hops.exit = { gatewayId: route.exit.gateway.id, metadata: new MetadataClient({ ...(w.metadata ?? {}), signal: running.signal }) };
       const monitor = new BandwidthMonitor({
-        hops: { exit: { gatewayId: route.exit.gateway.id, metadata: new MetadataClient({ ...(w.metadata ?? {}), signal: running.signal }) } },
+        hops,
         spend: w.spend,
         sleep: (ms, signal) => w.clock.sleep(ms, signal),
         now: () => w.clock.wall(),
@@ -49,10 +62,36 @@ export function withBandwidth<T extends TunnelHandle>(inner: MonitorFactory<T>, 
         },
         stop() {
           running.abort();
+          stopEntryPath();
           handle.stop();
         },
         bandwidth: () => monitor.view,
       };
+    },
+  };
+}
+
+/**
+ * TCP connections inside the entry hop, from our address on it: each a userspace TCP stream whose packets the
+ * entry hop encrypts, fed with what the entry gateway sends us. Ports are ephemeral and unique among the open ones.
+ */
+function entryPathSockets(ourIpv4: string, inside: NonNullable<TunnelHandle['insideEntry']>): { connect: (host: string, port: number) => Socket; stop(): void } {
+  const streams = new Map<number, TcpStream>();
+  const stopListening = inside.listen((p) => { for (const s of streams.values()) s.receive(p); });
+  const local = parseIp(ourIpv4);
+  return {
+    connect(host, port) {
+      let localPort = randomInt(49152, 65536);
+      while (streams.has(localPort)) localPort = randomInt(49152, 65536);
+      const stream = tcpStream({ local: { addr: local, port: localPort }, remote: { addr: parseIp(host), port }, send: (packets) => inside.send(packets) });
+      streams.set(localPort, stream);
+      void stream.finished.finally(() => streams.delete(localPort));
+      return stream.socket as unknown as Socket;
+    },
+    stop() {
+      stopListening();
+      for (const s of streams.values()) s.socket.destroy();
+      streams.clear();
     },
   };
 }

@@ -95,14 +95,17 @@ test.serial('a reconnect reuses the registration: no ticket spent, the same addr
   t.log(`daemon RSS once connected: ${/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]} kB`);
 });
 
-test.serial('bandwidth: status shows the exit\'s balance read inside the tunnel; when it drains the daemon pays one exit ticket before it runs out', async (t) => {
+test.serial('bandwidth: status shows both gateways\' balances, each read inside its own hop; when one drains the daemon pays that gateway one ticket of its type before it runs out', async (t) => {
   const exit = lab.gateway(lab.defaultExit.id);
-  const bw = (s: Record<string, unknown>) => (s.bandwidth as { exit?: { remaining_bytes?: number; top_ups: number; checked_at?: number } } | undefined)?.exit;
-  // The first check comes 5 s after the tunnel is up (upstream's period).
-  const first = await waitState(lab, (s) => bw(s)?.remaining_bytes === 500_000_000, 20_000);
-  t.truthy(first, 'the exit\'s metadata service answered the balance its registration ticket bought');
+  type Balance = { remaining_bytes?: number; top_ups: number; checked_at?: number };
+  const bw = (s: Record<string, unknown>, hop: 'entry' | 'exit' = 'exit') => (s.bandwidth as Record<string, Balance | undefined> | undefined)?.[hop];
+  // The first check comes 5 s after the tunnel is up (upstream's period). The entry's service answers only
+  // inside the entry hop: the daemon's userspace TCP reaches it there.
+  const first = await waitState(lab, (s) => bw(s)?.remaining_bytes === 500_000_000 && bw(s, 'entry')?.remaining_bytes === 500_000_000, 20_000);
+  t.truthy(first, 'both metadata services answered the balance their registration ticket bought');
   t.is(bw(first!)!.top_ups, 0);
   const shown = await nymvpnc(lab, ['status']);
+  t.regex(shown.stdout, /^Bandwidth: +476\.8 MiB left at the entry gateway, checked /m);
   t.regex(shown.stdout, /^Bandwidth: +476\.8 MiB left at the exit gateway, checked /m);
   const ticketsBefore = (await account()).tickets!['v1-wireguard-exit']!;
   // 100 MB gone in one period: at that rate the rest lasts fewer than ten periods, so the daemon pays.
@@ -111,6 +114,13 @@ test.serial('bandwidth: status shows the exit\'s balance read inside the tunnel;
   t.truthy(paid, 'one ticket paid');
   t.is(bw(paid!)!.remaining_bytes, 900_000_000, 'the gateway credited one ticket (500 MB)');
   t.is((await account()).tickets!['v1-wireguard-exit'], ticketsBefore - 1);
+  // The same for the entry, whose top-up travels by the userspace TCP inside the entry hop alone.
+  const entryTickets = (await account()).tickets!['v1-wireguard-entry']!;
+  await lab.gateway(lab.defaultEntry.id).nym!.setBandwidth(lab.defaultEntry.ours.v4, 400_000_000n);
+  const entryPaid = await waitState(lab, (s) => bw(s, 'entry')?.top_ups === 1, 20_000);
+  t.truthy(entryPaid, 'one entry ticket paid');
+  t.is(bw(entryPaid!, 'entry')!.remaining_bytes, 900_000_000);
+  t.is((await account()).tickets!['v1-wireguard-entry'], entryTickets - 1);
   t.is((await status(lab)).state, 'connected', 'the tunnel never went down');
 });
 

@@ -1,6 +1,6 @@
 // The Status view on the REAL LuCI runtimes (master and 24.10; real uhttpd + rpcd + ubusd, nym-vpnd on that
 // ubusd) once the router registered over the mixnet (issue #13): the lab's Nym gateways, the account's own
-// ticketbooks, connected by country. The view shows the exit gateway's remaining bandwidth as its metadata
+// ticketbooks, connected by country. The view shows each gateway's remaining bandwidth as its metadata
 // service answered it, and how many tickets were paid, with no JavaScript error.
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
@@ -37,7 +37,7 @@ if ('skip' in parts) {
     if (!stocked) throw new Error('no ticketbooks');
     const r = await nymvpnc(lab, ['connect', '--entry-gateway-country', 'DE', '--exit-gateway-country', 'CH', '--wait-until-connected', '--timeout', '60']);
     if (!/State: +connected/.test(r.stdout)) throw new Error(`connect: ${r.stdout}${r.stderr}`);
-    if (!(await waitState(lab, (s) => (s.bandwidth as { exit?: { remaining_bytes?: number } } | undefined)?.exit?.remaining_bytes !== undefined, 20_000))) throw new Error('no bandwidth answer');
+    if (!(await waitState(lab, (s) => ['entry', 'exit'].every((hop) => (s.bandwidth as Record<string, { remaining_bytes?: number } | undefined> | undefined)?.[hop]?.remaining_bytes !== undefined), 20_000))) throw new Error('no bandwidth answer');
   });
 
   test.after.always(async () => {
@@ -46,11 +46,13 @@ if ('skip' in parts) {
   });
 
   for (const rt of RUNTIMES) {
-    test.serial(`[${rt}] Status shows the exit gateway's remaining bandwidth after registration over the mixnet`, async (t) => {
+    test.serial(`[${rt}] Status shows both gateways' remaining bandwidth after registration over the mixnet`, async (t) => {
       await page.goto(stack.pages[rt].open('root', 'status'));
       await page.waitForSelector('#nym-vpn-state[data-state="connected"]');
-      const row = (await page.textContent('#nym-vpn-row-bandwidth-exit'))!;
-      t.regex(row, /^Bandwidth476\.84 MiB left at the exit gateway, checked (\d+h )?(\d+m )?\d+s ago$/);
+      for (const hop of ['entry', 'exit']) {
+        const row = (await page.textContent(`#nym-vpn-row-bandwidth-${hop}`))!;
+        t.regex(row, new RegExp(`^Bandwidth476\\.84 MiB left at the ${hop} gateway, checked (\\d+h )?(\\d+m )?\\d+s ago$`));
+      }
       await screenshot(page, `${rt}/status-bandwidth`);
       t.deepEqual(errors, []);
     });
