@@ -453,8 +453,9 @@ export class TcpClient {
     this.st = TcpState.Established;
     this.acked(seg.ack, now);
     // Data on a SYN-ACK is legal but no server sends it; it is not taken (the peer retransmits it).
-    const out = this.output(now);
-    r.packets.push(...(out.length > 0 ? out : [this.ackPacket()]));
+    // The handshake's ACK goes on its own even with data queued (as Linux does): if the first data segment is
+    // lost, the server's first RTT sample is still the real one, not our RTO (a 1 s sample gives it a 3 s RTO).
+    r.packets.push(this.ackPacket(), ...this.output(now));
   }
 
   /** RFC 9293 3.10.7.4, with RFC 5961's challenge ACKs; in-order data only. */
