@@ -27,7 +27,7 @@ export const RST = 0x04;
 export const PSH = 0x08;
 export const ACK = 0x10;
 
-/** Nested WireGuard: 1420-byte inner MTU minus the exit hop's 80 bytes, minus IP and TCP headers, rounded down. */
+/** Well under any tunnel MTU on the path (WireGuard inside WireGuard), so that our DF packets always fit. */
 export const DEFAULT_MSS = 1200;
 /** Without window scaling the largest window we can advertise. */
 export const MAX_WINDOW = 0xffff;
