@@ -284,6 +284,18 @@ test('end() right after write: FIN rides on the last data segment; simultaneous 
   t.is(c.state, TcpState.TimeWait);
 });
 
+test('write() and end() before connect() are kept: the data and the FIN follow the handshake', (t) => {
+  const c = newClient();
+  t.false(c.finished);
+  t.deepEqual(c.write(bytes(10), 0), []);
+  t.deepEqual(c.end(0), []);
+  c.connect(0);
+  const r = c.receive(seg({ seq: IRS, ack: add(ISS, 1), flags: F.SYN | F.ACK }), 1).packets.map(parse);
+  t.deepEqual(r.map((p) => [p.flags, p.payload.length]), [[F.ACK, 0], [F.ACK | F.PSH | F.FIN, 10]]);
+  t.is(c.state, TcpState.FinWait1);
+  t.throws(() => c.connect(2));
+});
+
 test('RST: refused in SYN-SENT, reset at exactly RCV.NXT, challenged elsewhere in the window, ignored outside it', (t) => {
   const c1 = newClient();
   c1.connect(0);
