@@ -27,7 +27,7 @@ export const RST = 0x04;
 export const PSH = 0x08;
 export const ACK = 0x10;
 
-/** Nested WireGuard: 1420-byte inner MTU minus the exit hop's 80 bytes, minus IP and TCP headers, rounded down. */
+/** Well under any tunnel MTU on the path (WireGuard inside WireGuard), so that our DF packets always fit. */
 export const DEFAULT_MSS = 1200;
 /** Without window scaling the largest window we can advertise. */
 export const MAX_WINDOW = 0xffff;
@@ -224,6 +224,8 @@ export class TcpClient {
   private timing: { seq: number; at: number } | undefined;
   private dupAcks = 0;
   private ipId = 0;
+  /** connect() was called: CLOSED from then on means over, not "not yet". */
+  private opened = false;
 
   constructor(o: TcpClientOptions) {
     if (o.local.addr.length !== 4 || o.remote.addr.length !== 4) throw new TypeError('IPv4 addresses are 4 bytes');
@@ -277,12 +279,13 @@ export class TcpClient {
 
   /** Nothing more will happen on this connection (it failed, or both sides closed). */
   get finished(): boolean {
-    return this.st === TcpState.Closed || this.st === TcpState.TimeWait;
+    return this.failure !== undefined || (this.opened && (this.st === TcpState.Closed || this.st === TcpState.TimeWait));
   }
 
   /** The active open: the SYN to send. */
   connect(now: number): Uint8Array[] {
-    if (this.st !== TcpState.Closed || this.failure !== undefined || this.sndMax !== this.iss) throw new Error('connect() once, on a new client');
+    if (this.opened || this.failure !== undefined) throw new Error('connect() once, on a new client');
+    this.opened = true;
     this.st = TcpState.SynSent;
     this.sndNxt = this.sndMax = seqAdd(this.iss, 1);
     this.tries = 1;
@@ -294,7 +297,7 @@ export class TcpClient {
   /** Queues data (also before the handshake completes); answers the segments the windows allow now. */
   write(data: Uint8Array, now: number): Uint8Array[] {
     const open = this.st === TcpState.SynSent || this.st === TcpState.Established || this.st === TcpState.CloseWait
-      || (this.st === TcpState.Closed && this.failure === undefined && this.sndMax === this.iss);
+      || (!this.opened && this.failure === undefined);
     if (this.finQueued || !open) throw new Error(`write after ${this.finQueued ? 'end()' : 'the connection closed'}`);
     this.queue.push(Uint8Array.from(data));
     return this.output(now);
@@ -310,7 +313,7 @@ export class TcpClient {
   /** Gives the connection up at once: an RST if the peer may hold state. */
   abort(): Uint8Array[] {
     if (this.finished) return [];
-    const synchronized = this.st !== TcpState.SynSent;
+    const synchronized = this.st !== TcpState.SynSent && this.st !== TcpState.Closed;
     const seq = this.sndNxt;
     this.fail('aborted');
     // In SYN-SENT the peer has nothing to reset unless our SYN arrived; an RST there needs the SYN-ACK's ack,
@@ -453,8 +456,9 @@ export class TcpClient {
     this.st = TcpState.Established;
     this.acked(seg.ack, now);
     // Data on a SYN-ACK is legal but no server sends it; it is not taken (the peer retransmits it).
-    const out = this.output(now);
-    r.packets.push(...(out.length > 0 ? out : [this.ackPacket()]));
+    // The handshake's ACK goes on its own even with data queued (as Linux does): if the first data segment is
+    // lost, the server's first RTT sample is still the real one, not our RTO (a 1 s sample gives it a 3 s RTO).
+    r.packets.push(this.ackPacket(), ...this.output(now));
   }
 
   /** RFC 9293 3.10.7.4, with RFC 5961's challenge ACKs; in-order data only. */
