@@ -77,7 +77,13 @@ export function withBandwidth<T extends TunnelHandle>(inner: MonitorFactory<T>, 
  */
 function entryPathSockets(ourIpv4: string, inside: NonNullable<TunnelHandle['insideEntry']>): { connect: (host: string, port: number) => Socket; stop(): void } {
   const streams = new Map<number, TcpStream>();
-  const stopListening = inside.listen((p) => { for (const s of streams.values()) s.receive(p); });
+  // Each packet to the stream of its destination port (IPv4, TCP); anything else is not ours to read.
+  const stopListening = inside.listen((p) => {
+    if (p.length < 20 || p[0]! >> 4 !== 4 || p[9] !== 6) return;
+    const ihl = (p[0]! & 0x0f) * 4;
+    if (p.length < ihl + 4) return;
+    streams.get((p[ihl + 2]! << 8) | p[ihl + 3]!)?.receive(p);
+  });
   const local = parseIp(ourIpv4);
   return {
     connect(host, port) {
