@@ -22,8 +22,6 @@ export interface BandwidthWiring {
   spend(type: TicketType, gatewayId: string): Promise<Uint8Array>;
   clock: Clock;
   log: Logger;
-  /** Where the exit's metadata service is (tests; default upstream's 10.1.0.1:51830). */
-  metadata?: { host: string; port: number };
 }
 
 export function withBandwidth<T extends TunnelHandle>(inner: MonitorFactory<T>, w: BandwidthWiring): MonitorFactory<T> {
@@ -38,9 +36,9 @@ export function withBandwidth<T extends TunnelHandle>(inner: MonitorFactory<T>, 
       if (route.entry.metered && inside) {
         const path = entryPathSockets(route.entry.hop.ipv4, inside);
         stopEntryPath = path.stop;
-        hops.entry = { gatewayId: route.entry.gateway.id, metadata: new MetadataClient({ ...(w.metadata ?? {}), connect: path.connect, signal: running.signal }) };
+        hops.entry = { gatewayId: route.entry.gateway.id, metadata: new MetadataClient({ connect: path.connect, signal: running.signal }) };
       }
-      if (route.exit.metered) hops.exit = { gatewayId: route.exit.gateway.id, metadata: new MetadataClient({ ...(w.metadata ?? {}), signal: running.signal }) };
+      if (route.exit.metered) hops.exit = { gatewayId: route.exit.gateway.id, metadata: new MetadataClient({ signal: running.signal }) };
       const monitor = new BandwidthMonitor({
         hops,
         spend: w.spend,
