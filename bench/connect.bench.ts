@@ -9,15 +9,10 @@ import { join } from 'node:path';
 import { buildLab, type NymLab } from '../tools/lab/topology.js';
 import { ADDR, LAB_ACCOUNT_MNEMONIC } from '../tools/lab/addresses.js';
 import { fastMonitor, nymvpnc } from '../tools/lab/control.js';
+import { rssMb, median } from './measure.js';
 
 const ROUNDS = Number(process.env.CONNECT_ROUNDS ?? 5);
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
 const spread = (xs: number[]) => `${median(xs).toFixed(0)} ms (range ${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}, n=${xs.length})`;
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 /** The daemon's child processes (the mixnet client while it lives). */
 function childrenOf(pid: number): number[] {

@@ -2,19 +2,15 @@
 // parallel, each waiting for its answer), and the daemon's resident memory at idle.
 // Run: node scripts/bench.mjs daemon
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UbusClient } from '../src/ubus/client.js';
+import { rssMb } from './measure.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const dist = fileURLToPath(new URL('../src/', import.meta.url));
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'nym-bench-'));

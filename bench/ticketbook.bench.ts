@@ -8,7 +8,7 @@
 //      they have ended.
 // Run: node scripts/bench.mjs ticketbook   (N from BENCH_TICKETBOOKS, default 5)
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,15 +22,11 @@ import { TicketbookStore } from '../src/zk-nym/ticketbook-store.js';
 import { LAB_ACCOUNT_ADDRESS, LAB_ACCOUNT_MNEMONIC } from '../tools/lab/addresses.js';
 import { LabIssuers } from '../tools/lab/ecash/issuers.js';
 import { LabVpnApi } from '../tools/lab/vpn-api/server.js';
+import { rssMb } from './measure.js';
 
 const N = Number(process.env.BENCH_TICKETBOOKS ?? 5);
 const dist = fileURLToPath(new URL('../', import.meta.url));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

@@ -14,6 +14,7 @@ import { buildLab, type NymLab } from '../tools/lab/topology.js';
 import { startBaselineTwoHop, type Baseline } from '../tools/lab/baseline.js';
 import { ADDR } from '../tools/lab/addresses.js';
 import { fastMonitor, nymvpnc } from '../tools/lab/control.js';
+import { rssMb, median } from './measure.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -22,7 +23,6 @@ const pin = process.env.BENCH_PIN === '1';
 const profile = process.env.BENCH_PROFILE === '1';
 const CLK_TCK = 100;
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 const spread = (xs: number[]) => `${median(xs).toFixed(2)} (range ${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
 
 interface Side {
@@ -97,11 +97,6 @@ async function measure(lab: NymLab, s: Side, pids: () => number[]): Promise<void
   const x = await udp(lab);
   s.udp.push(x.mbps);
   s.udpLoss.push(x.loss);
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 async function main(): Promise<void> {

@@ -14,6 +14,7 @@ import type { Socket } from 'node:net';
 import { randomInt } from 'node:crypto';
 import { parseIp } from '../net/ip-address.js';
 import { tcpStream, type TcpStream } from '../net/tcp-stream.js';
+import { tcpDestinationPort } from '../net/tcp-client.js';
 import type { TicketType } from '../zk-nym/ticket-type.js';
 import type { Clock, MonitorFactory, TunnelHandle } from './connection-ports.js';
 import type { Logger } from './log.js';
@@ -75,12 +76,10 @@ export function withBandwidth<T extends TunnelHandle>(inner: MonitorFactory<T>, 
  */
 function entryPathSockets(ourIpv4: string, inside: NonNullable<TunnelHandle['insideEntry']>): { connect: (host: string, port: number) => Socket; stop(): void } {
   const streams = new Map<number, TcpStream>();
-  // Each packet to the stream of its destination port (IPv4, TCP); anything else is not ours to read.
+  // Each packet to the stream of its destination port; anything else is not ours to read.
   const stopListening = inside.listen((p) => {
-    if (p.length < 20 || p[0]! >> 4 !== 4 || p[9] !== 6) return;
-    const ihl = (p[0]! & 0x0f) * 4;
-    if (p.length < ihl + 4) return;
-    streams.get((p[ihl + 2]! << 8) | p[ihl + 3]!)?.receive(p);
+    const port = tcpDestinationPort(p);
+    if (port !== undefined) streams.get(port)?.receive(p);
   });
   const local = parseIp(ourIpv4);
   return {

@@ -42,14 +42,8 @@ export class MixnetSession implements AuthenticatorChannel {
   private channel: Promise<MixnetChannel> | undefined;
   private readonly listeners = new Set<(m: Uint8Array) => void>();
   private closed = false;
-  /** When the client was ready (ms since the attempt began its first send), for the log. */
-  startedInMs: number | undefined;
 
   constructor(private readonly o: MixnetSessionOptions) {}
-
-  get started(): boolean {
-    return this.channel !== undefined;
-  }
 
   async send(recipient: string, message: Uint8Array, signal: AbortSignal, replySurbs?: number): Promise<void> {
     if (this.closed) throw new Error('the mixnet session is closed');
@@ -88,8 +82,7 @@ export class MixnetSession implements AuthenticatorChannel {
       throw new Error('the mixnet session closed while the client started');
     }
     channel.subscribe((m) => { for (const l of this.listeners) l(m); });
-    this.startedInMs = performance.now() - t0;
-    this.o.log.info(`mixnet: client ${channel.address} ready in ${Math.round(this.startedInMs)} ms`);
+    this.o.log.info(`mixnet: client ${channel.address} ready in ${Math.round(performance.now() - t0)} ms`);
     return channel;
   }
 }

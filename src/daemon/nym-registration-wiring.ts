@@ -7,8 +7,6 @@ import type { Gateway } from '../gateways/gateway.js';
 import { FirstRegistrar, StaticRegistrar, type Registrar } from '../gateways/registrar.js';
 import type { AuthenticatorChannel } from '../nym-registration/authenticator-channel.js';
 import { NymRegistrar, type BandwidthTickets } from '../nym-registration/nym-registrar.js';
-import { TicketSpender } from '../zk-nym/ticket-spender.js';
-import type { TicketbookStore } from '../zk-nym/ticketbook-store.js';
 import { nymApiOwnTraffic } from './api-endpoint.js';
 import type { KeyStore, OwnTraffic } from './connection-ports.js';
 import type { Logger } from './log.js';
@@ -23,17 +21,16 @@ export interface NymRegistrationWiring {
 export function nymRegistration(o: {
   config: () => NymVpnConfig;
   keys: KeyStore;
-  ticketbooks: TicketbookStore;
-  now: () => number;
+  /** One ticket of a type spent for a gateway (the daemon's TicketSpender). */
+  spend: BandwidthTickets['spend'];
   log: Logger;
   /** The fwmark of the mixnet client's sockets (the daemon's own traffic). */
   mark: number | undefined;
   /** Tests only: another way to start the channel. */
   startChannel?: MixnetSessionOptions['start'];
 }): NymRegistrationWiring {
-  const spender = new TicketSpender({ store: o.ticketbooks, now: o.now });
   const tickets: BandwidthTickets = {
-    spend: (type, gatewayId) => spender.spend(type, gatewayId),
+    spend: o.spend,
     // The upgrade-mode JWT comes with the network's emergency attestation, which we do not fetch yet: during
     // an upgrade-mode window a gateway then gets a ticket instead, which it also accepts.
     upgradeModeToken: async () => undefined,

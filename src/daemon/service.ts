@@ -13,8 +13,9 @@ import { GatewayService } from './gateways.js';
 import { nymRegistration } from './nym-registration-wiring.js';
 import { withBandwidth } from './bandwidth-wiring.js';
 import { TicketSpender } from '../zk-nym/ticket-spender.js';
+import type { TicketType } from '../zk-nym/ticket-type.js';
 import { LatencyBook } from '../gateways/index.js';
-import { markedConnect } from '../sockets/marked-tcp.js';
+import { markedSocketFactory } from '../sockets/marked-tcp.js';
 import { NYM_FWMARK } from '../routing/policy.js';
 import { AccountStore, MnemonicError } from '../account/index.js';
 import { AccountSync } from '../account/account-sync.js';
@@ -77,12 +78,14 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
     this.machine = new TunnelStateMachine(clock.wall());
     // The daemon's own TCP (directory, probes) is marked to pass the kill switch unless the tunnel is up,
     // in which case it goes through the tunnel like everything else.
-    const ownSocket = this.ownSocket = () => (this.machine.state.state === 'connected' ? undefined : (host: string, port: number) => markedConnect({ host, port, mark: NYM_FWMARK }));
+    const marked = markedSocketFactory(NYM_FWMARK);
+    const ownSocket = this.ownSocket = () => (this.machine.state.state === 'connected' ? undefined : marked);
     this.account = new AccountStore(opts.paths.stateDir);
     this.ticketbooks = new TicketbookStore(opts.paths.stateDir);
-    const registration = nymRegistration({
-      config: () => this.config, keys: opts.ports.keys, ticketbooks: this.ticketbooks, now: () => clock.wall(), log: opts.log, mark: NYM_FWMARK,
-    });
+    // One spender pays for registrations and top-ups alike.
+    const spender = new TicketSpender({ store: this.ticketbooks, now: () => clock.wall() });
+    const spend = (type: TicketType, gatewayId: string) => spender.spend(type, gatewayId);
+    const registration = nymRegistration({ config: () => this.config, keys: opts.ports.keys, spend, log: opts.log, mark: NYM_FWMARK });
     this.gateways = new GatewayService(() => this.config, opts.paths, opts.log, ownSocket, opts.ports.keys, registration.registrar,
       new LatencyBook({ monotonic: () => clock.monotonic(), wall: () => clock.wall() }), registration.mixnet);
     // The vpn-api over the same sockets as the directory: marked past the kill switch, or the tunnel.
@@ -94,8 +97,7 @@ export class NymVpnService<T extends TunnelHandle = TunnelHandle> {
       tickets: async () => remainingTickets((await this.ticketbooks.list()).books, ecashToday(clock.wall())),
       onReady: (key, device) => this.topUpTickets(key, device),
     });
-    const spender = new TicketSpender({ store: this.ticketbooks, now: () => clock.wall() });
-    const monitors = withBandwidth(opts.ports.monitors, { spend: (type, id) => spender.spend(type, id), clock, log: opts.log });
+    const monitors = withBandwidth(opts.ports.monitors, { spend, clock, log: opts.log });
     this.connection = new Connection<T>({ ...opts.ports, monitors, log: opts.log, config: () => this.config, route: this.gateways }, this.machine);
   }
 

@@ -9,16 +9,12 @@ import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { httpExchange } from '../http/http-exchange.js';
-import { markedConnect } from '../sockets/marked-tcp.js';
+import { markedConnect, markedSocketFactory } from '../sockets/marked-tcp.js';
 
 /** A topology answer is a few hundred kB on mainnet; anything far beyond that is not one. */
 export const MAX_NYM_API_ANSWER = 16 * 1024 * 1024;
 /** The client's own request timeouts are longer; a router must not hang on a drip. */
 export const NYM_API_TIMEOUT_MS = 20_000;
-
-export function markedSocket(mark: number): (host: string, port: number) => Socket {
-  return (host, port) => markedConnect({ host, port, mark });
-}
 
 type OnCreate = (error: Error | null, socket?: Socket) => void;
 
@@ -58,7 +54,7 @@ export function markedWsConnection(mark: number, pinned: PinnedHosts = {}) {
  * read (bounded) and handed back as a Response whose `url` is the one asked for (reqwest parses it).
  */
 export function markedFetch(mark: number, pinned: PinnedHosts = {}): typeof fetch {
-  const connect = markedSocket(mark);
+  const connect = markedSocketFactory(mark);
   const resolve = resolverWith(pinned);
   return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init);

@@ -107,6 +107,17 @@ export interface TcpCounters {
 }
 
 /** a - b in sequence space, as a signed 32-bit number. */
+/**
+ * The destination port of an IPv4 TCP packet, for handing it to the connection it belongs to (that
+ * connection's `receive` checks the rest); undefined for anything else.
+ */
+export function tcpDestinationPort(p: Uint8Array): number | undefined {
+  if (p.length < IPV4_HEADER || p[0]! >> 4 !== 4 || p[9] !== PROTO_TCP) return undefined;
+  const ihl = (p[0]! & 0x0f) * 4;
+  if (ihl < IPV4_HEADER || p.length < ihl + 4) return undefined;
+  return (p[ihl + 2]! << 8) | p[ihl + 3]!;
+}
+
 export function seqDiff(a: number, b: number): number {
   return (a - b) | 0;
 }

@@ -12,6 +12,11 @@ export interface MarkedConnectOptions {
   mark: number;
 }
 
+/** A SocketFactory of marked connections: (literal IP, port) → a socket carrying `mark`. */
+export function markedSocketFactory(mark: number): (host: string, port: number) => Socket {
+  return (host, port) => markedConnect({ host, port, mark });
+}
+
 /** Starts connecting; the socket emits 'connect' or 'error' like net.connect's. */
 export function markedConnect(o: MarkedConnectOptions): Socket {
   const family = isIP(o.host);
