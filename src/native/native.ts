@@ -46,6 +46,8 @@ export interface NativeUdpOpenOptions {
   slab: ArrayBuffer;
   meta: Uint32Array;
   onBatch: NativeBatchCallback;
+  /** UDP GSO for runs of same-size datagrams to one destination (default true; off where the kernel lacks it). */
+  gso?: boolean;
 }
 
 /** Opaque: the addon's cipher contexts, freed with the object. */
@@ -59,6 +61,8 @@ export interface NativeAddon {
   tunWrite(handle: NativeTunHandle, packets: readonly Uint8Array[]): number;
   udpOpen(options: NativeUdpOpenOptions): NativeUdpHandle;
   udpSend(handle: NativeUdpHandle, packets: readonly Uint8Array[], dests: Uint32Array): number;
+  /** Whether sends still use UDP GSO: false when not asked for, not offered by the kernel, or refused once. */
+  udpGsoActive(handle: NativeUdpHandle): boolean;
   /** A non-blocking TCP socket fd with SO_MARK set, not yet connected. */
   markedTcpSocket(family: 4 | 6, mark: number): number;
   /** ChaCha20-Poly1305 cipher contexts for one 32-byte key, made once (EVP, Node's OpenSSL). */

@@ -12,6 +12,8 @@ export interface UdpBatchBindOptions {
   /** Datagrams per recvmmsg/sendmmsg (default 128). */
   batchSize?: number;
   bufferBytes?: number;
+  /** UDP GSO for the sends (default true; see UdpBindOptions.gso). */
+  gso?: boolean;
 }
 
 export class UdpBatchBind implements Bind {
@@ -38,6 +40,7 @@ export class UdpBatchBind implements Bind {
       batchSize: this.options.batchSize ?? 128,
       bufferBytes: this.options.bufferBytes,
       maxPacketSize: 65535,
+      gso: this.options.gso,
     });
     socket.onError(() => {}); // a receive error stops reading; counted in socket.stats()
     socket.onPackets((batch) => this.receive(batch));

@@ -23,6 +23,12 @@ export interface UdpBindOptions {
   batchSize?: number;
   /** Largest datagram received whole; longer ones are dropped and counted (576-65535, default 4096). */
   maxPacketSize?: number;
+  /**
+   * UDP GSO (UDP_SEGMENT, Linux 4.18+): a run of same-size datagrams to one destination leaves in one send,
+   * and the kernel cuts it up as late as it can. Default true; where the kernel lacks it or refuses a send
+   * (see gsoActive), datagrams go one by one.
+   */
+  gso?: boolean;
 }
 
 /** One datagram to send. */
@@ -60,6 +66,7 @@ export class UdpBatchSocket extends BatchReader<UdpPacketBatch, NativeUdpHandle>
       slab,
       meta,
       onBatch: this.onNative,
+      gso: opts.gso ?? true,
     });
   }
 
@@ -78,6 +85,12 @@ export class UdpBatchSocket extends BatchReader<UdpPacketBatch, NativeUdpHandle>
   /** The bound address as text. */
   get localAddress(): string {
     return this.handle.localAddress;
+  }
+
+  /** Whether sends use UDP GSO (false if not asked for, not offered by the kernel, or turned off by a refused send). */
+  get gsoActive(): boolean {
+    if (this.isClosed) return false;
+    return this.native.udpGsoActive(this.handle);
   }
 
   /** 4 for an IPv4 socket, 6 for an IPv6 (dual-stack) one. */

@@ -100,7 +100,8 @@ export class TwoHopTunnel {
       entry = new Device({
         privateKey: c.entryPrivateKey,
         crypto,
-        bind: new UdpBatchBind({ address: entryEndpoint.family === 4 ? '0.0.0.0' : '::', fwmark: c.fwmark }),
+        // NYM_VPN_UDP_GSO=0: every datagram alone, as on a kernel without UDP GSO (benchmarks compare the two).
+        bind: new UdpBatchBind({ address: entryEndpoint.family === 4 ? '0.0.0.0' : '::', fwmark: c.fwmark, gso: process.env.NYM_VPN_UDP_GSO !== '0' }),
         mtu: c.entryMtu,
         timers: c.timers,
         onPackets: (packets) => nested!.receiveFromEntry(packets),

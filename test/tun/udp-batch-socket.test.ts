@@ -122,3 +122,75 @@ test('edge cases: oversized datagrams dropped and counted, wrong-family destinat
   t.is(r.sendAfterClose, 'ERR_CLOSED');
   t.true(r.closed);
 });
+
+// UDP GSO: a run of same-size datagrams to one destination leaves in one send. The receiver (a plain
+// node:dgram socket in another namespace) must see exactly the datagrams sent, in order, byte for byte; the
+// sender's firewall (an nft counter on output) sees one packet per run instead of one per datagram. Two
+// fallbacks: GSO turned off by the caller, and a path whose MTU is below the datagram size, where the kernel
+// refuses the GSO send (EINVAL) and the socket sends each datagram alone from then on.
+test('UDP GSO: the receiver gets every datagram in order, the firewall one packet per run; both fallbacks', async (t) => {
+  const a = await lab.namespace();
+  const b = await lab.namespace();
+  await lab.veth({ ns: a, addresses: ['10.31.0.1/24'] }, { ns: b, addresses: ['10.31.0.2/24'] });
+  await lab.veth({ ns: a, addresses: ['10.32.0.1/24'] }, { ns: b, addresses: ['10.32.0.2/24'] }, { mtu: 1000 });
+  await a.exec('nft', ['-f', '-'], {
+    input: 'table inet gso {\n chain out {\n type filter hook output priority 0; policy accept;\n udp dport 7001 counter\n udp dport 7002 counter\n udp dport 7003 counter\n }\n}\n',
+  });
+  const counters = async (): Promise<number[]> => {
+    const r = await a.exec('nft', ['-j', 'list', 'table', 'inet', 'gso']);
+    const rules = (JSON.parse(r.stdout).nftables as Array<{ rule?: { expr: Array<{ counter?: { packets: number } }> } }>).filter((x) => x.rule);
+    return rules.map((x) => x.rule!.expr.find((e) => e.counter)!.counter!.packets);
+  };
+  const sink = async (address: string, port: number) => {
+    const s = startFixture(b, 'dgram-peer');
+    await s.next((m) => m.type === 'ready', 15_000);
+    await s.request({ cmd: 'bind', address, port });
+    return s;
+  };
+  // Runs of equal sizes; a shorter datagram ends a run; an empty one goes alone.
+  const sizes = [...Array(50).fill(1400), 700, ...Array(30).fill(1400), 0, 90, 90, 90, ...Array(20).fill(1200)];
+  const expected = sizes.map((n, i) => (n >= 4 ? `${n}:${i}` : `${n}:-`));
+  const waitArrivals = async (s: Awaited<ReturnType<typeof sink>>, n: number) => {
+    let st: any;
+    for (let i = 0; i < 200; i++) {
+      st = await s.request({ cmd: 'stats' });
+      if (st.received >= n) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return st;
+  };
+  const c = await udpChild(a);
+
+  const on = await sink('10.31.0.2', 7001);
+  const r1 = await c.request({ cmd: 'batch', options: { address: '0.0.0.0', port: 0 }, to: '10.31.0.2', port: 7001, sizes });
+  t.true(r1.gsoBefore, 'GSO is on by default where the kernel has it');
+  t.true(r1.gsoAfter);
+  t.is(r1.sent, sizes.length);
+  t.is(r1.stats.txPackets, sizes.length, 'txPackets counts datagrams, not sends');
+  t.is(r1.stats.txBytes, sizes.reduce((x, y) => x + y, 0));
+  const s1 = await waitArrivals(on, sizes.length);
+  t.deepEqual(s1.arrivals, expected, 'every datagram, in order, with its own length');
+  t.is(s1.badContent, 0);
+  const [fw1] = await counters();
+  t.true(fw1! <= 8, `the firewall saw ${fw1} packets for ${sizes.length} datagrams`);
+
+  const off = await sink('10.31.0.2', 7003);
+  const r3 = await c.request({ cmd: 'batch', options: { address: '0.0.0.0', port: 0, gso: false }, to: '10.31.0.2', port: 7003, sizes });
+  t.false(r3.gsoBefore, 'gso: false is honoured');
+  t.is(r3.sent, sizes.length);
+  const s3 = await waitArrivals(off, sizes.length);
+  t.deepEqual(s3.arrivals, expected);
+  t.is((await counters())[2], sizes.length, 'without GSO the firewall sees every datagram');
+
+  // 1200-byte datagrams over a 1000-byte MTU: the kernel fragments single datagrams but refuses GSO runs.
+  const narrow = await sink('10.32.0.2', 7002);
+  const big = Array(40).fill(1200);
+  const r2 = await c.request({ cmd: 'batch', options: { address: '0.0.0.0', port: 0 }, to: '10.32.0.2', port: 7002, sizes: big });
+  t.true(r2.gsoBefore);
+  t.false(r2.gsoAfter, 'a refused GSO send turns GSO off for the socket');
+  t.is(r2.sent, big.length, 'and the datagrams of the refused run went one by one');
+  t.is(r2.stats.txErrors, 0);
+  const s2 = await waitArrivals(narrow, big.length);
+  t.deepEqual(s2.arrivals, big.map((n, i) => `${n}:${i}`));
+  t.is(s2.badContent, 0);
+});

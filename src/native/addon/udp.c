@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,23 +24,44 @@
 #define UDP_DEST_STRIDE 6
 #define UDP_MAX_PAYLOAD 65507
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+/* One GSO send carries at most this many datagrams (UDP_MAX_SEGMENTS is 64 on the kernels before 6.x) and
+ * this many bytes (the whole must fit one IP packet's length field, headers included). */
+#define UDP_GSO_MAX_SEGMENTS 64
+#define UDP_GSO_MAX_BYTES 65000
+
 typedef union {
   struct sockaddr sa;
   struct sockaddr_in v4;
   struct sockaddr_in6 v6;
 } udp_addr;
 
+/* The control message of one GSO send: the segment size. */
+typedef union {
+  char buf[CMSG_SPACE(sizeof(uint16_t))];
+  struct cmsghdr align;
+} udp_gso_cmsg;
+
 /* Per-socket scratch arrays for recvmmsg and sendmmsg, sized by the batch. */
 typedef struct {
   int family;  /* AF_INET or AF_INET6 (dual-stack) */
+  /* UDP GSO (UDP_SEGMENT): runs of datagrams of one size to one destination leave as one send, so the
+   * stack and the firewall see one packet where there were dozens. Off when asked, when the kernel lacks
+   * it, and for good once a GSO send is refused (then every datagram goes alone, as before). */
+  int gso;
   struct mmsghdr *rmsg, *smsg;
   struct iovec *riov, *siov;
   udp_addr *raddr, *saddr;
+  socklen_t *salen;
+  udp_gso_cmsg *scmsg;
 } udp_data;
 
 static udp_data *udp_data_new(int family, uint32_t batch) {
   size_t head = (sizeof(udp_data) + 15) & ~(size_t)15;
-  size_t per = 2 * (sizeof(struct mmsghdr) + sizeof(struct iovec) + sizeof(udp_addr));
+  size_t per = 2 * (sizeof(struct mmsghdr) + sizeof(struct iovec) + sizeof(udp_addr)) + sizeof(socklen_t) +
+               sizeof(udp_gso_cmsg) + 16;
   uint8_t *p = calloc(1, head + per * batch);
   if (p == NULL) return NULL;
   udp_data *u = (udp_data *)p;
@@ -50,6 +72,8 @@ static udp_data *udp_data_new(int family, uint32_t batch) {
   u->siov = u->riov + batch;
   u->raddr = (udp_addr *)(u->siov + batch);
   u->saddr = u->raddr + batch;
+  u->scmsg = (udp_gso_cmsg *)(((uintptr_t)(u->saddr + batch) + 15) & ~(uintptr_t)15);
+  u->salen = (socklen_t *)(u->scmsg + batch);
   return u;
 }
 
@@ -154,31 +178,131 @@ static uint32_t udp_read(nv_handle *h, uint8_t *slab, size_t slab_len, uint32_t 
   return n;
 }
 
-/* Sends msgs[0, m) and returns how many went out. *left is how many were not tried because the socket
- * buffer was full (the caller drops them, as a full NIC queue would). */
-static uint32_t udp_flush(nv_handle *h, struct mmsghdr *msgs, uint32_t m, uint32_t *left) {
+static size_t udp_msg_bytes(const struct msghdr *mh) {
+  size_t n = 0;
+  for (size_t k = 0; k < mh->msg_iovlen; k++) n += mh->msg_iov[k].iov_len;
+  return n;
+}
+
+/* A refused GSO send is a kernel or a path that cannot segment (EIO: an xfrm route; EINVAL: a segment
+ * beyond the path MTU, or too many; ENOPROTOOPT/EOPNOTSUPP: no UDP_SEGMENT at all). */
+static int udp_gso_refused(int e) {
+  return e == EIO || e == EINVAL || e == ENOPROTOOPT || e == EOPNOTSUPP || e == EMSGSIZE;
+}
+
+/* Sends the datagrams of one (refused) GSO message one by one. Returns how many went out; *full is set
+ * when the socket buffer filled up, *untried to how many were then not tried. */
+static uint32_t udp_send_alone(nv_handle *h, const struct msghdr *gso, int *full, uint32_t *untried) {
+  uint32_t sent = 0;
+  for (size_t k = 0; k < gso->msg_iovlen; k++) {
+    struct msghdr one;
+    memset(&one, 0, sizeof one);
+    one.msg_name = gso->msg_name;
+    one.msg_namelen = gso->msg_namelen;
+    one.msg_iov = &gso->msg_iov[k];
+    one.msg_iovlen = 1;
+    ssize_t r;
+    do r = sendmsg(h->fd, &one, MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r >= 0) {
+      h->stats[NV_TX_PACKETS]++;
+      h->stats[NV_TX_BYTES] += gso->msg_iov[k].iov_len;
+      sent++;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      h->last_error = errno;
+      *full = 1;
+      *untried = (uint32_t)(gso->msg_iovlen - k);
+      return sent;
+    } else {
+      h->stats[NV_TX_ERRORS]++;
+      h->last_error = errno;
+    }
+  }
+  return sent;
+}
+
+/* Sends msgs[0, m) (each one datagram, or a GSO run of several) and returns how many datagrams went out.
+ * *left is how many datagrams were not tried because the socket buffer was full (the caller drops them,
+ * as a full NIC queue would). */
+static uint32_t udp_flush(nv_handle *h, udp_data *u, struct mmsghdr *msgs, uint32_t m, uint32_t *left) {
   uint32_t j = 0, sent = 0;
+  *left = 0;
   while (j < m) {
     int r = sendmmsg(h->fd, msgs + j, m - j, MSG_DONTWAIT);
     if (r > 0) {
-      for (int k = 0; k < r; k++) h->stats[NV_TX_BYTES] += msgs[j + k].msg_hdr.msg_iov->iov_len;
-      h->stats[NV_TX_PACKETS] += (uint64_t)r;
-      sent += (uint32_t)r;
+      for (int k = 0; k < r; k++) {
+        const struct msghdr *mh = &msgs[j + k].msg_hdr;
+        h->stats[NV_TX_BYTES] += udp_msg_bytes(mh);
+        h->stats[NV_TX_PACKETS] += mh->msg_iovlen;
+        sent += (uint32_t)mh->msg_iovlen;
+      }
       j += (uint32_t)r;
     } else if (r < 0 && errno == EINTR) {
       continue;
     } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       h->last_error = errno;
       break;
+    } else if (r < 0 && msgs[j].msg_hdr.msg_iovlen > 1 && udp_gso_refused(errno)) {
+      /* GSO does not work here: never again on this socket; this run goes datagram by datagram. The
+       * runs after it in msgs keep their control message, so each is split the same way. */
+      u->gso = 0;
+      int full = 0;
+      uint32_t untried = 0;
+      sent += udp_send_alone(h, &msgs[j].msg_hdr, &full, &untried);
+      j++;
+      if (full) {
+        *left += untried;
+        break;
+      }
     } else {
-      /* This datagram failed (no route, EPERM from a firewall, ...): count it and go on with the next. */
-      h->stats[NV_TX_ERRORS]++;
+      /* This message failed (no route, EPERM from a firewall, ...): count it and go on with the next. */
+      h->stats[NV_TX_ERRORS] += msgs[j].msg_hdr.msg_iovlen;
       h->last_error = r < 0 ? errno : EIO;
       j++;
     }
   }
-  *left = m - j;
+  for (uint32_t k = j; k < m; k++) *left += (uint32_t)msgs[k].msg_hdr.msg_iovlen;
   return sent;
+}
+
+/* Groups siov/saddr[0, n) into messages: with GSO on, a run of datagrams to one destination, all of one
+ * size but the last (which may be shorter), becomes one message with a UDP_SEGMENT control message.
+ * Returns the message count. */
+static uint32_t udp_group(udp_data *u, uint32_t n) {
+  uint32_t m = 0, k = 0;
+  while (k < n) {
+    uint32_t start = k;
+    size_t seg = u->siov[k].iov_len, total = seg;
+    k++;
+    if (u->gso && seg > 0) {
+      while (k < n && k - start < UDP_GSO_MAX_SEGMENTS && u->salen[k] == u->salen[start] &&
+             memcmp(&u->saddr[k], &u->saddr[start], u->salen[start]) == 0 && u->siov[k].iov_len > 0 &&
+             u->siov[k].iov_len <= seg && total + u->siov[k].iov_len <= UDP_GSO_MAX_BYTES) {
+        total += u->siov[k].iov_len;
+        k++;
+        if (u->siov[k - 1].iov_len < seg) break;  /* only the last of a run may be shorter */
+      }
+    }
+    struct msghdr *mh = &u->smsg[m].msg_hdr;
+    memset(mh, 0, sizeof *mh);
+    mh->msg_name = &u->saddr[start];
+    mh->msg_namelen = u->salen[start];
+    mh->msg_iov = &u->siov[start];
+    mh->msg_iovlen = k - start;
+    if (k - start > 1) {
+      memset(&u->scmsg[m], 0, sizeof u->scmsg[m]);
+      mh->msg_control = u->scmsg[m].buf;
+      mh->msg_controllen = sizeof u->scmsg[m].buf;
+      struct cmsghdr *c = CMSG_FIRSTHDR(mh);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      uint16_t size = (uint16_t)seg;
+      memcpy(CMSG_DATA(c), &size, sizeof size);
+    }
+    m++;
+  }
+  return m;
 }
 
 /* udpSend(handle, packets: Uint8Array[], dests: Uint32Array) -> number sent. All arguments are
@@ -228,29 +352,26 @@ static napi_value js_udp_send(napi_env env, napi_callback_info info) {
     }
   }
   udp_data *u = h->kind_data;
-  uint32_t m = 0;
-  for (uint32_t i = 0; i < count; i++) {
-    socklen_t alen;
-    if (!udp_get_dest(u->family, dests + (size_t)i * UDP_DEST_STRIDE, &u->saddr[m], &alen)) {
-      h->stats[NV_TX_ERRORS]++;  /* an IPv6 destination on an IPv4 socket */
-      h->last_error = EAFNOSUPPORT;
-      continue;
-    }
-    u->siov[m].iov_base = data[i];
-    u->siov[m].iov_len = len[i];
-    memset(&u->smsg[m].msg_hdr, 0, sizeof u->smsg[m].msg_hdr);
-    u->smsg[m].msg_hdr.msg_name = &u->saddr[m];
-    u->smsg[m].msg_hdr.msg_namelen = alen;
-    u->smsg[m].msg_hdr.msg_iov = &u->siov[m];
-    u->smsg[m].msg_hdr.msg_iovlen = 1;
-    if (++m == h->batch || i + 1 == count) {
-      uint32_t left = 0;
-      sent += udp_flush(h, u->smsg, m, &left);
-      if (left > 0) {
-        h->stats[NV_TX_DROPPED] += left + (count - (i + 1));
-        break;
+  uint32_t i = 0;
+  while (i < count) {
+    /* One chunk: at most batch datagrams, laid out in siov/saddr, then grouped into messages. */
+    uint32_t n = 0;
+    for (; i < count && n < h->batch; i++) {
+      if (!udp_get_dest(u->family, dests + (size_t)i * UDP_DEST_STRIDE, &u->saddr[n], &u->salen[n])) {
+        h->stats[NV_TX_ERRORS]++;  /* an IPv6 destination on an IPv4 socket */
+        h->last_error = EAFNOSUPPORT;
+        continue;
       }
-      m = 0;
+      u->siov[n].iov_base = data[i];
+      u->siov[n].iov_len = len[i];
+      n++;
+    }
+    if (n == 0) continue;
+    uint32_t left = 0;
+    sent += udp_flush(h, u, u->smsg, udp_group(u, n), &left);
+    if (left > 0) {
+      h->stats[NV_TX_DROPPED] += left + (count - i);
+      break;
     }
   }
   free(data);
@@ -299,6 +420,10 @@ static napi_value js_udp_open(napi_env env, napi_callback_info info) {
     if (!nv_get_u32(env, v, "fwmark", 0, UINT32_MAX, &fwmark)) return NULL;
     has_mark = 1;
   }
+  bool want_gso = true;
+  if (!nv_get_prop(env, argv[0], "gso", &v)) return NULL;
+  if (!nv_is_undefined(env, v) && napi_get_value_bool(env, v, &want_gso) != napi_ok)
+    return nv_type_error(env, "gso must be a boolean");
   if (!nv_get_prop(env, argv[0], "device", &v)) return NULL;
   if (!nv_is_undefined(env, v)) {
     if (!nv_get_string(env, v, "device", device, sizeof device)) return NULL;
@@ -353,6 +478,10 @@ static napi_value js_udp_open(napi_env env, napi_callback_info info) {
     close(fd);
     return nv_errno_error(env, "udpOpen", ENOMEM);
   }
+  /* A kernel without UDP GSO (before 4.18) refuses the option: every datagram then goes alone. Setting
+   * the socket's default segment size to 0 changes nothing else; the size travels with each send. */
+  int zero = 0;
+  u->gso = want_gso && setsockopt(fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof zero) == 0;
   obj = nv_handle_create(env, NV_UDP, fd, cb, slab, meta, batch, max_packet, UDP_META_STRIDE, udp_read, u, &h);
   if (obj == NULL) return NULL;
 
@@ -369,8 +498,20 @@ static napi_value js_udp_open(napi_env env, napi_callback_info info) {
   return obj;
 }
 
+/* udpGsoActive(handle) -> whether sends still use UDP GSO (false once refused, or never offered). */
+static napi_value js_udp_gso_active(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  nv_handle *h;
+  if (!nv_get_args(env, info, 1, argv) || !nv_unwrap(env, argv[0], NV_UDP, 0, &h)) return NULL;
+  udp_data *u = h->kind_data;
+  return napi_get_boolean(env, u->gso != 0, &result) == napi_ok ? result : NULL;
+}
+
 napi_value nv_udp_init(napi_env env, napi_value exports) {
   napi_value f;
+  if (napi_create_function(env, "udpGsoActive", NAPI_AUTO_LENGTH, js_udp_gso_active, NULL, &f) != napi_ok ||
+      napi_set_named_property(env, exports, "udpGsoActive", f) != napi_ok)
+    return NULL;
   if (napi_create_function(env, "udpOpen", NAPI_AUTO_LENGTH, js_udp_open, NULL, &f) != napi_ok ||
       napi_set_named_property(env, exports, "udpOpen", f) != napi_ok ||
       napi_create_function(env, "udpSend", NAPI_AUTO_LENGTH, js_udp_send, NULL, &f) != napi_ok ||
