@@ -34,8 +34,11 @@ interface Side {
   rttIdleMed: number[];
   rttLoadMed: number[];
   cpuPerGbit: number[];
+  /** CPU seconds per Gbit the rest of the lab (gateways, iperf3, the kernel) spent, upload and download. */
+  restUp: number[];
+  restDown: number[];
 }
-const side = (): Side => ({ up: [], down: [], udp: [], udpLoss: [], rttIdleMin: [], rttIdleMed: [], rttLoadMed: [], cpuPerGbit: [] });
+const side = (): Side => ({ up: [], down: [], udp: [], udpLoss: [], rttIdleMin: [], rttIdleMed: [], rttLoadMed: [], cpuPerGbit: [], restUp: [], restDown: [] });
 
 /** CPU seconds (user + system) of a process so far. */
 function cpuSeconds(pid: number): number {
@@ -52,6 +55,12 @@ function stealPercent(before: number[], after: number[]): number {
 function cpuTimes(): number[] {
   return readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
 }
+/** CPU seconds the whole machine spent busy so far (everything but idle and iowait). */
+function busySeconds(): number {
+  const t = cpuTimes();
+  return (t.reduce((a, b) => a + b, 0) - t[3]! - (t[4] ?? 0)) / CLK_TCK;
+}
+const cores = (): number => readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length;
 
 async function tcp(lab: NymLab, reverse: boolean): Promise<{ mbps: number; bytes: number }> {
   const args = ['-c', ADDR.inetWeb.v4, '-t', String(seconds), '-J', ...(reverse ? ['-R'] : [])];
@@ -83,17 +92,27 @@ async function measure(lab: NymLab, s: Side, pids: () => number[]): Promise<void
   const idle = await rtts(lab, 20);
   s.rttIdleMin.push(Math.min(...idle));
   s.rttIdleMed.push(median(idle));
-  const cpu0 = pids().reduce((a, p) => a + cpuSeconds(p), 0);
+  const tunnelCpu = () => pids().reduce((a, p) => a + cpuSeconds(p), 0);
+  const cpu0 = tunnelCpu();
+  const busy0 = busySeconds();
   const up = tcp(lab, false);
   // Ping under load: while the upload runs.
   const loaded = rtts(lab, Math.max(10, seconds * 10));
   const u = await up;
+  const cpuMid = tunnelCpu();
+  const busyMid = busySeconds();
   s.rttLoadMed.push(median(await loaded));
+  const busyDown = busySeconds();
+  const cpuDown = tunnelCpu();
   const d = await tcp(lab, true);
-  const cpu1 = pids().reduce((a, p) => a + cpuSeconds(p), 0);
+  const cpu1 = tunnelCpu();
+  const busy1 = busySeconds();
   s.up.push(u.mbps);
   s.down.push(d.mbps);
-  s.cpuPerGbit.push((cpu1 - cpu0) / (((u.bytes + d.bytes) * 8) / 1e9));
+  s.cpuPerGbit.push((cpu1 - cpu0 - (cpuDown - cpuMid)) / (((u.bytes + d.bytes) * 8) / 1e9));
+  // What everything but the router's tunnel cost per Gbit (ping and test harness included, so it errs high).
+  s.restUp.push((busyMid - busy0 - (cpuMid - cpu0)) / ((u.bytes * 8) / 1e9));
+  s.restDown.push((busy1 - busyDown - (cpu1 - cpuDown)) / ((d.bytes * 8) / 1e9));
   const x = await udp(lab);
   s.udp.push(x.mbps);
   s.udpLoss.push(x.loss);
@@ -160,6 +179,14 @@ async function main(): Promise<void> {
   console.log(`two-hop RTT idle min/median: nym-vpnd ${median(nym.rttIdleMin).toFixed(2)}/${median(nym.rttIdleMed).toFixed(2)} ms, wireguard-go ${median(wg.rttIdleMin).toFixed(2)}/${median(wg.rttIdleMed).toFixed(2)} ms`);
   console.log(`connect time (call → first packet through): ${median(connectMs).toFixed(0)} ms`);
   console.log(`daemon RSS MB idle/load: ${idleRss.toFixed(0)}/${loadRss.toFixed(0)}`);
+  // The lab's own limit: the gateways (wireguard-go), iperf3 and the kernel share this machine's cores with
+  // the router. Even a router tunnel that cost nothing could not go faster than the cores left to the rest.
+  const n = cores();
+  const ceiling = (rest: number[], wgMbps: number[]) => {
+    const mbps = (n / median(rest)) * 1000;
+    return `${mbps.toFixed(0)} Mbit/s = ${(mbps / median(wgMbps)).toFixed(2)}× wireguard-go (the rest: ${median(rest).toFixed(2)} CPU s per Gbit)`;
+  };
+  console.log(`lab ceiling on ${n} cores, for a router tunnel costing nothing: upload ${ceiling(nym.restUp, wg.up)}, download ${ceiling(nym.restDown, wg.down)}`);
   console.log(`steal time during the run: ${stealPercent(stat0, cpuTimes()).toFixed(1)} %`);
   if (profile) summariseProfile(profDir);
 }

@@ -35,6 +35,13 @@ class NativeTransportCipher implements TransportCipher {
     const n = this.addon.aeadOpen(this.key, lo, hi, sealed, out);
     return n < 0 ? null : out.subarray(0, n);
   }
+
+  openInPlace(nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null {
+    if (sealed.length < TAG) return null;
+    const [lo, hi] = NativeTransportCipher.halves(nonce);
+    const n = this.addon.aeadOpen(this.key, lo, hi, sealed, sealed);
+    return n < 0 ? null : sealed.subarray(0, n);
+  }
 }
 
 let chosen: CryptoBackend | undefined;

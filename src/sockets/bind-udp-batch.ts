@@ -25,6 +25,10 @@ export class UdpBatchBind implements Bind {
   private readonly converted = new WeakMap<Endpoint, UdpEndpoint>();
   private readonly outgoing: UdpDatagram[] = [];
   sendDropped = 0;
+  /** udpSend copies every datagram into the kernel before it returns. */
+  readonly sendDoneOnReturn = true;
+  /** Received datagrams are views into the socket's slab, which the next batch overwrites anyway. */
+  readonly receiveInPlace = true;
 
   constructor(private readonly options: UdpBatchBindOptions = {}) {}
 

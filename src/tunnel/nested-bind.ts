@@ -54,6 +54,10 @@ export class NestedBind implements Bind {
   private readonly outgoing: Uint8Array[] = [];
   private readonly incoming: Datagram[] = [];
   readonly counters: NestedBindCounters = { wrapped: 0, unwrapped: 0, foreign: 0, malformed: 0 };
+  /** The entry device reads the wrapped packets during sendToEntry (and copies what it has to keep). */
+  readonly sendDoneOnReturn = true;
+  /** What we hand the exit device are views into the entry device's plaintexts, used for this call only. */
+  readonly receiveInPlace = true;
 
   constructor(private readonly options: NestedBindOptions) {
     const local = parseIp(options.localAddress);

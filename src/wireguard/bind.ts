@@ -20,6 +20,16 @@ export interface Bind {
   /** Sends a batch; failures are counted by the bind, never thrown. */
   send(batch: Datagram[]): void;
   close(): Promise<void>;
+  /**
+   * True when send() is done with every datagram's bytes once it returns (it copies them into the kernel, or
+   * hands them on synchronously): the device may then build its datagrams in one reused buffer.
+   */
+  readonly sendDoneOnReturn?: boolean;
+  /**
+   * True when the datagrams given to the receive handler are the bind's scratch memory for that call only:
+   * the device may decrypt them in place instead of into fresh buffers.
+   */
+  readonly receiveInPlace?: boolean;
 }
 
 export function endpointEquals(a: Endpoint | null, b: Endpoint): boolean {

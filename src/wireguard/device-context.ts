@@ -32,6 +32,13 @@ export interface DeviceContext {
   isUnderLoad(now: number): boolean;
   peerByKey(base64: string): Peer | undefined;
   allPeers(): Peer[];
+  /** Decrypt transport messages where they lie (the bind's receiveInPlace). */
+  readonly receiveInPlace: boolean;
+  /**
+   * Room for one outgoing datagram of `size` bytes with `headroom` free bytes in front of it, valid until
+   * it has been flushed: from a reused buffer where the bind allows (sendDoneOnReturn), else a new one.
+   */
+  outputBuffer(size: number): Uint8Array;
   /** Queues a datagram for the bind; flush() sends the queue in one batch. */
   output(data: Uint8Array, endpoint: Endpoint): void;
   flush(): void;

@@ -20,6 +20,10 @@ import { deviceStatus, type DeviceStatus } from './status.js';
 import { MonotonicTai64n } from './tai64n.js';
 import { canSendWith, needsRekeyOnSend, timerConfig, type TimerConfig } from './timers.js';
 
+
+/** Bytes of the reused output buffer: a whole batch of full-size datagrams (128 × ~1.5 KB) and then some. */
+const OUTPUT_SLAB_BYTES = 256 * 1024;
+
 export interface DeviceOptions {
   privateKey: Uint8Array | string;
   /** UDP port to listen on; 0 or absent = any. */
@@ -91,6 +95,15 @@ export class Device implements DeviceContext {
   private readonly peers = new Map<string, Peer>();
   private readonly random: () => number;
   private out: Datagram[] = [];
+  /**
+   * Where outgoing transport messages are built when the bind is done with them on return: one buffer,
+   * filled from the front and rewound when a flush leaves nothing queued. Null: a new Buffer per datagram.
+   */
+  private readonly outSlab: Buffer | null;
+  private outUsed = 0;
+  /** Inside bind.send: the slab holds datagrams in flight and must not be rewound. */
+  private sending = 0;
+  readonly receiveInPlace: boolean;
   private underLoadUntil = -Infinity;
   private ticker: NodeJS.Timeout | null = null;
   private run: Uint8Array[] = [];
@@ -109,6 +122,8 @@ export class Device implements DeviceContext {
     this.onPackets = options.onPackets ?? (() => {});
     this.random = options.random ?? Math.random;
     this.bind = options.bind;
+    this.outSlab = options.bind.sendDoneOnReturn === true ? Buffer.allocUnsafe(OUTPUT_SLAB_BYTES) : null;
+    this.receiveInPlace = options.bind.receiveInPlace === true;
   }
 
   get publicKey(): Uint8Array {
@@ -284,6 +299,21 @@ export class Device implements DeviceContext {
     return this.underLoadUntil > now;
   }
 
+  outputBuffer(size: number): Uint8Array {
+    const slab = this.outSlab;
+    const need = this.headroom + size;
+    if (slab !== null && need <= slab.length) {
+      // Full: what is queued goes out now (in order), which rewinds the slab.
+      if (this.outUsed + need > slab.length && this.sending === 0) this.flush();
+      if (this.outUsed + need <= slab.length) {
+        const start = this.outUsed + this.headroom;
+        this.outUsed = (start + size + 7) & ~7;
+        return slab.subarray(start, start + size);
+      }
+    }
+    return this.headroom === 0 ? Buffer.allocUnsafe(size) : Buffer.allocUnsafe(need).subarray(this.headroom);
+  }
+
   /** Queues a datagram; flush() hands the queue to the bind in one call. */
   output(data: Uint8Array, endpoint: Endpoint): void {
     this.out.push({ data, endpoint });
@@ -293,7 +323,14 @@ export class Device implements DeviceContext {
     if (this.out.length === 0) return;
     const batch = this.out;
     this.out = [];
-    this.bind.send(batch);
+    this.sending++;
+    try {
+      this.bind.send(batch);
+    } finally {
+      this.sending--;
+    }
+    // Anything queued meanwhile (a send that came back into this device) still lives in the slab.
+    if (this.sending === 0 && this.out.length === 0) this.outUsed = 0;
   }
 
   deliver(packets: Uint8Array[]): void {

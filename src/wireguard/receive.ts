@@ -51,7 +51,8 @@ function receiveTransport(dev: DeviceContext, buf: Uint8Array, source: Endpoint,
     return;
   }
   for (let j = 0; j < 8; j++) nonce[4 + j] = buf[8 + j]!;
-  const plain = kp.receive.open(nonce, buf.subarray(MESSAGE_TRANSPORT_HEADER_SIZE));
+  const body = buf.subarray(MESSAGE_TRANSPORT_HEADER_SIZE);
+  const plain = dev.receiveInPlace && kp.receive.openInPlace !== undefined ? kp.receive.openInPlace(nonce, body) : kp.receive.open(nonce, body);
   if (plain === null) {
     dev.counters.droppedBadAuth++;
     return;

@@ -105,7 +105,6 @@ export function sendStaged(dev: DeviceContext, peer: Peer): void {
 export function encryptAndQueue(dev: DeviceContext, peer: Peer, kp: Keypair, packets: readonly Uint8Array[], count: number, now: number): void {
   const endpoint = peer.endpoint!;
   const mtu = dev.mtu;
-  const headroom = dev.headroom;
   let sentData = false;
   let bytes = 0;
   peer.timers.anyAuthenticatedPacketTraversal(now);
@@ -116,7 +115,7 @@ export function encryptAndQueue(dev: DeviceContext, peer: Peer, kp: Keypair, pac
     kp.sendCounter = counter + 1;
     const padded = paddedLength(packet.length, mtu);
     const size = MESSAGE_TRANSPORT_HEADER_SIZE + padded + AEAD_TAG_SIZE;
-    const out = headroom === 0 ? Buffer.allocUnsafe(size) : Buffer.allocUnsafe(headroom + size).subarray(headroom);
+    const out = dev.outputBuffer(size);
     writeTransportHeader(out, kp.remoteIndex, counter);
     nonce[4] = out[8]!; nonce[5] = out[9]!; nonce[6] = out[10]!; nonce[7] = out[11]!;
     nonce[8] = out[12]!; nonce[9] = out[13]!; nonce[10] = out[14]!; nonce[11] = out[15]!;

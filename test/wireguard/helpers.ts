@@ -23,14 +23,14 @@ export interface Pair {
 }
 
 /** A (10.0.0.1, fd00::1) initiates towards B (10.0.0.2, fd00::2); B learns A's endpoint. */
-export async function makePair(opts: { a?: Partial<DeviceOptions>; b?: Partial<DeviceOptions>; psk?: boolean } = {}): Promise<Pair> {
+export async function makePair(opts: { a?: Partial<DeviceOptions>; b?: Partial<DeviceOptions>; psk?: boolean; scratch?: boolean } = {}): Promise<Pair> {
   const net = new MemoryNetwork();
   const clock = new ManualClock(1_000);
   const gotA: Uint8Array[] = [];
   const gotB: Uint8Array[] = [];
   const random = (): number => 0.5;
-  const a = new Device({ privateKey: generatePrivateKey(), bind: net.bind('192.0.2.1'), clock, tickInterval: 0, random, onPackets: (p) => gotA.push(...p), ...opts.a });
-  const b = new Device({ privateKey: generatePrivateKey(), bind: net.bind('192.0.2.2'), clock, tickInterval: 0, random, onPackets: (p) => gotB.push(...p), ...opts.b });
+  const a = new Device({ privateKey: generatePrivateKey(), bind: net.bind('192.0.2.1', 4, { scratch: opts.scratch }), clock, tickInterval: 0, random, onPackets: (p) => gotA.push(...p), ...opts.a });
+  const b = new Device({ privateKey: generatePrivateKey(), bind: net.bind('192.0.2.2', 4, { scratch: opts.scratch }), clock, tickInterval: 0, random, onPackets: (p) => gotB.push(...p), ...opts.b });
   await a.up();
   await b.up();
   const psk = opts.psk ? generatePrivateKey() : undefined;

@@ -11,8 +11,13 @@ export class MemoryNetwork {
   /** Drops a datagram when it returns true (loss and filtering in tests). */
   filter: ((from: Endpoint, to: Endpoint, data: Uint8Array) => boolean) | null = null;
 
-  bind(address: string, family: 4 | 6 = 4): MemoryBind {
-    return new MemoryBind(this, address, family);
+  /**
+   * scratch: the bind behaves like the kernel-socket binds (sendDoneOnReturn, receiveInPlace): it copies what
+   * it is sent before returning, and hands received datagrams over in one scratch buffer that it poisons
+   * (0xAA) once the handler returns, so a device that kept a reference past the call would be caught.
+   */
+  bind(address: string, family: 4 | 6 = 4, opts: { scratch?: boolean } = {}): MemoryBind {
+    return opts.scratch ? new ScratchMemoryBind(this, address, family) : new MemoryBind(this, address, family);
   }
 
   /** @internal */
@@ -78,5 +83,26 @@ export class MemoryBind implements Bind {
   }
   async close(): Promise<void> {
     this.net.detach(this);
+  }
+}
+
+/** A MemoryBind with the kernel binds' buffer contract (see MemoryNetwork.bind's scratch). */
+class ScratchMemoryBind extends MemoryBind {
+  readonly sendDoneOnReturn = true;
+  readonly receiveInPlace = true;
+  override send(batch: Datagram[]): void {
+    super.send(batch.map((d) => ({ data: Uint8Array.from(d.data), endpoint: d.endpoint })));
+  }
+  override deliver(batch: Datagram[]): void {
+    const scratch = new Uint8Array(batch.reduce((n, d) => n + d.data.length, 0));
+    let at = 0;
+    const views = batch.map((d) => {
+      scratch.set(d.data, at);
+      const v = scratch.subarray(at, at + d.data.length);
+      at += d.data.length;
+      return { data: v, endpoint: d.endpoint };
+    });
+    super.deliver(views);
+    scratch.fill(0xaa);
   }
 }

@@ -13,6 +13,11 @@ export interface TransportCipher {
   seal(nonce: Uint8Array, plaintext: Uint8Array, padding: number, out: Uint8Array, offset: number): number;
   /** Decrypts ciphertext‖tag; null when authentication fails. No additional data. */
   open(nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null;
+  /**
+   * Like open, but the plaintext overwrites the ciphertext (a view of `sealed` is returned). Optional: a
+   * cipher that cannot (node:crypto) leaves it out. On failure `sealed` holds garbage.
+   */
+  openInPlace?(nonce: Uint8Array, sealed: Uint8Array): Uint8Array | null;
 }
 
 export interface CryptoBackend {
