@@ -7,6 +7,15 @@ export function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/**
+ * RssAnon of a process in MB: its own memory (V8's heap, malloc), as opposed to file-backed pages (node's
+ * binary and libraries: shared with every node process, and dropped by the kernel under pressure). NaN as above.
+ */
+export function anonRssMb(pid: number): number {
+  const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
 /** The median (the mean of the middle two for an even count). */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -14,7 +14,7 @@ import { buildLab, type NymLab } from '../tools/lab/topology.js';
 import { startBaselineTwoHop, type Baseline } from '../tools/lab/baseline.js';
 import { ADDR } from '../tools/lab/addresses.js';
 import { fastMonitor, nymvpnc } from '../tools/lab/control.js';
-import { rssMb, median } from './measure.js';
+import { anonRssMb, rssMb, median } from './measure.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -131,6 +131,8 @@ async function main(): Promise<void> {
   const connectMs: number[] = [];
   let idleRss = NaN;
   let loadRss = 0;
+  let idleAnon = NaN;
+  let loadAnon = 0;
   const stat0 = cpuTimes();
   try {
     const pid = Number(JSON.parse((await nymvpnc(lab, ['--json', 'info'])).stdout).pid);
@@ -140,9 +142,15 @@ async function main(): Promise<void> {
       if (!/State: +connected/.test(c.stdout)) throw new Error(`connect failed: ${c.stdout}${c.stderr}`);
       while (!(await lab.ping('lan', ADDR.inetWeb.v4, 1)));
       connectMs.push(Date.now() - t0);
-      if (Number.isNaN(idleRss)) idleRss = rssMb(pid);
+      if (Number.isNaN(idleRss)) {
+        idleRss = rssMb(pid);
+        idleAnon = anonRssMb(pid);
+      }
       await pinned(lab, [pid]);
-      const sampler = setInterval(() => { loadRss = Math.max(loadRss, rssMb(pid)); }, 200);
+      const sampler = setInterval(() => {
+        loadRss = Math.max(loadRss, rssMb(pid));
+        loadAnon = Math.max(loadAnon, anonRssMb(pid));
+      }, 200);
       try {
         await measure(lab, nym, () => [pid]);
       } finally {
@@ -178,7 +186,7 @@ async function main(): Promise<void> {
   console.log(`two-hop latency under load ratio: ${spread(paired(nym.rttLoadMed, wg.rttLoadMed))} (median RTT under load ${median(nym.rttLoadMed).toFixed(2)} / ${median(wg.rttLoadMed).toFixed(2)} ms)`);
   console.log(`two-hop RTT idle min/median: nym-vpnd ${median(nym.rttIdleMin).toFixed(2)}/${median(nym.rttIdleMed).toFixed(2)} ms, wireguard-go ${median(wg.rttIdleMin).toFixed(2)}/${median(wg.rttIdleMed).toFixed(2)} ms`);
   console.log(`connect time (call → first packet through): ${median(connectMs).toFixed(0)} ms`);
-  console.log(`daemon RSS MB idle/load: ${idleRss.toFixed(0)}/${loadRss.toFixed(0)}`);
+  console.log(`daemon RSS MB idle/load: ${idleRss.toFixed(0)}/${loadRss.toFixed(0)} (its own, anonymous: ${idleAnon.toFixed(0)}/${loadAnon.toFixed(0)}; the rest is file-backed: node's binary and libraries)`);
   // The lab's own limit: the gateways (wireguard-go), iperf3 and the kernel share this machine's cores with
   // the router. Even a router tunnel that cost nothing could not go faster than the cores left to the rest.
   const n = cores();
