@@ -11,6 +11,8 @@ export interface NativeHandle {
 }
 export interface NativeTunHandle extends NativeHandle {
   readonly name: string;
+  /** The virtio header and coalesced (GRO) writes are in effect. */
+  readonly offload: boolean;
 }
 export interface NativeUdpHandle extends NativeHandle {
   readonly localAddress: string;
@@ -57,7 +59,7 @@ export interface NativeAeadKey {
 
 export interface NativeAddon {
   tunOpen(name: string, slab: ArrayBuffer, meta: Uint32Array, batch: number, maxPacket: number,
-    onBatch: NativeBatchCallback): NativeTunHandle;
+    onBatch: NativeBatchCallback, offload?: boolean): NativeTunHandle;
   tunWrite(handle: NativeTunHandle, packets: readonly Uint8Array[]): number;
   udpOpen(options: NativeUdpOpenOptions): NativeUdpHandle;
   udpSend(handle: NativeUdpHandle, packets: readonly Uint8Array[], dests: Uint32Array): number;

@@ -10,6 +10,13 @@ export interface TunOptions {
   batchSize?: number;
   /** Room given to each read; must be >= the device MTU or packets are cut (576-65535, default 65535). */
   maxPacketSize?: number;
+  /**
+   * IFF_VNET_HDR, for coalesced writes: consecutive TCP segments of one flow leave as one GSO packet of up to
+   * 64 KB (what a NIC's GRO does), so the kernel routes and filters one packet where there were dozens.
+   * Reads are unchanged (whole packets, checksums done). Default false; where the kernel refuses the header
+   * the device is opened without it (see `offload`).
+   */
+  offload?: boolean;
 }
 
 export type TunStats = HandleStats;
@@ -26,7 +33,13 @@ export class TunDevice extends BatchReader<PacketBatch, NativeTunHandle> {
     const slab = new ArrayBuffer(batchSize * SLAB_BYTES_PER_PACKET + maxPacket);
     const meta = new Uint32Array(batchSize * 2);
     super(native, new PacketBatch(Buffer.from(slab), meta, 2), () => `read from TUN ${this.name}`);
-    this.handle = native.tunOpen(name, slab, meta, batchSize, maxPacket, this.onNative);
+    if (opts.offload !== undefined && typeof opts.offload !== 'boolean') throw new TypeError('offload must be a boolean');
+    this.handle = native.tunOpen(name, slab, meta, batchSize, maxPacket, this.onNative, opts.offload ?? false);
+  }
+
+  /** Whether writes are coalesced (offload asked for, and the kernel took the virtio header). */
+  get offload(): boolean {
+    return this.handle.offload;
   }
 
   /** Creates (or attaches to) the TUN device `name` ("tun%d" lets the kernel pick); needs CAP_NET_ADMIN. */
@@ -40,7 +53,10 @@ export class TunDevice extends BatchReader<PacketBatch, NativeTunHandle> {
     return this.handle.name;
   }
 
-  /** Writes each packet (one IP packet per element); returns how many were written, the rest are counted drops/errors. */
+  /**
+   * Writes each packet (one IP packet per element; with offload, runs of one TCP flow as one GSO packet);
+   * returns how many packets were written, the rest are counted drops/errors.
+   */
   write(packets: readonly Uint8Array[]): number {
     if (this.isClosed) throw Object.assign(new Error(`TUN ${this.name} is closed`), { code: 'ERR_CLOSED' });
     return this.native.tunWrite(this.handle, packets);

@@ -86,7 +86,8 @@ export class TwoHopTunnel {
     const innerSource = exitEndpoint.family === 4 ? c.entry.ipv4 : c.entry.ipv6;
     if (innerSource === undefined) throw new Error(`the exit endpoint is IPv${exitEndpoint.family} but we have no IPv${exitEndpoint.family} address on the entry hop`);
 
-    const tun = TunDevice.open(c.interfaceName, { batchSize: 128, maxPacketSize: Math.max(c.mtu, 1500) });
+    // NYM_VPN_TUN_OFFLOAD=0: one write per packet, as on a kernel without the virtio header (for comparison).
+    const tun = TunDevice.open(c.interfaceName, { batchSize: 128, maxPacketSize: Math.max(c.mtu, 1500), offload: process.env.NYM_VPN_TUN_OFFLOAD !== '0' });
     let entry: Device | null = null;
     let exit: Device | null = null;
     let t: TwoHopTunnel | null = null;

@@ -1,5 +1,13 @@
 /* The TUN device: IFF_TUN | IFF_NO_PI, so every read and write is exactly one IP packet.
  *
+ * With offload (IFF_VNET_HDR), every read and write starts with a virtio_net_hdr. We tell the kernel we take
+ * no offloads on read (TUNSETOFFLOAD 0: it hands us whole packets with complete checksums, the header all
+ * zero), but on write we coalesce: consecutive TCP segments of one flow that follow each other (the
+ * conditions of Linux's own TCP GRO) become one GSO packet of up to 64 KB, written with one writev and the
+ * checksum left to the kernel (VIRTIO_NET_HDR_F_NEEDS_CSUM). The kernel then routes, filters and forwards
+ * one packet where there were dozens, as it does for a NIC's GRO. A segment whose checksum is wrong is never
+ * merged (it is written alone, for the kernel to drop).
+ *
  * Batch delivery: packets are read back to back into the JS-owned slab (each at an 8-byte aligned offset)
  * and meta gets two uint32 per packet, [offset, length]; JS is then called once with the count. Nothing is
  * allocated per packet or per batch. */
@@ -8,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <sys/uio.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +25,208 @@
 #include <unistd.h>
 
 #define TUN_META_STRIDE 2
+/* A coalesced write: at most this many segments (the kernel's GRO stops at 64 too) and 64 KB in all. */
+#define TUN_GRO_MAX_SEGMENTS 64
+#define TUN_GRO_MAX_BYTES 65535
+/* IPv6 (40) + the longest TCP header (60). */
+#define TUN_MAX_HEADERS 100
+
+typedef struct {
+  int vnet;  /* IFF_VNET_HDR is on: every read and write carries a virtio_net_hdr */
+  struct iovec iov[TUN_GRO_MAX_SEGMENTS + 2];
+  uint8_t headers[TUN_MAX_HEADERS];
+} tun_data;
+
+/* The TCP segment inside an IP packet, as GRO needs it. */
+typedef struct {
+  int v6;
+  size_t ip_len, tcp_len, payload_len;
+  const uint8_t *ip, *tcp;
+  uint32_t seq;
+  uint8_t flags;
+} tun_seg;
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+
+static uint32_t be32(const uint8_t *p) { return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3]; }
+static uint16_t be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+
+/* The one's-complement sum of data (RFC 1071), not yet folded. */
+static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t n) {
+  for (; n >= 2; p += 2, n -= 2) sum += (uint32_t)((p[0] << 8) | p[1]);
+  if (n) sum += (uint32_t)(p[0] << 8);
+  return sum;
+}
+static uint16_t csum_fold(uint64_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return (uint16_t)sum;
+}
+/* The pseudo-header sum of a TCP segment of tcp_total bytes. */
+static uint64_t tcp_pseudo(const tun_seg *s, size_t tcp_total) {
+  uint64_t sum = 0;
+  if (s->v6) {
+    sum = csum_add(sum, s->ip + 8, 32);
+    sum += (uint32_t)(tcp_total >> 16) + (uint32_t)(tcp_total & 0xffff) + IPPROTO_TCP;
+  } else {
+    sum = csum_add(sum, s->ip + 12, 8);
+    sum += (uint32_t)tcp_total + IPPROTO_TCP;
+  }
+  return sum;
+}
+
+/* Parses a plain (unfragmented, option-free IPv4, extension-free IPv6) TCP packet; 0 for anything else. */
+static int tun_parse_tcp(const uint8_t *p, size_t len, tun_seg *s) {
+  if (len < 20) return 0;
+  if ((p[0] >> 4) == 4) {
+    if ((p[0] & 0x0f) != 5 || p[9] != IPPROTO_TCP || be16(p + 2) != len) return 0;
+    if ((be16(p + 6) & 0x3fff) != 0) return 0;  /* MF or a fragment offset */
+    s->v6 = 0;
+    s->ip_len = 20;
+  } else if ((p[0] >> 4) == 6) {
+    if (len < 40 || p[6] != IPPROTO_TCP || (size_t)be16(p + 4) + 40 != len) return 0;
+    s->v6 = 1;
+    s->ip_len = 40;
+  } else {
+    return 0;
+  }
+  if (len < s->ip_len + 20) return 0;
+  s->ip = p;
+  s->tcp = p + s->ip_len;
+  s->tcp_len = (size_t)(s->tcp[12] >> 4) * 4;
+  if (s->tcp_len < 20 || s->ip_len + s->tcp_len > len) return 0;
+  s->payload_len = len - s->ip_len - s->tcp_len;
+  s->seq = be32(s->tcp + 4);
+  s->flags = s->tcp[13];
+  return 1;
+}
+
+/* Whether the segment's checksums hold (a segment that fails is never merged: merging would hide it). */
+static int tun_seg_valid(const tun_seg *s) {
+  if (!s->v6 && csum_fold(csum_add(0, s->ip, 20)) != 0xffff) return 0;
+  size_t total = s->tcp_len + s->payload_len;
+  return csum_fold(csum_add(tcp_pseudo(s, total), s->tcp, total)) == 0xffff;
+}
+
+/* Only a plain ACK (PSH allowed) segment with data may be merged. */
+static int tun_mergeable(const tun_seg *s) {
+  return s->payload_len > 0 && (s->flags & ~TCP_PSH) == TCP_ACK;
+}
+
+/* Whether cur may follow prev in a run that began with first (Linux tcp_gro_receive's conditions). */
+static int tun_follows(const tun_seg *first, const tun_seg *prev, const tun_seg *cur) {
+  if (cur->v6 != first->v6 || cur->tcp_len != first->tcp_len || !tun_mergeable(cur)) return 0;
+  if (cur->payload_len > first->payload_len || prev->payload_len != first->payload_len) return 0;
+  if (cur->seq != prev->seq + (uint32_t)prev->payload_len) return 0;
+  if (first->v6) {
+    /* version, traffic class, flow label; addresses; hop limit */
+    if (memcmp(cur->ip, first->ip, 4) != 0 || memcmp(cur->ip + 8, first->ip + 8, 32) != 0 || cur->ip[7] != first->ip[7])
+      return 0;
+  } else {
+    /* TOS (ECN included), DF, TTL, addresses; without DF the IDs must count up by one */
+    if (cur->ip[1] != first->ip[1] || cur->ip[6] != first->ip[6] || cur->ip[8] != first->ip[8] ||
+        memcmp(cur->ip + 12, first->ip + 12, 8) != 0)
+      return 0;
+    if (!(first->ip[6] & 0x40) && be16(cur->ip + 4) != (uint16_t)(be16(prev->ip + 4) + 1)) return 0;
+  }
+  /* ports, ack, window, urgent pointer, options: all equal */
+  if (memcmp(cur->tcp, first->tcp, 4) != 0 || memcmp(cur->tcp + 8, first->tcp + 8, 4) != 0 ||
+      memcmp(cur->tcp + 14, first->tcp + 14, 2) != 0 || memcmp(cur->tcp + 18, first->tcp + 18, 2) != 0 ||
+      memcmp(cur->tcp + 20, first->tcp + 20, first->tcp_len - 20) != 0)
+    return 0;
+  return 1;
+}
+
+/* Writes one iovec list; counts the n segments it carries as written, dropped or failed. */
+static uint32_t tun_writev(nv_handle *h, const struct iovec *iov, int iovcnt, size_t bytes, uint32_t n) {
+  ssize_t r;
+  do r = writev(h->fd, iov, iovcnt);
+  while (r < 0 && errno == EINTR);
+  if (r == (ssize_t)bytes) {
+    h->stats[NV_TX_PACKETS] += n;
+    h->stats[NV_TX_BYTES] += bytes - (((tun_data *)h->kind_data)->vnet ? sizeof(struct virtio_net_hdr) : 0);
+    return n;
+  }
+  if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == ENOMEM)) {
+    h->stats[NV_TX_DROPPED] += n;
+    h->last_error = errno;
+  } else {
+    h->stats[NV_TX_ERRORS] += n;
+    h->last_error = r < 0 ? errno : EIO;
+  }
+  return 0;
+}
+
+/* Writes packets[i, ...) as one coalesced GSO packet when they form a run, else packets[i] alone.
+ * Returns how many packets it consumed (>= 1); *written gets how many of them were written. */
+static uint32_t tun_write_run(nv_handle *h, uint8_t **data, size_t *len, uint32_t i, uint32_t count, uint32_t *written) {
+  tun_data *t = h->kind_data;
+  static const struct virtio_net_hdr plain_hdr;
+  struct virtio_net_hdr vh;
+  tun_seg first, prev, cur;
+  uint32_t j = i + 1;
+  size_t total = len[i];
+  if (tun_parse_tcp(data[i], len[i], &first) && tun_mergeable(&first) && !(first.flags & TCP_PSH) &&
+      tun_seg_valid(&first)) {
+    prev = first;
+    while (j < count && j - i < TUN_GRO_MAX_SEGMENTS && tun_parse_tcp(data[j], len[j], &cur) &&
+           tun_follows(&first, &prev, &cur) && total + cur.payload_len <= TUN_GRO_MAX_BYTES && tun_seg_valid(&cur)) {
+      total += cur.payload_len;
+      prev = cur;
+      j++;
+      if (cur.payload_len < first.payload_len || (cur.flags & TCP_PSH)) break;  /* the run ends here */
+    }
+  }
+  if (j == i + 1) {
+    struct iovec iov[2] = {{(void *)&plain_hdr, sizeof plain_hdr}, {data[i], len[i]}};
+    *written += tun_writev(h, iov, 2, sizeof plain_hdr + len[i], 1);
+    return 1;
+  }
+  /* The run's headers: the first segment's, with the lengths of the whole, the last segment's PSH, the IPv4
+   * header checksum redone and the TCP checksum field holding the pseudo-header sum (NEEDS_CSUM). */
+  size_t hlen = first.ip_len + first.tcp_len;
+  uint8_t *hd = t->headers;
+  memcpy(hd, data[i], hlen);
+  if (first.v6) {
+    size_t pl = total - 40;
+    hd[4] = (uint8_t)(pl >> 8);
+    hd[5] = (uint8_t)pl;
+  } else {
+    hd[2] = (uint8_t)(total >> 8);
+    hd[3] = (uint8_t)total;
+    hd[10] = hd[11] = 0;
+    uint16_t c = (uint16_t)~csum_fold(csum_add(0, hd, 20));
+    hd[10] = (uint8_t)(c >> 8);
+    hd[11] = (uint8_t)c;
+  }
+  uint8_t *th = hd + first.ip_len;
+  th[13] = (uint8_t)(first.flags | (prev.flags & TCP_PSH));
+  first.ip = hd;
+  uint16_t pseudo = csum_fold(tcp_pseudo(&first, total - first.ip_len));
+  th[16] = (uint8_t)(pseudo >> 8);
+  th[17] = (uint8_t)pseudo;
+  memset(&vh, 0, sizeof vh);
+  vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  vh.gso_type = first.v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+  vh.hdr_len = (uint16_t)hlen;
+  vh.gso_size = (uint16_t)first.payload_len;
+  vh.csum_start = (uint16_t)first.ip_len;
+  vh.csum_offset = 16;
+  t->iov[0].iov_base = &vh;
+  t->iov[0].iov_len = sizeof vh;
+  t->iov[1].iov_base = hd;
+  t->iov[1].iov_len = hlen;
+  int n = 2;
+  for (uint32_t k = i; k < j; k++, n++) {
+    t->iov[n].iov_base = data[k] + hlen;
+    t->iov[n].iov_len = len[k] - hlen;
+  }
+  *written += tun_writev(h, t->iov, n, sizeof vh + total, j - i);
+  return j - i;
+}
 
 static uint32_t tun_read(nv_handle *h, uint8_t *slab, size_t slab_len, uint32_t *meta, size_t meta_len,
                          int *fatal_err) {
@@ -23,7 +235,10 @@ static uint32_t tun_read(nv_handle *h, uint8_t *slab, size_t slab_len, uint32_t 
   /* A read never gets less room than max_packet, so no packet is ever truncated. */
   while (n < h->batch && (size_t)(n + 1) * TUN_META_STRIDE <= meta_len && off <= slab_len &&
          slab_len - off >= h->max_packet) {
-    ssize_t r = read(h->fd, slab + off, h->max_packet);
+    tun_data *t = h->kind_data;
+    struct virtio_net_hdr vh;
+    struct iovec iov[2] = {{&vh, sizeof vh}, {slab + off, h->max_packet}};
+    ssize_t r = t->vnet ? readv(h->fd, iov, 2) : read(h->fd, slab + off, h->max_packet);
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -32,6 +247,15 @@ static uint32_t tun_read(nv_handle *h, uint8_t *slab, size_t slab_len, uint32_t 
       break;
     }
     if (r == 0) break;
+    if (t->vnet) {
+      /* We asked for no offloads, so the header says nothing: a packet that still claims to be GSO or to
+       * need its checksum would reach JS unfinished, and is dropped. */
+      if ((size_t)r <= sizeof vh || vh.gso_type != VIRTIO_NET_HDR_GSO_NONE || (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+        h->stats[NV_RX_DROPPED]++;
+        continue;
+      }
+      r -= (ssize_t)sizeof vh;
+    }
     meta[n * TUN_META_STRIDE] = (uint32_t)off;
     meta[n * TUN_META_STRIDE + 1] = (uint32_t)r;
     h->stats[NV_RX_PACKETS]++;
@@ -50,10 +274,11 @@ static int tun_name_ok(const char *name) {
   return 1;
 }
 
-/* tunOpen(name, slab: ArrayBuffer, meta: Uint32Array, batch, maxPacket, onBatch(count, errno))
- * -> handle with .name (the kernel's name, which differs from name when that holds "%d"). */
+/* tunOpen(name, slab: ArrayBuffer, meta: Uint32Array, batch, maxPacket, onBatch(count, errno), offload?)
+ * -> handle with .name (the kernel's name, which differs from name when that holds "%d") and .offload
+ * (whether the virtio header and coalesced writes are in effect: asked for, and the kernel took it). */
 static napi_value js_tun_open(napi_env env, napi_callback_info info) {
-  napi_value argv[6], obj, jname;
+  napi_value argv[7], obj, jname, joff;
   char name[IFNAMSIZ];
   uint32_t batch, max_packet;
   bool is_ab = false, is_ta = false;
@@ -62,7 +287,10 @@ static napi_value js_tun_open(napi_env env, napi_callback_info info) {
   napi_typedarray_type mtype;
   nv_handle *h;
 
-  if (!nv_get_args(env, info, 6, argv) || !nv_get_string(env, argv[0], "name", name, sizeof name)) return NULL;
+  bool want_offload = false;
+  if (!nv_get_args(env, info, 7, argv) || !nv_get_string(env, argv[0], "name", name, sizeof name)) return NULL;
+  if (!nv_is_undefined(env, argv[6]) && napi_get_value_bool(env, argv[6], &want_offload) != napi_ok)
+    return nv_type_error(env, "offload must be a boolean");
   if (!tun_name_ok(name)) return nv_type_error(env, "name must not contain '/', ':' or white space");
   if (!nv_get_u32(env, argv[3], "batch", 1, NV_MAX_BATCH, &batch) ||
       !nv_get_u32(env, argv[4], "maxPacket", 576, NV_MAX_PACKET, &max_packet) ||
@@ -76,20 +304,40 @@ static napi_value js_tun_open(napi_env env, napi_callback_info info) {
       mtype != napi_uint32_array || meta_len < (size_t)batch * TUN_META_STRIDE)
     return nv_type_error(env, "meta must be a Uint32Array of at least 2 * batch entries");
 
-  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return nv_errno_error(env, "open /dev/net/tun", errno);
+  tun_data *t = calloc(1, sizeof *t);
+  if (t == NULL) return nv_errno_error(env, "tunOpen", ENOMEM);
+  int fd = -1;
   struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-  memcpy(ifr.ifr_name, name, strlen(name));  /* strlen < IFNAMSIZ: checked above; ifr is zeroed */
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+  /* With offload, first with the virtio header; a kernel (or an existing device) that refuses it gets the
+   * plain device, as without offload. */
+  for (int attempt = want_offload ? 0 : 1; attempt < 2; attempt++) {
+    fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+      int e = errno;
+      free(t);
+      return nv_errno_error(env, "open /dev/net/tun", e);
+    }
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (attempt == 0 ? IFF_VNET_HDR : 0);
+    memcpy(ifr.ifr_name, name, strlen(name));  /* strlen < IFNAMSIZ: checked above; ifr is zeroed */
+    /* No offloads on read: whole packets with their checksums, exactly as without the header. */
+    if (ioctl(fd, TUNSETIFF, &ifr) == 0 && (attempt == 1 || ioctl(fd, TUNSETOFFLOAD, 0) == 0)) {
+      t->vnet = attempt == 0;
+      break;
+    }
     int e = errno;
     close(fd);
-    return nv_errno_error(env, "TUNSETIFF", e);
+    fd = -1;
+    if (attempt == 1) {
+      free(t);
+      return nv_errno_error(env, "TUNSETIFF", e);
+    }
   }
   obj = nv_handle_create(env, NV_TUN, fd, argv[5], argv[1], argv[2], batch, max_packet, TUN_META_STRIDE,
-                         tun_read, NULL, &h);
+                         tun_read, t, &h);
   if (obj == NULL) return NULL;
+  if (napi_get_boolean(env, t->vnet != 0, &joff) != napi_ok || napi_set_named_property(env, obj, "offload", joff) != napi_ok)
+    return NULL;
   ifr.ifr_name[IFNAMSIZ - 1] = 0;
   if (napi_create_string_utf8(env, ifr.ifr_name, NAPI_AUTO_LENGTH, &jname) != napi_ok ||
       napi_set_named_property(env, obj, "name", jname) != napi_ok)
@@ -129,20 +377,13 @@ static napi_value js_tun_write(napi_env env, napi_callback_info info) {
       goto fail;
     }
   }
-  for (uint32_t i = 0; i < count; i++) {
-    ssize_t r;
-    do r = write(h->fd, data[i], len[i]);
-    while (r < 0 && errno == EINTR);
-    if (r == (ssize_t)len[i]) {
-      written++;
-      h->stats[NV_TX_PACKETS]++;
-      h->stats[NV_TX_BYTES] += len[i];
-    } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == ENOMEM)) {
-      h->stats[NV_TX_DROPPED]++;
-      h->last_error = errno;
-    } else {
-      h->stats[NV_TX_ERRORS]++;
-      h->last_error = r < 0 ? errno : EIO;
+  tun_data *t = h->kind_data;
+  if (t->vnet) {
+    for (uint32_t i = 0; i < count;) i += tun_write_run(h, data, len, i, count, &written);
+  } else {
+    for (uint32_t i = 0; i < count; i++) {
+      struct iovec iov = {data[i], len[i]};
+      written += tun_writev(h, &iov, 1, len[i], 1);
     }
   }
   free(data);
