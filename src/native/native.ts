@@ -13,6 +13,8 @@ export interface NativeTunHandle extends NativeHandle {
   readonly name: string;
   /** The virtio header and coalesced (GRO) writes are in effect. */
   readonly offload: boolean;
+  /** Reads take TSO packets (cut into segments by the addon). */
+  readonly tso: boolean;
 }
 export interface NativeUdpHandle extends NativeHandle {
   readonly localAddress: string;
@@ -59,7 +61,7 @@ export interface NativeAeadKey {
 
 export interface NativeAddon {
   tunOpen(name: string, slab: ArrayBuffer, meta: Uint32Array, batch: number, maxPacket: number,
-    onBatch: NativeBatchCallback, offload?: boolean): NativeTunHandle;
+    onBatch: NativeBatchCallback, offload?: boolean, tso?: boolean): NativeTunHandle;
   tunWrite(handle: NativeTunHandle, packets: readonly Uint8Array[]): number;
   udpOpen(options: NativeUdpOpenOptions): NativeUdpHandle;
   udpSend(handle: NativeUdpHandle, packets: readonly Uint8Array[], dests: Uint32Array): number;

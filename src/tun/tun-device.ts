@@ -13,10 +13,15 @@ export interface TunOptions {
   /**
    * IFF_VNET_HDR, for coalesced writes: consecutive TCP segments of one flow leave as one GSO packet of up to
    * 64 KB (what a NIC's GRO does), so the kernel routes and filters one packet where there were dozens.
-   * Reads are unchanged (whole packets, checksums done). Default false; where the kernel refuses the header
-   * the device is opened without it (see `offload`).
+   * Default false; where the kernel refuses the header the device is opened without it (see `offload`).
    */
   offload?: boolean;
+  /**
+   * With offload, reads take TSO too: the kernel hands over up to 64 KB of a TCP flow at once, which the
+   * addon cuts into segments (packets reach onPackets as always). Default true; without it, or where the
+   * kernel refuses it (see `tso`), reads are whole packets.
+   */
+  tso?: boolean;
 }
 
 export type TunStats = HandleStats;
@@ -34,7 +39,13 @@ export class TunDevice extends BatchReader<PacketBatch, NativeTunHandle> {
     const meta = new Uint32Array(batchSize * 2);
     super(native, new PacketBatch(Buffer.from(slab), meta, 2), () => `read from TUN ${this.name}`);
     if (opts.offload !== undefined && typeof opts.offload !== 'boolean') throw new TypeError('offload must be a boolean');
-    this.handle = native.tunOpen(name, slab, meta, batchSize, maxPacket, this.onNative, opts.offload ?? false);
+    if (opts.tso !== undefined && typeof opts.tso !== 'boolean') throw new TypeError('tso must be a boolean');
+    this.handle = native.tunOpen(name, slab, meta, batchSize, maxPacket, this.onNative, opts.offload ?? false, opts.tso ?? true);
+  }
+
+  /** Whether reads take TSO packets (offload and tso asked for, and the kernel took them). */
+  get tso(): boolean {
+    return this.handle.tso;
   }
 
   /** Whether writes are coalesced (offload asked for, and the kernel took the virtio header). */

@@ -1,8 +1,10 @@
-// TUN offload (IFF_VNET_HDR, coalesced writes): two TUNs bridged by our addon, one in each of two namespaces,
-// with the kernel's own TCP on both sides. With offload, consecutive segments of a flow are written as one GSO
-// packet, so the receiving kernel counts far fewer packets than were bridged; the bytes must arrive intact
-// either way (IPv4 and IPv6, both directions). The fallback (offload off) is the same test with one write per
-// packet. A segment with a bad checksum is never merged: the kernel gets it alone and drops it.
+// TUN offload (IFF_VNET_HDR): two TUNs bridged by our addon, one in each of two namespaces, with the kernel's
+// own TCP on both sides. With offload, the sending kernel hands us TSO packets of up to 64 KB, which the addon
+// cuts into segments (so it counts far fewer packets than we read), and consecutive segments of a flow are
+// written as one GSO packet (so the receiving kernel counts far fewer packets than we wrote); the bytes must
+// arrive intact either way (IPv4 and IPv6, both directions). The fallbacks — TSO refused (coalesced writes
+// only) and no offload at all — are the same test. A segment with a bad checksum is never merged: the kernel
+// gets it alone and drops it.
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -29,14 +31,15 @@ interface Bridge {
   a: Netns;
   b: Netns;
   child: JsonLinesChild;
+  tunA: string;
   tunB: string;
 }
 
-async function bridge(offload: boolean, tag: string): Promise<Bridge> {
+async function bridge(offload: boolean, tag: string, tso = true): Promise<Bridge> {
   const a = await lab.namespace();
   const b = await lab.namespace();
   const names = { a: `ta${tag}`, b: `tb${tag}` };
-  const child = startFixture(a, 'tun-bridge', [JSON.stringify({ ...names, offload })]);
+  const child = startFixture(a, 'tun-bridge', [JSON.stringify({ ...names, offload, tso })]);
   await child.next((m) => m.type === 'ready', 15_000);
   await a.ip(['link', 'set', names.b, 'netns', b.name]);
   for (const [ns, dev, v4, v6] of [[a, names.a, '10.41.0.1/24', 'fd41::1/64'], [b, names.b, '10.41.0.2/24', 'fd41::2/64']] as const) {
@@ -44,7 +47,7 @@ async function bridge(offload: boolean, tag: string): Promise<Bridge> {
     await ns.ip(['-6', 'addr', 'add', v6, 'dev', dev, 'nodad']);
     await ns.ip(['link', 'set', dev, 'mtu', '1400', 'up']);
   }
-  return { a, b, child, tunB: names.b };
+  return { a, b, child, tunA: names.a, tunB: names.b };
 }
 
 /** Packets the kernel in ns received from a TUN (what we wrote, as the kernel counts it). */
@@ -52,8 +55,22 @@ async function kernelRx(ns: Netns, dev: string): Promise<number> {
   const r = await ns.exec('cat', [`/sys/class/net/${dev}/statistics/rx_packets`]);
   return Number(r.stdout.trim());
 }
+/** Packets the kernel in ns sent into a TUN (what we read, as the kernel counts it: a TSO packet is one). */
+async function kernelTx(ns: Netns, dev: string): Promise<number> {
+  const r = await ns.exec('cat', [`/sys/class/net/${dev}/statistics/tx_packets`]);
+  return Number(r.stdout.trim());
+}
 
-async function transfers(t: import('ava').ExecutionContext, br: Bridge): Promise<{ bridged: number; kernel: number }> {
+interface Counts {
+  /** Upload (A → B): segments the bridge read from TUN a, and packets A's kernel sent into it. */
+  readFromA: number;
+  kernelSentA: number;
+  /** The same segments written into TUN b, and the packets B's kernel counted. */
+  writtenToB: number;
+  kernelGotB: number;
+}
+
+async function transfers(t: import('ava').ExecutionContext, br: Bridge): Promise<Counts> {
   const server = br.b.spawn(process.execPath, [HTTP_ECHO, '--listen', '10.41.0.2:8080', '--listen', '[fd41::2]:8080']);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -61,7 +78,8 @@ async function transfers(t: import('ava').ExecutionContext, br: Bridge): Promise
       server.on('exit', () => reject(new Error('http-echo exited')));
     });
     const rx0 = await kernelRx(br.b, br.tunB);
-    const s0 = (await br.child.request({ cmd: 'stats' })).b;
+    const tx0 = await kernelTx(br.a, br.tunA);
+    const s0 = await br.child.request({ cmd: 'stats' });
     const n = 16 * 1024 * 1024;
     const work = join(tmpdir(), `tun-offload-${process.pid}-${br.tunB}`);
     const body = randomBytes(n);
@@ -78,32 +96,52 @@ async function transfers(t: import('ava').ExecutionContext, br: Bridge): Promise
     } finally {
       rmSync(work, { force: true });
     }
-    const s1 = (await br.child.request({ cmd: 'stats' })).b;
-    return { bridged: s1.txPackets - s0.txPackets, kernel: (await kernelRx(br.b, br.tunB)) - rx0 };
+    const s1 = await br.child.request({ cmd: 'stats' });
+    return {
+      readFromA: s1.a.rxPackets - s0.a.rxPackets,
+      kernelSentA: (await kernelTx(br.a, br.tunA)) - tx0,
+      writtenToB: s1.b.txPackets - s0.b.txPackets,
+      kernelGotB: (await kernelRx(br.b, br.tunB)) - rx0,
+    };
   } finally {
     server.kill();
   }
 }
 
-test.serial('offload on: 16 MB each way over IPv4 and IPv6 arrive intact, written as far fewer GSO packets', async (t) => {
+test.serial('offload on: 16 MB each way over IPv4 and IPv6 arrive intact; read as TSO packets and written as GSO packets', async (t) => {
   const br = await bridge(true, 'on');
   const s = await br.child.request({ cmd: 'stats' });
-  t.true(s.a.offload && s.b.offload, 'the kernel took the virtio header');
-  const { bridged, kernel } = await transfers(t, br);
-  t.log(`into TUN b: ${bridged} segments bridged, ${kernel} packets as the kernel counts them`);
-  t.true(bridged > 20_000);
-  t.true(kernel * 4 < bridged, `coalesced: ${kernel} kernel packets for ${bridged} segments`);
+  t.true(s.a.offload && s.b.offload && s.a.tso && s.b.tso, 'the kernel took the virtio header and TSO');
+  const c = await transfers(t, br);
+  t.log(`upload: A's kernel sent ${c.kernelSentA} packets, cut into ${c.readFromA} segments; written as ${c.kernelGotB} packets into B's kernel`);
+  t.true(c.readFromA > 10_000);
+  t.true(c.kernelSentA * 4 < c.readFromA, 'read as TSO packets');
+  t.is(c.writtenToB, c.readFromA);
+  t.true(c.kernelGotB * 4 < c.writtenToB, 'written coalesced');
   br.child.child.stdin!.end();
   await br.child.exited();
 });
 
-test.serial('offload off (the fallback): the same transfers, one packet per write', async (t) => {
+test.serial('TSO refused (the first fallback): whole packets read, coalesced writes; the same transfers', async (t) => {
+  const br = await bridge(true, 'nt', false);
+  const s = await br.child.request({ cmd: 'stats' });
+  t.true(s.a.offload && !s.a.tso);
+  const c = await transfers(t, br);
+  t.true(c.readFromA > 10_000);
+  t.is(c.kernelSentA, c.readFromA, 'one packet per read');
+  t.true(c.kernelGotB * 4 < c.writtenToB, 'written coalesced');
+  br.child.child.stdin!.end();
+  await br.child.exited();
+});
+
+test.serial('offload off (the second fallback): the same transfers, one packet per read and per write', async (t) => {
   const br = await bridge(false, 'off');
   const s = await br.child.request({ cmd: 'stats' });
-  t.false(s.a.offload || s.b.offload);
-  const { bridged, kernel } = await transfers(t, br);
-  t.true(bridged > 20_000);
-  t.is(kernel, bridged);
+  t.false(s.a.offload || s.b.offload || s.a.tso);
+  const c = await transfers(t, br);
+  t.true(c.readFromA > 10_000);
+  t.is(c.kernelSentA, c.readFromA);
+  t.is(c.kernelGotB, c.writtenToB);
   br.child.child.stdin!.end();
   await br.child.exited();
 });

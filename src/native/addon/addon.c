@@ -201,6 +201,15 @@ static void nv_invoke(nv_handle *h, uint32_t n, int err) {
   if (h->fd < 0) nv_release_js(h);  /* closed during the callback */
 }
 
+/* Polls for what the handle needs now: readable, and writable as well while the read function holds more. */
+static void nv_on_poll(uv_poll_t *p, int status, int events);
+static int nv_poll_events(nv_handle *h) { return UV_READABLE | (h->more ? UV_WRITABLE : 0); }
+static void nv_poll_update(nv_handle *h) {
+  int want = nv_poll_events(h);
+  if (h->fd >= 0 && h->polling && want != h->poll_events && uv_poll_start(&h->poll, want, nv_on_poll) == 0)
+    h->poll_events = want;
+}
+
 static void nv_on_poll(uv_poll_t *p, int status, int events) {
   nv_handle *h = p->data;
   (void)events;
@@ -216,7 +225,8 @@ static void nv_on_poll(uv_poll_t *p, int status, int events) {
     int soerr = 0;
     socklen_t sl = sizeof soerr;
     if (h->kind == NV_UDP && getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr != 0 &&
-        uv_poll_start(&h->poll, UV_READABLE, nv_on_poll) == 0) {
+        uv_poll_start(&h->poll, nv_poll_events(h), nv_on_poll) == 0) {
+      h->poll_events = nv_poll_events(h);
       h->stats[NV_RX_ERRORS]++;
       h->last_error = soerr;
     } else {
@@ -239,6 +249,7 @@ static void nv_on_poll(uv_poll_t *p, int status, int events) {
     h->last_error = err;
   }
   if (n > 0 || err != 0) nv_invoke(h, n, err);
+  nv_poll_update(h);
   napi_close_handle_scope(env, scope);
 }
 
@@ -316,8 +327,9 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   nv_handle *h;
   if (!nv_get_args(env, info, 1, argv) || !nv_unwrap(env, argv[0], 0, 0, &h)) return NULL;
   if (!h->polling) {
-    int rc = uv_poll_start(&h->poll, UV_READABLE, nv_on_poll);
+    int rc = uv_poll_start(&h->poll, nv_poll_events(h), nv_on_poll);
     if (rc != 0) return nv_errno_error(env, "uv_poll_start", -rc);
+    h->poll_events = nv_poll_events(h);
     h->polling = 1;
   }
   return NULL;

@@ -46,6 +46,10 @@ struct nv_handle {
   napi_async_context actx;
   nv_read_fn read_batch;
   int last_error;         /* errno of the last counted error, 0 if none */
+  /* The read function still holds data the fd no longer signals (the rest of a TSO packet that did not fit
+   * the batch): the poll then asks for writable too, which a TUN always is, so the next loop turn reads it. */
+  int more;
+  int poll_events;        /* what the poll was last started for */
   uint64_t stats[NV_STAT_COUNT];
   void *kind_data;        /* udp: preallocated mmsghdr arrays; freed with the handle */
 };

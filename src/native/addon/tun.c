@@ -1,8 +1,11 @@
 /* The TUN device: IFF_TUN | IFF_NO_PI, so every read and write is exactly one IP packet.
  *
- * With offload (IFF_VNET_HDR), every read and write starts with a virtio_net_hdr. We tell the kernel we take
- * no offloads on read (TUNSETOFFLOAD 0: it hands us whole packets with complete checksums, the header all
- * zero), but on write we coalesce: consecutive TCP segments of one flow that follow each other (the
+ * With offload (IFF_VNET_HDR), every read and write starts with a virtio_net_hdr. On read we take TSO
+ * (TUNSETOFFLOAD CSUM|TSO4|TSO6|TSO_ECN): the kernel hands us a TCP flow's data in packets of up to 64 KB
+ * with the checksum left to us, one read where there were dozens, and we cut them into segments of the
+ * size it asked for (tcp_gso_segment's rules: sequence numbers, IPv4 IDs counting up, FIN/PSH on the last,
+ * CWR on the first, every checksum computed) straight into the batch. A packet that only needs its checksum
+ * gets it. Where the kernel refuses TSO, reads are whole packets as without offload. On write we coalesce: consecutive TCP segments of one flow that follow each other (the
  * conditions of Linux's own TCP GRO) become one GSO packet of up to 64 KB, written with one writev and the
  * checksum left to the kernel (VIRTIO_NET_HDR_F_NEEDS_CSUM). The kernel then routes, filters and forwards
  * one packet where there were dozens, as it does for a NIC's GRO. A segment whose checksum is wrong is never
@@ -33,8 +36,13 @@
 
 typedef struct {
   int vnet;  /* IFF_VNET_HDR is on: every read and write carries a virtio_net_hdr */
+  int tso;   /* and reads may be TSO packets (or need their checksum) */
   struct iovec iov[TUN_GRO_MAX_SEGMENTS + 2];
   uint8_t headers[TUN_MAX_HEADERS];
+  /* The TSO packet being cut: pend_len bytes in big, its payload done up to pend_off. */
+  size_t pend_len, pend_off, pend_hlen, pend_iplen, pend_gso;
+  uint32_t pend_idx;
+  uint8_t big[TUN_GRO_MAX_BYTES];  /* one allocation with the rest: freed with the handle */
 } tun_data;
 
 /* The TCP segment inside an IP packet, as GRO needs it. */
@@ -65,18 +73,19 @@ static uint16_t csum_fold(uint64_t sum) {
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return (uint16_t)sum;
 }
-/* The pseudo-header sum of a TCP segment of tcp_total bytes. */
-static uint64_t tcp_pseudo(const tun_seg *s, size_t tcp_total) {
+/* The pseudo-header sum of a TCP segment of tcp_total bytes in the IP packet at ip. */
+static uint64_t tcp_pseudo_at(const uint8_t *ip, int v6, size_t tcp_total) {
   uint64_t sum = 0;
-  if (s->v6) {
-    sum = csum_add(sum, s->ip + 8, 32);
+  if (v6) {
+    sum = csum_add(sum, ip + 8, 32);
     sum += (uint32_t)(tcp_total >> 16) + (uint32_t)(tcp_total & 0xffff) + IPPROTO_TCP;
   } else {
-    sum = csum_add(sum, s->ip + 12, 8);
+    sum = csum_add(sum, ip + 12, 8);
     sum += (uint32_t)tcp_total + IPPROTO_TCP;
   }
   return sum;
 }
+static uint64_t tcp_pseudo(const tun_seg *s, size_t tcp_total) { return tcp_pseudo_at(s->ip, s->v6, tcp_total); }
 
 /* Parses a plain (unfragmented, option-free IPv4, extension-free IPv6) TCP packet; 0 for anything else. */
 static int tun_parse_tcp(const uint8_t *p, size_t len, tun_seg *s) {
@@ -228,16 +237,126 @@ static uint32_t tun_write_run(nv_handle *h, uint8_t **data, size_t *len, uint32_
   return j - i;
 }
 
+/* Cuts the pending TSO packet into the slab from *off, segment by segment, until it is done or the batch or
+ * the slab is full. Returns the new packet count. */
+static uint32_t tun_segment(nv_handle *h, tun_data *t, uint8_t *slab, size_t slab_len, uint32_t *meta,
+                            size_t meta_len, uint32_t n, size_t *off) {
+  const uint8_t *big = t->big;
+  size_t hlen = t->pend_hlen, iplen = t->pend_iplen;
+  int v6 = (big[0] >> 4) == 6;
+  while (t->pend_len > 0 && n < h->batch && (size_t)(n + 1) * TUN_META_STRIDE <= meta_len && *off <= slab_len &&
+         slab_len - *off >= hlen + t->pend_gso) {
+    size_t pay = t->pend_len - t->pend_off < t->pend_gso ? t->pend_len - t->pend_off : t->pend_gso;
+    size_t len = hlen + pay;
+    int first = t->pend_idx == 0, last = t->pend_off + pay == t->pend_len;
+    uint8_t *o = slab + *off;
+    memcpy(o, big, hlen);
+    memcpy(o + hlen, big + t->pend_off, pay);
+    if (v6) {
+      o[4] = (uint8_t)((len - 40) >> 8);
+      o[5] = (uint8_t)(len - 40);
+    } else {
+      uint16_t id = (uint16_t)(be16(big + 4) + t->pend_idx);
+      o[2] = (uint8_t)(len >> 8);
+      o[3] = (uint8_t)len;
+      o[4] = (uint8_t)(id >> 8);
+      o[5] = (uint8_t)id;
+      o[10] = o[11] = 0;
+      uint16_t c = (uint16_t)~csum_fold(csum_add(0, o, iplen));
+      o[10] = (uint8_t)(c >> 8);
+      o[11] = (uint8_t)c;
+    }
+    uint8_t *th = o + iplen;
+    uint32_t seq = be32(big + iplen + 4) + (uint32_t)(t->pend_off - hlen);
+    th[4] = (uint8_t)(seq >> 24);
+    th[5] = (uint8_t)(seq >> 16);
+    th[6] = (uint8_t)(seq >> 8);
+    th[7] = (uint8_t)seq;
+    if (!last) th[13] &= (uint8_t)~(TCP_FIN | TCP_PSH);
+    if (!first) th[13] &= (uint8_t)~0x80;  /* CWR */
+    th[16] = th[17] = 0;
+    uint16_t c = (uint16_t)~csum_fold(csum_add(tcp_pseudo_at(o, v6, len - iplen), th, len - iplen));
+    th[16] = (uint8_t)(c >> 8);
+    th[17] = (uint8_t)c;
+    meta[n * TUN_META_STRIDE] = (uint32_t)*off;
+    meta[n * TUN_META_STRIDE + 1] = (uint32_t)len;
+    h->stats[NV_RX_PACKETS]++;
+    h->stats[NV_RX_BYTES] += len;
+    n++;
+    *off += (len + 7) & ~(size_t)7;
+    t->pend_off += pay;
+    t->pend_idx++;
+    if (last) t->pend_len = 0;
+  }
+  return n;
+}
+
+/* Takes what a TSO read gave (vh, t->big[0, r)): a TCP packet to cut becomes pending; a packet that needs
+ * only its checksum gets it and goes to the slab. 0 when it was dropped (counted). */
+static int tun_take(nv_handle *h, tun_data *t, const struct virtio_net_hdr *vh, size_t r, uint8_t *slab, size_t off,
+                    uint32_t *meta, uint32_t n) {
+  uint8_t *p = t->big;
+  if (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+    if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+      size_t at = (size_t)vh->csum_start + vh->csum_offset;
+      if (vh->csum_start >= r || at + 2 > r) goto drop;
+      /* The field holds the pseudo-header sum, so the sum from csum_start on is the whole checksum (what
+       * skb_checksum_help does, a zero sent as 0xffff for UDP's sake). */
+      uint16_t c = (uint16_t)~csum_fold(csum_add(0, p + vh->csum_start, r - vh->csum_start));
+      if (c == 0) c = 0xffff;
+      p[at] = (uint8_t)(c >> 8);
+      p[at + 1] = (uint8_t)c;
+    }
+    if (r > h->max_packet) goto drop;
+    memcpy(slab + off, p, r);
+    meta[n * TUN_META_STRIDE] = (uint32_t)off;
+    meta[n * TUN_META_STRIDE + 1] = (uint32_t)r;
+    h->stats[NV_RX_PACKETS]++;
+    h->stats[NV_RX_BYTES] += r;
+    return 1;
+  }
+  uint8_t type = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+  size_t iplen;
+  if (type == VIRTIO_NET_HDR_GSO_TCPV4 && r >= 20 && (p[0] >> 4) == 4 && (p[0] & 0x0f) >= 5 && p[9] == IPPROTO_TCP)
+    iplen = (size_t)(p[0] & 0x0f) * 4;
+  else if (type == VIRTIO_NET_HDR_GSO_TCPV6 && r >= 40 && (p[0] >> 4) == 6 && p[6] == IPPROTO_TCP)
+    iplen = 40;
+  else
+    goto drop;
+  if (r < iplen + 20) goto drop;
+  size_t hlen = iplen + (size_t)(p[iplen + 12] >> 4) * 4;
+  if ((p[iplen + 12] >> 4) < 5 || hlen >= r || vh->gso_size == 0 || hlen + vh->gso_size > h->max_packet) goto drop;
+  t->pend_len = r;
+  t->pend_off = hlen;
+  t->pend_hlen = hlen;
+  t->pend_iplen = iplen;
+  t->pend_gso = vh->gso_size;
+  t->pend_idx = 0;
+  return 0;
+drop:
+  h->stats[NV_RX_DROPPED]++;
+  return 0;
+}
+
 static uint32_t tun_read(nv_handle *h, uint8_t *slab, size_t slab_len, uint32_t *meta, size_t meta_len,
                          int *fatal_err) {
+  tun_data *t = h->kind_data;
   uint32_t n = 0;
   size_t off = 0;
   /* A read never gets less room than max_packet, so no packet is ever truncated. */
-  while (n < h->batch && (size_t)(n + 1) * TUN_META_STRIDE <= meta_len && off <= slab_len &&
-         slab_len - off >= h->max_packet) {
-    tun_data *t = h->kind_data;
+  while (n < h->batch && (size_t)(n + 1) * TUN_META_STRIDE <= meta_len && off <= slab_len) {
+    if (t->pend_len > 0) {
+      n = tun_segment(h, t, slab, slab_len, meta, meta_len, n, &off);
+      if (t->pend_len > 0) break;  /* the batch is full: the rest comes next turn (h->more) */
+      continue;
+    }
+    if (slab_len - off < h->max_packet) break;
     struct virtio_net_hdr vh;
     struct iovec iov[2] = {{&vh, sizeof vh}, {slab + off, h->max_packet}};
+    if (t->tso) {
+      iov[1].iov_base = t->big;
+      iov[1].iov_len = TUN_GRO_MAX_BYTES;
+    }
     ssize_t r = t->vnet ? readv(h->fd, iov, 2) : read(h->fd, slab + off, h->max_packet);
     if (r < 0) {
       if (errno == EINTR) continue;
@@ -248,13 +367,24 @@ static uint32_t tun_read(nv_handle *h, uint8_t *slab, size_t slab_len, uint32_t 
     }
     if (r == 0) break;
     if (t->vnet) {
-      /* We asked for no offloads, so the header says nothing: a packet that still claims to be GSO or to
-       * need its checksum would reach JS unfinished, and is dropped. */
-      if ((size_t)r <= sizeof vh || vh.gso_type != VIRTIO_NET_HDR_GSO_NONE || (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+      if ((size_t)r <= sizeof vh) {
         h->stats[NV_RX_DROPPED]++;
         continue;
       }
       r -= (ssize_t)sizeof vh;
+      if (t->tso) {
+        if (tun_take(h, t, &vh, (size_t)r, slab, off, meta, n)) {
+          n++;
+          off += ((size_t)r + 7) & ~(size_t)7;
+        }
+        continue;
+      }
+      /* Without TSO we asked for no offloads: a packet that still claims to be GSO or to need its checksum
+       * would reach JS unfinished, and is dropped. */
+      if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE || (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+        h->stats[NV_RX_DROPPED]++;
+        continue;
+      }
     }
     meta[n * TUN_META_STRIDE] = (uint32_t)off;
     meta[n * TUN_META_STRIDE + 1] = (uint32_t)r;
@@ -263,6 +393,7 @@ static uint32_t tun_read(nv_handle *h, uint8_t *slab, size_t slab_len, uint32_t 
     n++;
     off += ((size_t)r + 7) & ~(size_t)7;
   }
+  h->more = t->pend_len > 0;
   return n;
 }
 
@@ -274,11 +405,12 @@ static int tun_name_ok(const char *name) {
   return 1;
 }
 
-/* tunOpen(name, slab: ArrayBuffer, meta: Uint32Array, batch, maxPacket, onBatch(count, errno), offload?)
- * -> handle with .name (the kernel's name, which differs from name when that holds "%d") and .offload
- * (whether the virtio header and coalesced writes are in effect: asked for, and the kernel took it). */
+/* tunOpen(name, slab: ArrayBuffer, meta: Uint32Array, batch, maxPacket, onBatch(count, errno), offload?, tso?)
+ * -> handle with .name (the kernel's name, which differs from name when that holds "%d"), .offload (the
+ * virtio header and coalesced writes are in effect: asked for, and the kernel took it) and .tso (reads take
+ * TSO packets, cut here). */
 static napi_value js_tun_open(napi_env env, napi_callback_info info) {
-  napi_value argv[7], obj, jname, joff;
+  napi_value argv[8], obj, jname, joff;
   char name[IFNAMSIZ];
   uint32_t batch, max_packet;
   bool is_ab = false, is_ta = false;
@@ -287,10 +419,12 @@ static napi_value js_tun_open(napi_env env, napi_callback_info info) {
   napi_typedarray_type mtype;
   nv_handle *h;
 
-  bool want_offload = false;
-  if (!nv_get_args(env, info, 7, argv) || !nv_get_string(env, argv[0], "name", name, sizeof name)) return NULL;
+  bool want_offload = false, want_tso = false;
+  if (!nv_get_args(env, info, 8, argv) || !nv_get_string(env, argv[0], "name", name, sizeof name)) return NULL;
   if (!nv_is_undefined(env, argv[6]) && napi_get_value_bool(env, argv[6], &want_offload) != napi_ok)
     return nv_type_error(env, "offload must be a boolean");
+  if (!nv_is_undefined(env, argv[7]) && napi_get_value_bool(env, argv[7], &want_tso) != napi_ok)
+    return nv_type_error(env, "tso must be a boolean");
   if (!tun_name_ok(name)) return nv_type_error(env, "name must not contain '/', ':' or white space");
   if (!nv_get_u32(env, argv[3], "batch", 1, NV_MAX_BATCH, &batch) ||
       !nv_get_u32(env, argv[4], "maxPacket", 576, NV_MAX_PACKET, &max_packet) ||
@@ -320,10 +454,14 @@ static napi_value js_tun_open(napi_env env, napi_callback_info info) {
     memset(&ifr, 0, sizeof ifr);
     ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (attempt == 0 ? IFF_VNET_HDR : 0);
     memcpy(ifr.ifr_name, name, strlen(name));  /* strlen < IFNAMSIZ: checked above; ifr is zeroed */
-    /* No offloads on read: whole packets with their checksums, exactly as without the header. */
-    if (ioctl(fd, TUNSETIFF, &ifr) == 0 && (attempt == 1 || ioctl(fd, TUNSETOFFLOAD, 0) == 0)) {
+    if (ioctl(fd, TUNSETIFF, &ifr) == 0) {
       t->vnet = attempt == 0;
-      break;
+      /* TSO on read where asked for and taken; else no offloads: whole packets with their checksums. */
+      if (t->vnet && want_tso && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) == 0) {
+        t->tso = 1;
+        break;
+      }
+      if (!t->vnet || ioctl(fd, TUNSETOFFLOAD, 0) == 0) break;
     }
     int e = errno;
     close(fd);
@@ -336,7 +474,8 @@ static napi_value js_tun_open(napi_env env, napi_callback_info info) {
   obj = nv_handle_create(env, NV_TUN, fd, argv[5], argv[1], argv[2], batch, max_packet, TUN_META_STRIDE,
                          tun_read, t, &h);
   if (obj == NULL) return NULL;
-  if (napi_get_boolean(env, t->vnet != 0, &joff) != napi_ok || napi_set_named_property(env, obj, "offload", joff) != napi_ok)
+  if (napi_get_boolean(env, t->vnet != 0, &joff) != napi_ok || napi_set_named_property(env, obj, "offload", joff) != napi_ok ||
+      napi_get_boolean(env, t->tso != 0, &joff) != napi_ok || napi_set_named_property(env, obj, "tso", joff) != napi_ok)
     return NULL;
   ifr.ifr_name[IFNAMSIZ - 1] = 0;
   if (napi_create_string_utf8(env, ifr.ifr_name, NAPI_AUTO_LENGTH, &jname) != napi_ok ||
