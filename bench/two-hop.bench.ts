@@ -5,9 +5,11 @@
 // received), ping idle and under load (min and median, not averages), and the CPU seconds the router's tunnel
 // processes spent (utime+stime from /proc) per Gbit moved. Ratios are paired per round; the median is given
 // with its min–max. Steal time (from /proc/stat) is printed, since it skews everything on a shared VM.
+// Then the router-class rows: the same, with each side's tunnel processes pinned to one core (nym-vpnd's one
+// process, and both wireguard-go processes of the baseline), as on a router with one core to spare.
 // BENCH_ROUNDS (default 5), BENCH_SECONDS per iperf3 run (default 5), BENCH_UDP_MBPS (default 200),
-// BENCH_PIN=1 adds the router-class row (each tunnel process pinned to one core), BENCH_PROFILE=1 profiles
-// nym-vpnd's CPU.
+// BENCH_PIN_ROUNDS (router-class rounds, default 3), BENCH_PIN=0 (no router-class rows) or 1 (only those),
+// BENCH_PROFILE=1 profiles nym-vpnd's CPU.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildLab, type NymLab } from '../tools/lab/topology.js';
@@ -19,7 +21,11 @@ import { anonRssMb, rssMb, median } from './measure.js';
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const udpMbps = Number(process.env.BENCH_UDP_MBPS ?? 200);
-const pin = process.env.BENCH_PIN === '1';
+const pinRounds = Number(process.env.BENCH_PIN_ROUNDS ?? 3);
+const phases: Array<{ pin: boolean; rounds: number }> = process.env.BENCH_PIN === '1' ? [{ pin: true, rounds: pinRounds }]
+  : process.env.BENCH_PIN === '0' ? [{ pin: false, rounds }] : [{ pin: false, rounds }, { pin: true, rounds: pinRounds }];
+/** The phase running now pins the tunnel processes. */
+let pin = false;
 const profile = process.env.BENCH_PROFILE === '1';
 const CLK_TCK = 100;
 
@@ -126,8 +132,7 @@ async function main(): Promise<void> {
     editConfig: fastMonitor,
     daemonOptions: profile ? { env: { ...process.env, NYM_VPND_CPU_PROFILE: join(profDir, 'nym-vpnd.cpuprofile') } } : {},
   });
-  const nym = side();
-  const wg = side();
+  const results: Array<{ pin: boolean; nym: Side; wg: Side }> = [];
   const connectMs: number[] = [];
   let idleRss = NaN;
   let loadRss = 0;
@@ -136,6 +141,8 @@ async function main(): Promise<void> {
   const stat0 = cpuTimes();
   try {
     const pid = Number(JSON.parse((await nymvpnc(lab, ['--json', 'info'])).stdout).pid);
+    let nym = side();
+    let wg = side();
     const runNym = async () => {
       const t0 = Date.now();
       const c = await nymvpnc(lab, ['connect', '--wait-until-connected', '--timeout', '30']);
@@ -168,28 +175,39 @@ async function main(): Promise<void> {
         await b.stop();
       }
     };
-    for (let r = 0; r < rounds; r++) {
-      if (r % 2 === 0) { await runNym(); await runWg(); } else { await runWg(); await runNym(); }
-      console.log(`round ${r + 1} (${r % 2 === 0 ? 'nym-vpnd first' : 'wireguard-go first'}): up ${nym.up[r]!.toFixed(0)} / ${wg.up[r]!.toFixed(0)} Mbit/s, down ${nym.down[r]!.toFixed(0)} / ${wg.down[r]!.toFixed(0)}, udp ${nym.udp[r]!.toFixed(0)} / ${wg.udp[r]!.toFixed(0)} (loss ${nym.udpLoss[r]!.toFixed(1)} / ${wg.udpLoss[r]!.toFixed(1)} %), cpu s/Gbit ${nym.cpuPerGbit[r]!.toFixed(2)} / ${wg.cpuPerGbit[r]!.toFixed(2)}, rtt idle ${nym.rttIdleMed[r]!.toFixed(2)} / ${wg.rttIdleMed[r]!.toFixed(2)} ms, under load ${nym.rttLoadMed[r]!.toFixed(2)} / ${wg.rttLoadMed[r]!.toFixed(2)} ms`);
+    for (const phase of phases) {
+      pin = phase.pin;
+      nym = side();
+      wg = side();
+      results.push({ pin, nym, wg });
+      if (pin) console.log('router-class rounds: each side\'s tunnel processes pinned to one core');
+      for (let r = 0; r < phase.rounds; r++) {
+        if (r % 2 === 0) { await runNym(); await runWg(); } else { await runWg(); await runNym(); }
+        console.log(`round ${r + 1} (${r % 2 === 0 ? 'nym-vpnd first' : 'wireguard-go first'}): up ${nym.up[r]!.toFixed(0)} / ${wg.up[r]!.toFixed(0)} Mbit/s, down ${nym.down[r]!.toFixed(0)} / ${wg.down[r]!.toFixed(0)}, udp ${nym.udp[r]!.toFixed(0)} / ${wg.udp[r]!.toFixed(0)} (loss ${nym.udpLoss[r]!.toFixed(1)} / ${wg.udpLoss[r]!.toFixed(1)} %), cpu s/Gbit ${nym.cpuPerGbit[r]!.toFixed(2)} / ${wg.cpuPerGbit[r]!.toFixed(2)}, rtt idle ${nym.rttIdleMed[r]!.toFixed(2)} / ${wg.rttIdleMed[r]!.toFixed(2)} ms, under load ${nym.rttLoadMed[r]!.toFixed(2)} / ${wg.rttLoadMed[r]!.toFixed(2)} ms`);
+      }
     }
   } finally {
     if (profile) await lab.stopDaemon('SIGINT');
     await lab.destroy();
   }
   const paired = (a: number[], b: number[]) => a.map((x, i) => x / b[i]!);
-  const label = pin ? ' [router-class: each side pinned to one core]' : '';
-  console.log(`\nnym-vpnd / wireguard-go, ${rounds} rounds, ${seconds} s runs${label}:`);
-  console.log(`two-hop throughput ratio (nym-vpnd / wireguard-go): ${spread(paired(nym.up, wg.up))} (upload; medians ${median(nym.up).toFixed(0)} / ${median(wg.up).toFixed(0)} Mbit/s)`);
-  console.log(`two-hop download throughput ratio (nym-vpnd / wireguard-go): ${spread(paired(nym.down, wg.down))} (medians ${median(nym.down).toFixed(0)} / ${median(wg.down).toFixed(0)} Mbit/s)`);
-  console.log(`two-hop UDP received ratio at ${udpMbps} Mbit/s offered (nym-vpnd / wireguard-go): ${spread(paired(nym.udp, wg.udp))} (loss ${median(nym.udpLoss).toFixed(1)} % / ${median(wg.udpLoss).toFixed(1)} %)`);
-  console.log(`two-hop cpu per Gbit ratio (nym-vpnd / wireguard-go): ${spread(paired(nym.cpuPerGbit, wg.cpuPerGbit))} (${median(nym.cpuPerGbit).toFixed(2)} / ${median(wg.cpuPerGbit).toFixed(2)} CPU s per Gbit)`);
-  console.log(`two-hop latency under load ratio: ${spread(paired(nym.rttLoadMed, wg.rttLoadMed))} (median RTT under load ${median(nym.rttLoadMed).toFixed(2)} / ${median(wg.rttLoadMed).toFixed(2)} ms)`);
-  console.log(`two-hop RTT idle min/median: nym-vpnd ${median(nym.rttIdleMin).toFixed(2)}/${median(nym.rttIdleMed).toFixed(2)} ms, wireguard-go ${median(wg.rttIdleMin).toFixed(2)}/${median(wg.rttIdleMed).toFixed(2)} ms`);
+  for (const { pin: pinned, nym, wg } of results) {
+    const label = pinned ? ' [router-class: each side pinned to one core]' : '';
+    console.log(`\nnym-vpnd / wireguard-go, ${nym.up.length} rounds, ${seconds} s runs${label}:`);
+    console.log(`two-hop throughput ratio (nym-vpnd / wireguard-go): ${spread(paired(nym.up, wg.up))} (upload; medians ${median(nym.up).toFixed(0)} / ${median(wg.up).toFixed(0)} Mbit/s)`);
+    console.log(`two-hop download throughput ratio (nym-vpnd / wireguard-go): ${spread(paired(nym.down, wg.down))} (medians ${median(nym.down).toFixed(0)} / ${median(wg.down).toFixed(0)} Mbit/s)`);
+    console.log(`two-hop UDP received ratio at ${udpMbps} Mbit/s offered (nym-vpnd / wireguard-go): ${spread(paired(nym.udp, wg.udp))} (loss ${median(nym.udpLoss).toFixed(1)} % / ${median(wg.udpLoss).toFixed(1)} %)`);
+    console.log(`two-hop cpu per Gbit ratio (nym-vpnd / wireguard-go): ${spread(paired(nym.cpuPerGbit, wg.cpuPerGbit))} (${median(nym.cpuPerGbit).toFixed(2)} / ${median(wg.cpuPerGbit).toFixed(2)} CPU s per Gbit)`);
+    console.log(`two-hop latency under load ratio: ${spread(paired(nym.rttLoadMed, wg.rttLoadMed))} (median RTT under load ${median(nym.rttLoadMed).toFixed(2)} / ${median(wg.rttLoadMed).toFixed(2)} ms)`);
+    console.log(`two-hop RTT idle min/median: nym-vpnd ${median(nym.rttIdleMin).toFixed(2)}/${median(nym.rttIdleMed).toFixed(2)} ms, wireguard-go ${median(wg.rttIdleMin).toFixed(2)}/${median(wg.rttIdleMed).toFixed(2)} ms`);
+  }
+  console.log('');
   console.log(`connect time (call → first packet through): ${median(connectMs).toFixed(0)} ms`);
   console.log(`daemon RSS MB idle/load: ${idleRss.toFixed(0)}/${loadRss.toFixed(0)} (its own, anonymous: ${idleAnon.toFixed(0)}/${loadAnon.toFixed(0)}; the rest is file-backed: node's binary and libraries)`);
   // The lab's own limit: the gateways (wireguard-go), iperf3 and the kernel share this machine's cores with
   // the router. Even a router tunnel that cost nothing could not go faster than the cores left to the rest.
   const n = cores();
+  const { nym, wg } = results[0]!;
   const ceiling = (rest: number[], wgMbps: number[]) => {
     const mbps = (n / median(rest)) * 1000;
     return `${mbps.toFixed(0)} Mbit/s = ${(mbps / median(wgMbps)).toFixed(2)}× wireguard-go (the rest: ${median(rest).toFixed(2)} CPU s per Gbit)`;
