@@ -14,6 +14,12 @@ export interface UdpBatchBindOptions {
   bufferBytes?: number;
   /** UDP GSO for the sends (default true; see UdpBindOptions.gso). */
   gso?: boolean;
+  /**
+   * Largest datagram received whole (default 4096: a transport message is the tunnel MTU + 32 bytes, and no
+   * 1500-byte path carries more); longer ones are dropped and counted. The receive slab is batchSize times
+   * this: at 65535 it was 8 MB per socket, which glibc keeps once freed.
+   */
+  maxDatagram?: number;
 }
 
 export class UdpBatchBind implements Bind {
@@ -43,7 +49,7 @@ export class UdpBatchBind implements Bind {
       fwmark: this.options.fwmark,
       batchSize: this.options.batchSize ?? 128,
       bufferBytes: this.options.bufferBytes,
-      maxPacketSize: 65535,
+      maxPacketSize: this.options.maxDatagram ?? 4096,
       gso: this.options.gso,
     });
     socket.onError(() => {}); // a receive error stops reading; counted in socket.stats()

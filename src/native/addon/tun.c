@@ -31,6 +31,9 @@
 /* A coalesced write: at most this many segments (the kernel's GRO stops at 64 too) and 64 KB in all. */
 #define TUN_GRO_MAX_SEGMENTS 64
 #define TUN_GRO_MAX_BYTES 65535
+/* Room for one TSO read: the kernel's legacy GSO limit (64 KB) and then some. A read that fills it may have
+ * been cut short, and is dropped. */
+#define TUN_READ_MAX (65536 + 1024)
 /* IPv6 (40) + the longest TCP header (60). */
 #define TUN_MAX_HEADERS 100
 
@@ -42,7 +45,7 @@ typedef struct {
   /* The TSO packet being cut: pend_len bytes in big, its payload done up to pend_off. */
   size_t pend_len, pend_off, pend_hlen, pend_iplen, pend_gso;
   uint32_t pend_idx;
-  uint8_t big[TUN_GRO_MAX_BYTES];  /* one allocation with the rest: freed with the handle */
+  uint8_t big[TUN_READ_MAX];  /* one allocation with the rest: freed with the handle */
 } tun_data;
 
 /* The TCP segment inside an IP packet, as GRO needs it. */
@@ -355,7 +358,7 @@ static uint32_t tun_read(nv_handle *h, uint8_t *slab, size_t slab_len, uint32_t 
     struct iovec iov[2] = {{&vh, sizeof vh}, {slab + off, h->max_packet}};
     if (t->tso) {
       iov[1].iov_base = t->big;
-      iov[1].iov_len = TUN_GRO_MAX_BYTES;
+      iov[1].iov_len = TUN_READ_MAX;
     }
     ssize_t r = t->vnet ? readv(h->fd, iov, 2) : read(h->fd, slab + off, h->max_packet);
     if (r < 0) {
@@ -367,7 +370,7 @@ static uint32_t tun_read(nv_handle *h, uint8_t *slab, size_t slab_len, uint32_t 
     }
     if (r == 0) break;
     if (t->vnet) {
-      if ((size_t)r <= sizeof vh) {
+      if ((size_t)r <= sizeof vh || (t->tso && (size_t)r >= sizeof vh + TUN_READ_MAX)) {
         h->stats[NV_RX_DROPPED]++;
         continue;
       }
