@@ -61,6 +61,29 @@ async function kernelTx(ns: Netns, dev: string): Promise<number> {
   return Number(r.stdout.trim());
 }
 
+/** The kernel's count of packets it threw away for a bad checksum or header, in ns. */
+async function badPackets(ns: Netns): Promise<number> {
+  const out = (await ns.exec('nstat', ['-az', 'TcpInCsumErrors', 'IpInHdrErrors', 'UdpInCsumErrors', 'Ip6InHdrErrors'])).stdout;
+  return [...out.matchAll(/^\S+\s+(\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+}
+
+/**
+ * The bridge's and both kernels' counters at one moment: the TUNs also carry the kernels' own IPv6 chatter
+ * (router solicitations, MLD) at any time, so a snapshot counts only when the bridge moved nothing while the
+ * kernels' counters were read.
+ */
+async function snapshot(br: Bridge): Promise<{ readA: number; wroteB: number; kernelTxA: number; kernelRxB: number }> {
+  for (;;) {
+    const before = await br.child.request({ cmd: 'stats' });
+    const kernelTxA = await kernelTx(br.a, br.tunA);
+    const kernelRxB = await kernelRx(br.b, br.tunB);
+    const after = await br.child.request({ cmd: 'stats' });
+    if (before.a.rxPackets === after.a.rxPackets && before.b.txPackets === after.b.txPackets) {
+      return { readA: after.a.rxPackets, wroteB: after.b.txPackets, kernelTxA, kernelRxB };
+    }
+  }
+}
+
 interface Counts {
   /** Upload (A → B): segments the bridge read from TUN a, and packets A's kernel sent into it. */
   readFromA: number;
@@ -77,9 +100,8 @@ async function transfers(t: import('ava').ExecutionContext, br: Bridge): Promise
       server.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); });
       server.on('exit', () => reject(new Error('http-echo exited')));
     });
-    const rx0 = await kernelRx(br.b, br.tunB);
-    const tx0 = await kernelTx(br.a, br.tunA);
-    const s0 = await br.child.request({ cmd: 'stats' });
+    const c0 = await snapshot(br);
+    const bad0 = (await badPackets(br.a)) + (await badPackets(br.b));
     const n = 16 * 1024 * 1024;
     const work = join(tmpdir(), `tun-offload-${process.pid}-${br.tunB}`);
     const body = randomBytes(n);
@@ -96,12 +118,14 @@ async function transfers(t: import('ava').ExecutionContext, br: Bridge): Promise
     } finally {
       rmSync(work, { force: true });
     }
-    const s1 = await br.child.request({ cmd: 'stats' });
+    // Every segment we cut and every packet we coalesced passed the receiving kernel's checks.
+    t.is((await badPackets(br.a)) + (await badPackets(br.b)) - bad0, 0, 'no packet dropped for a bad checksum or header');
+    const c1 = await snapshot(br);
     return {
-      readFromA: s1.a.rxPackets - s0.a.rxPackets,
-      kernelSentA: (await kernelTx(br.a, br.tunA)) - tx0,
-      writtenToB: s1.b.txPackets - s0.b.txPackets,
-      kernelGotB: (await kernelRx(br.b, br.tunB)) - rx0,
+      readFromA: c1.readA - c0.readA,
+      kernelSentA: c1.kernelTxA - c0.kernelTxA,
+      writtenToB: c1.wroteB - c0.wroteB,
+      kernelGotB: c1.kernelRxB - c0.kernelRxB,
     };
   } finally {
     server.kill();

@@ -15,6 +15,7 @@
  * and meta gets two uint32 per packet, [offset, length]; JS is then called once with the count. Nothing is
  * allocated per packet or per batch. */
 #include "nv.h"
+#include "tcp-offload.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,108 +50,6 @@ typedef struct {
 } tun_data;
 
 /* The TCP segment inside an IP packet, as GRO needs it. */
-typedef struct {
-  int v6;
-  size_t ip_len, tcp_len, payload_len;
-  const uint8_t *ip, *tcp;
-  uint32_t seq;
-  uint8_t flags;
-} tun_seg;
-
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_PSH 0x08
-#define TCP_ACK 0x10
-
-static uint32_t be32(const uint8_t *p) { return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3]; }
-static uint16_t be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
-
-/* The one's-complement sum of data (RFC 1071), not yet folded. */
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t n) {
-  for (; n >= 2; p += 2, n -= 2) sum += (uint32_t)((p[0] << 8) | p[1]);
-  if (n) sum += (uint32_t)(p[0] << 8);
-  return sum;
-}
-static uint16_t csum_fold(uint64_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t)sum;
-}
-/* The pseudo-header sum of a TCP segment of tcp_total bytes in the IP packet at ip. */
-static uint64_t tcp_pseudo_at(const uint8_t *ip, int v6, size_t tcp_total) {
-  uint64_t sum = 0;
-  if (v6) {
-    sum = csum_add(sum, ip + 8, 32);
-    sum += (uint32_t)(tcp_total >> 16) + (uint32_t)(tcp_total & 0xffff) + IPPROTO_TCP;
-  } else {
-    sum = csum_add(sum, ip + 12, 8);
-    sum += (uint32_t)tcp_total + IPPROTO_TCP;
-  }
-  return sum;
-}
-static uint64_t tcp_pseudo(const tun_seg *s, size_t tcp_total) { return tcp_pseudo_at(s->ip, s->v6, tcp_total); }
-
-/* Parses a plain (unfragmented, option-free IPv4, extension-free IPv6) TCP packet; 0 for anything else. */
-static int tun_parse_tcp(const uint8_t *p, size_t len, tun_seg *s) {
-  if (len < 20) return 0;
-  if ((p[0] >> 4) == 4) {
-    if ((p[0] & 0x0f) != 5 || p[9] != IPPROTO_TCP || be16(p + 2) != len) return 0;
-    if ((be16(p + 6) & 0x3fff) != 0) return 0;  /* MF or a fragment offset */
-    s->v6 = 0;
-    s->ip_len = 20;
-  } else if ((p[0] >> 4) == 6) {
-    if (len < 40 || p[6] != IPPROTO_TCP || (size_t)be16(p + 4) + 40 != len) return 0;
-    s->v6 = 1;
-    s->ip_len = 40;
-  } else {
-    return 0;
-  }
-  if (len < s->ip_len + 20) return 0;
-  s->ip = p;
-  s->tcp = p + s->ip_len;
-  s->tcp_len = (size_t)(s->tcp[12] >> 4) * 4;
-  if (s->tcp_len < 20 || s->ip_len + s->tcp_len > len) return 0;
-  s->payload_len = len - s->ip_len - s->tcp_len;
-  s->seq = be32(s->tcp + 4);
-  s->flags = s->tcp[13];
-  return 1;
-}
-
-/* Whether the segment's checksums hold (a segment that fails is never merged: merging would hide it). */
-static int tun_seg_valid(const tun_seg *s) {
-  if (!s->v6 && csum_fold(csum_add(0, s->ip, 20)) != 0xffff) return 0;
-  size_t total = s->tcp_len + s->payload_len;
-  return csum_fold(csum_add(tcp_pseudo(s, total), s->tcp, total)) == 0xffff;
-}
-
-/* Only a plain ACK (PSH allowed) segment with data may be merged. */
-static int tun_mergeable(const tun_seg *s) {
-  return s->payload_len > 0 && (s->flags & ~TCP_PSH) == TCP_ACK;
-}
-
-/* Whether cur may follow prev in a run that began with first (Linux tcp_gro_receive's conditions). */
-static int tun_follows(const tun_seg *first, const tun_seg *prev, const tun_seg *cur) {
-  if (cur->v6 != first->v6 || cur->tcp_len != first->tcp_len || !tun_mergeable(cur)) return 0;
-  if (cur->payload_len > first->payload_len || prev->payload_len != first->payload_len) return 0;
-  if (cur->seq != prev->seq + (uint32_t)prev->payload_len) return 0;
-  if (first->v6) {
-    /* version, traffic class, flow label; addresses; hop limit */
-    if (memcmp(cur->ip, first->ip, 4) != 0 || memcmp(cur->ip + 8, first->ip + 8, 32) != 0 || cur->ip[7] != first->ip[7])
-      return 0;
-  } else {
-    /* TOS (ECN included), DF, TTL, addresses; without DF the IDs must count up by one */
-    if (cur->ip[1] != first->ip[1] || cur->ip[6] != first->ip[6] || cur->ip[8] != first->ip[8] ||
-        memcmp(cur->ip + 12, first->ip + 12, 8) != 0)
-      return 0;
-    if (!(first->ip[6] & 0x40) && be16(cur->ip + 4) != (uint16_t)(be16(prev->ip + 4) + 1)) return 0;
-  }
-  /* ports, ack, window, urgent pointer, options: all equal */
-  if (memcmp(cur->tcp, first->tcp, 4) != 0 || memcmp(cur->tcp + 8, first->tcp + 8, 4) != 0 ||
-      memcmp(cur->tcp + 14, first->tcp + 14, 2) != 0 || memcmp(cur->tcp + 18, first->tcp + 18, 2) != 0 ||
-      memcmp(cur->tcp + 20, first->tcp + 20, first->tcp_len - 20) != 0)
-    return 0;
-  return 1;
-}
 
 /* Writes one iovec list; counts the n segments it carries as written, dropped or failed. */
 static uint32_t tun_writev(nv_handle *h, const struct iovec *iov, int iovcnt, size_t bytes, uint32_t n) {
@@ -178,14 +77,14 @@ static uint32_t tun_write_run(nv_handle *h, uint8_t **data, size_t *len, uint32_
   tun_data *t = h->kind_data;
   static const struct virtio_net_hdr plain_hdr;
   struct virtio_net_hdr vh;
-  tun_seg first, prev, cur;
+  tcp_seg first, prev, cur;
   uint32_t j = i + 1;
   size_t total = len[i];
-  if (tun_parse_tcp(data[i], len[i], &first) && tun_mergeable(&first) && !(first.flags & TCP_PSH) &&
-      tun_seg_valid(&first)) {
+  if (tcp_seg_parse(data[i], len[i], &first) && tcp_seg_mergeable(&first) && !(first.flags & TCP_PSH) &&
+      tcp_seg_valid(&first)) {
     prev = first;
-    while (j < count && j - i < TUN_GRO_MAX_SEGMENTS && tun_parse_tcp(data[j], len[j], &cur) &&
-           tun_follows(&first, &prev, &cur) && total + cur.payload_len <= TUN_GRO_MAX_BYTES && tun_seg_valid(&cur)) {
+    while (j < count && j - i < TUN_GRO_MAX_SEGMENTS && tcp_seg_parse(data[j], len[j], &cur) &&
+           tcp_seg_follows(&first, &prev, &cur) && total + cur.payload_len <= TUN_GRO_MAX_BYTES && tcp_seg_valid(&cur)) {
       total += cur.payload_len;
       prev = cur;
       j++;
@@ -197,29 +96,9 @@ static uint32_t tun_write_run(nv_handle *h, uint8_t **data, size_t *len, uint32_
     *written += tun_writev(h, iov, 2, sizeof plain_hdr + len[i], 1);
     return 1;
   }
-  /* The run's headers: the first segment's, with the lengths of the whole, the last segment's PSH, the IPv4
-   * header checksum redone and the TCP checksum field holding the pseudo-header sum (NEEDS_CSUM). */
   size_t hlen = first.ip_len + first.tcp_len;
   uint8_t *hd = t->headers;
-  memcpy(hd, data[i], hlen);
-  if (first.v6) {
-    size_t pl = total - 40;
-    hd[4] = (uint8_t)(pl >> 8);
-    hd[5] = (uint8_t)pl;
-  } else {
-    hd[2] = (uint8_t)(total >> 8);
-    hd[3] = (uint8_t)total;
-    hd[10] = hd[11] = 0;
-    uint16_t c = (uint16_t)~csum_fold(csum_add(0, hd, 20));
-    hd[10] = (uint8_t)(c >> 8);
-    hd[11] = (uint8_t)c;
-  }
-  uint8_t *th = hd + first.ip_len;
-  th[13] = (uint8_t)(first.flags | (prev.flags & TCP_PSH));
-  first.ip = hd;
-  uint16_t pseudo = csum_fold(tcp_pseudo(&first, total - first.ip_len));
-  th[16] = (uint8_t)(pseudo >> 8);
-  th[17] = (uint8_t)pseudo;
+  tcp_run_headers(&first, &prev, total, hd);
   memset(&vh, 0, sizeof vh);
   vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
   vh.gso_type = first.v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
@@ -244,43 +123,11 @@ static uint32_t tun_write_run(nv_handle *h, uint8_t **data, size_t *len, uint32_
  * the slab is full. Returns the new packet count. */
 static uint32_t tun_segment(nv_handle *h, tun_data *t, uint8_t *slab, size_t slab_len, uint32_t *meta,
                             size_t meta_len, uint32_t n, size_t *off) {
-  const uint8_t *big = t->big;
-  size_t hlen = t->pend_hlen, iplen = t->pend_iplen;
-  int v6 = (big[0] >> 4) == 6;
   while (t->pend_len > 0 && n < h->batch && (size_t)(n + 1) * TUN_META_STRIDE <= meta_len && *off <= slab_len &&
-         slab_len - *off >= hlen + t->pend_gso) {
+         slab_len - *off >= t->pend_hlen + t->pend_gso) {
     size_t pay = t->pend_len - t->pend_off < t->pend_gso ? t->pend_len - t->pend_off : t->pend_gso;
-    size_t len = hlen + pay;
-    int first = t->pend_idx == 0, last = t->pend_off + pay == t->pend_len;
-    uint8_t *o = slab + *off;
-    memcpy(o, big, hlen);
-    memcpy(o + hlen, big + t->pend_off, pay);
-    if (v6) {
-      o[4] = (uint8_t)((len - 40) >> 8);
-      o[5] = (uint8_t)(len - 40);
-    } else {
-      uint16_t id = (uint16_t)(be16(big + 4) + t->pend_idx);
-      o[2] = (uint8_t)(len >> 8);
-      o[3] = (uint8_t)len;
-      o[4] = (uint8_t)(id >> 8);
-      o[5] = (uint8_t)id;
-      o[10] = o[11] = 0;
-      uint16_t c = (uint16_t)~csum_fold(csum_add(0, o, iplen));
-      o[10] = (uint8_t)(c >> 8);
-      o[11] = (uint8_t)c;
-    }
-    uint8_t *th = o + iplen;
-    uint32_t seq = be32(big + iplen + 4) + (uint32_t)(t->pend_off - hlen);
-    th[4] = (uint8_t)(seq >> 24);
-    th[5] = (uint8_t)(seq >> 16);
-    th[6] = (uint8_t)(seq >> 8);
-    th[7] = (uint8_t)seq;
-    if (!last) th[13] &= (uint8_t)~(TCP_FIN | TCP_PSH);
-    if (!first) th[13] &= (uint8_t)~0x80;  /* CWR */
-    th[16] = th[17] = 0;
-    uint16_t c = (uint16_t)~csum_fold(csum_add(tcp_pseudo_at(o, v6, len - iplen), th, len - iplen));
-    th[16] = (uint8_t)(c >> 8);
-    th[17] = (uint8_t)c;
+    int last = t->pend_off + pay == t->pend_len;
+    size_t len = tcp_cut_segment(t->big, t->pend_hlen, t->pend_iplen, t->pend_off, pay, t->pend_idx, last, slab + *off);
     meta[n * TUN_META_STRIDE] = (uint32_t)*off;
     meta[n * TUN_META_STRIDE + 1] = (uint32_t)len;
     h->stats[NV_RX_PACKETS]++;
@@ -300,16 +147,7 @@ static int tun_take(nv_handle *h, tun_data *t, const struct virtio_net_hdr *vh, 
                     uint32_t *meta, uint32_t n) {
   uint8_t *p = t->big;
   if (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE) {
-    if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-      size_t at = (size_t)vh->csum_start + vh->csum_offset;
-      if (vh->csum_start >= r || at + 2 > r) goto drop;
-      /* The field holds the pseudo-header sum, so the sum from csum_start on is the whole checksum (what
-       * skb_checksum_help does, a zero sent as 0xffff for UDP's sake). */
-      uint16_t c = (uint16_t)~csum_fold(csum_add(0, p + vh->csum_start, r - vh->csum_start));
-      if (c == 0) c = 0xffff;
-      p[at] = (uint8_t)(c >> 8);
-      p[at + 1] = (uint8_t)c;
-    }
+    if ((vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !csum_complete(p, r, vh->csum_start, vh->csum_offset)) goto drop;
     if (r > h->max_packet) goto drop;
     memcpy(slab + off, p, r);
     meta[n * TUN_META_STRIDE] = (uint32_t)off;
