@@ -1,15 +1,15 @@
 /* The TUN device: IFF_TUN | IFF_NO_PI, so every read and write is exactly one IP packet.
  *
- * With offload (IFF_VNET_HDR), every read and write starts with a virtio_net_hdr. On read we take TSO
- * (TUNSETOFFLOAD CSUM|TSO4|TSO6|TSO_ECN): the kernel hands us a TCP flow's data in packets of up to 64 KB
- * with the checksum left to us, one read where there were dozens, and we cut them into segments of the
- * size it asked for (tcp_gso_segment's rules: sequence numbers, IPv4 IDs counting up, FIN/PSH on the last,
- * CWR on the first, every checksum computed) straight into the batch. A packet that only needs its checksum
- * gets it. Where the kernel refuses TSO, reads are whole packets as without offload. On write we coalesce: consecutive TCP segments of one flow that follow each other (the
- * conditions of Linux's own TCP GRO) become one GSO packet of up to 64 KB, written with one writev and the
- * checksum left to the kernel (VIRTIO_NET_HDR_F_NEEDS_CSUM). The kernel then routes, filters and forwards
- * one packet where there were dozens, as it does for a NIC's GRO. A segment whose checksum is wrong is never
- * merged (it is written alone, for the kernel to drop).
+ * With offload (IFF_VNET_HDR), every read and write starts with a virtio_net_hdr.
+ * - On read we take TSO (TUNSETOFFLOAD CSUM|TSO4|TSO6|TSO_ECN): the kernel hands us a TCP flow's data in
+ *   packets of up to 64 KB, one read where there were dozens, and we cut them into segments of the size it
+ *   asked for straight into the batch (tcp-offload.c). A packet that only needs its checksum gets it. Where
+ *   the kernel refuses TSO, reads are whole packets, as without offload.
+ * - On write we coalesce: consecutive TCP segments of one flow that follow each other (the conditions of
+ *   Linux's own TCP GRO) become one GSO packet of up to 64 KB, written with one writev, the checksum left to
+ *   the kernel (VIRTIO_NET_HDR_F_NEEDS_CSUM). The kernel then routes, filters and forwards one packet where
+ *   there were dozens, as it does after a NIC's GRO. A segment whose checksum is wrong is never merged: it is
+ *   written alone, for the kernel to drop.
  *
  * Batch delivery: packets are read back to back into the JS-owned slab (each at an 8-byte aligned offset)
  * and meta gets two uint32 per packet, [offset, length]; JS is then called once with the count. Nothing is
@@ -48,8 +48,6 @@ typedef struct {
   uint32_t pend_idx;
   uint8_t big[TUN_READ_MAX];  /* one allocation with the rest: freed with the handle */
 } tun_data;
-
-/* The TCP segment inside an IP packet, as GRO needs it. */
 
 /* Writes one iovec list; counts the n segments it carries as written, dropped or failed. */
 static uint32_t tun_writev(nv_handle *h, const struct iovec *iov, int iovcnt, size_t bytes, uint32_t n) {
