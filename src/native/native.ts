@@ -20,6 +20,8 @@ export interface NativeUdpHandle extends NativeHandle {
   readonly localAddress: string;
   readonly localPort: number;
   readonly family: 4 | 6;
+  /** Whether receives take merged messages (UDP GRO): asked for, room for them in slab and meta, kernel took it. */
+  readonly gro: boolean;
 }
 
 /** Counters kept by the addon; lastError is the errno name of the last counted error ('' if none). */
@@ -33,6 +35,8 @@ export interface HandleStats {
   txBytes: number;
   txDropped: number;
   txErrors: number;
+  /** Of rxPackets, those that came in a merged read: cut from a UDP GRO message or a TUN TSO packet. */
+  rxCoalesced: number;
   lastError: string;
 }
 
@@ -52,6 +56,8 @@ export interface NativeUdpOpenOptions {
   onBatch: NativeBatchCallback;
   /** UDP GSO for runs of same-size datagrams to one destination (default true; off where the kernel lacks it). */
   gso?: boolean;
+  /** UDP GRO for receives (default true; needs a 64 KB slot in slab and meta for 64 datagrams). */
+  gro?: boolean;
 }
 
 /** Opaque: the addon's cipher contexts, freed with the object. */

@@ -14,6 +14,8 @@ export interface UdpBatchBindOptions {
   bufferBytes?: number;
   /** UDP GSO for the sends (default true; see UdpBindOptions.gso). */
   gso?: boolean;
+  /** UDP GRO for the receives (default true; see UdpBindOptions.gro). */
+  gro?: boolean;
   /**
    * Largest datagram received whole (default 4096: a transport message is the tunnel MTU + 32 bytes, and no
    * 1500-byte path carries more); longer ones are dropped and counted. The receive slab is batchSize times
@@ -51,6 +53,7 @@ export class UdpBatchBind implements Bind {
       bufferBytes: this.options.bufferBytes,
       maxPacketSize: this.options.maxDatagram ?? 4096,
       gso: this.options.gso,
+      gro: this.options.gro,
     });
     socket.onError(() => {}); // a receive error stops reading; counted in socket.stats()
     socket.onPackets((batch) => this.receive(batch));

@@ -29,6 +29,13 @@ export interface UdpBindOptions {
    * (see gsoActive), datagrams go one by one.
    */
   gso?: boolean;
+  /**
+   * UDP GRO (UDP_GRO, Linux 5.0+): a run of datagrams of one flow that the NIC's GRO merged comes up as one
+   * message and is cut here, so the stack and the firewall handled one packet where there were dozens.
+   * Receives then go into 64 KB slots, GRO_SLOTS of them per recvmmsg (1 MB of slab, touched only as far as
+   * data comes). Default true; where the kernel lacks it (see groActive) datagrams come one by one.
+   */
+  gro?: boolean;
 }
 
 /** One datagram to send. */
@@ -41,6 +48,10 @@ export type UdpStats = HandleStats;
 
 const META_STRIDE = 8;
 const DEST_STRIDE = 6;
+/** With GRO: 64 KB receive slots per recvmmsg, and the most datagrams the kernel merges into one message. */
+const GRO_SLOTS = 32;
+const GRO_SLOT_BYTES = 65536;
+const GRO_MAX_SEGMENTS = 64;
 
 export class UdpBatchSocket extends BatchReader<UdpPacketBatch, NativeUdpHandle> {
   // Reused by send() so that sending allocates nothing once warmed up.
@@ -52,8 +63,11 @@ export class UdpBatchSocket extends BatchReader<UdpPacketBatch, NativeUdpHandle>
     const maxPacket = opts.maxPacketSize ?? 4096;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024) throw new TypeError('batchSize must be an integer 1-1024');
     if (!Number.isInteger(maxPacket) || maxPacket < 576 || maxPacket > 65535) throw new TypeError('maxPacketSize must be an integer 576-65535');
-    const slab = new ArrayBuffer(batchSize * maxPacket);
-    const meta = new Uint32Array(batchSize * META_STRIDE);
+    if (opts.gro !== undefined && typeof opts.gro !== 'boolean') throw new TypeError('gro must be a boolean');
+    const gro = opts.gro ?? true;
+    const groSlots = Math.min(batchSize, GRO_SLOTS);
+    const slab = new ArrayBuffer(gro ? Math.max(batchSize * maxPacket, groSlots * GRO_SLOT_BYTES) : batchSize * maxPacket);
+    const meta = new Uint32Array((gro ? Math.max(batchSize, groSlots * GRO_MAX_SEGMENTS) : batchSize) * META_STRIDE);
     super(native, new UdpPacketBatch(Buffer.from(slab), meta, META_STRIDE), () => 'recvmmsg');
     this.handle = native.udpOpen({
       address: opts.address,
@@ -67,6 +81,7 @@ export class UdpBatchSocket extends BatchReader<UdpPacketBatch, NativeUdpHandle>
       meta,
       onBatch: this.onNative,
       gso: opts.gso ?? true,
+      gro,
     });
   }
 
@@ -91,6 +106,11 @@ export class UdpBatchSocket extends BatchReader<UdpPacketBatch, NativeUdpHandle>
   get gsoActive(): boolean {
     if (this.isClosed) return false;
     return this.native.udpGsoActive(this.handle);
+  }
+
+  /** Whether receives take merged messages (UDP GRO); false if not asked for or not offered by the kernel. */
+  get groActive(): boolean {
+    return this.handle.gro;
   }
 
   /** 4 for an IPv4 socket, 6 for an IPv6 (dual-stack) one. */

@@ -101,8 +101,9 @@ export class TwoHopTunnel {
       entry = new Device({
         privateKey: c.entryPrivateKey,
         crypto,
-        // NYM_VPN_UDP_GSO=0: every datagram alone, as on a kernel without UDP GSO (benchmarks compare the two).
-        bind: new UdpBatchBind({ address: entryEndpoint.family === 4 ? '0.0.0.0' : '::', fwmark: c.fwmark, gso: process.env.NYM_VPN_UDP_GSO !== '0' }),
+        // NYM_VPN_UDP_GSO=0 / NYM_VPN_UDP_GRO=0: every datagram alone, as on a kernel without UDP GSO / GRO
+        // (benchmarks compare the two).
+        bind: new UdpBatchBind({ address: entryEndpoint.family === 4 ? '0.0.0.0' : '::', fwmark: c.fwmark, gso: process.env.NYM_VPN_UDP_GSO !== '0', gro: process.env.NYM_VPN_UDP_GRO !== '0' }),
         mtu: c.entryMtu,
         timers: c.timers,
         onPackets: (packets) => nested!.receiveFromEntry(packets),

@@ -151,6 +151,8 @@ test.serial('offload on: 16 MB each way over IPv4 and IPv6 arrive intact; read a
   t.true(c.kernelSentA * 4 < c.readFromA, 'read as TSO packets');
   t.is(c.writtenToB, c.readFromA);
   t.true(c.kernelGotB * 4 < c.writtenToB, 'written coalesced');
+  const after = await br.child.request({ cmd: 'stats' });
+  t.true(after.a.rxCoalesced > c.readFromA / 2, `rxCoalesced counts the segments cut from TSO packets (${after.a.rxCoalesced})`);
   await stop(br);
 });
 
@@ -162,6 +164,7 @@ test.serial('TSO refused (the first fallback): whole packets read, coalesced wri
   t.true(c.readFromA > 10_000);
   t.is(c.kernelSentA, c.readFromA, 'one packet per read');
   t.true(c.kernelGotB * 4 < c.writtenToB, 'written coalesced');
+  t.is((await br.child.request({ cmd: 'stats' })).a.rxCoalesced, 0, 'nothing was cut');
   await stop(br);
 });
 

@@ -370,7 +370,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 
 static const char *const nv_stat_names[NV_STAT_COUNT] = {
   "rxPackets", "rxBytes", "rxBatches", "rxDropped", "rxErrors",
-  "txPackets", "txBytes", "txDropped", "txErrors",
+  "txPackets", "txBytes", "txDropped", "txErrors", "rxCoalesced",
 };
 
 /* stats(handle) -> { rxPackets, ..., txErrors, lastError: "EAGAIN" | "" } */

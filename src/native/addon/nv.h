@@ -18,7 +18,9 @@ enum nv_kind { NV_TUN = 1, NV_UDP = 2 };
 
 enum nv_stat {
   NV_RX_PACKETS, NV_RX_BYTES, NV_RX_BATCHES, NV_RX_DROPPED, NV_RX_ERRORS,
-  NV_TX_PACKETS, NV_TX_BYTES, NV_TX_DROPPED, NV_TX_ERRORS, NV_STAT_COUNT
+  NV_TX_PACKETS, NV_TX_BYTES, NV_TX_DROPPED, NV_TX_ERRORS,
+  NV_RX_COALESCED, /* of rxPackets, those that came in a merged read: a UDP GRO message, a TUN TSO packet */
+  NV_STAT_COUNT
 };
 
 typedef struct nv_handle nv_handle;

@@ -130,6 +130,7 @@ static uint32_t tun_segment(nv_handle *h, tun_data *t, uint8_t *slab, size_t sla
     meta[n * TUN_META_STRIDE + 1] = (uint32_t)len;
     h->stats[NV_RX_PACKETS]++;
     h->stats[NV_RX_BYTES] += len;
+    h->stats[NV_RX_COALESCED]++;
     n++;
     *off += (len + 7) & ~(size_t)7;
     t->pend_off += pay;

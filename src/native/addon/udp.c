@@ -1,6 +1,7 @@
 /* The batched UDP socket: recvmmsg/sendmmsg on a non-blocking socket.
  *
- * Receive: slot i of the batch is slab[i * maxPacket, +maxPacket); meta gets 8 uint32 per packet:
+ * Receive: slot i of the batch is slab[i * maxPacket, +maxPacket) (with UDP GRO on, slab[i * 64 KB, +64 KB),
+ * and a merged message there is cut into its datagrams); meta gets 8 uint32 per packet:
  *   [offset, length, family (4|6), port, w0, w1, w2, w3]
  * where for family 4, w0 is the IPv4 address as a host-order number (10.0.0.1 = 0x0a000001) and w1..w3
  * are 0 (IPv4-mapped IPv6 sources are reported as family 4); for family 6, w0..w3 are the four 32-bit
@@ -32,6 +33,14 @@
 #define UDP_GSO_MAX_SEGMENTS 64
 #define UDP_GSO_MAX_BYTES 65000
 
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+/* UDP GRO (receive): the kernel may hand over up to this many datagrams of one flow as one message (its
+ * UDP_GRO_CNT_MAX), so each receive slot must hold a whole IP packet's worth, or the message is cut. */
+#define UDP_GRO_MAX_SEGMENTS 64
+#define UDP_GRO_SLOT 65536
+
 typedef union {
   struct sockaddr sa;
   struct sockaddr_in v4;
@@ -44,6 +53,12 @@ typedef union {
   struct cmsghdr align;
 } udp_gso_cmsg;
 
+/* The control message a GRO receive may carry: the size of the datagrams it holds. */
+typedef union {
+  char buf[CMSG_SPACE(sizeof(int))];
+  struct cmsghdr align;
+} udp_gro_cmsg;
+
 /* Per-socket scratch arrays for recvmmsg and sendmmsg, sized by the batch. */
 typedef struct {
   int family;  /* AF_INET or AF_INET6 (dual-stack) */
@@ -51,17 +66,23 @@ typedef struct {
    * stack and the firewall see one packet where there were dozens. Off when asked, when the kernel lacks
    * it, and for good once a GSO send is refused (then every datagram goes alone, as before). */
   int gso;
+  /* UDP GRO (UDP_GRO): a run of datagrams of one flow that the NIC's GRO (or a sender's GSO on a veth)
+   * merged comes up as one message, cut here by the size in its control message. The receive slots are
+   * then UDP_GRO_SLOT bytes each, so fewer per recvmmsg; off when asked, when the kernel lacks it, or when
+   * the slab or meta cannot hold one such message. */
+  int gro;
   struct mmsghdr *rmsg, *smsg;
   struct iovec *riov, *siov;
   udp_addr *raddr, *saddr;
   socklen_t *salen;
   udp_gso_cmsg *scmsg;
+  udp_gro_cmsg *rcmsg;
 } udp_data;
 
 static udp_data *udp_data_new(int family, uint32_t batch) {
   size_t head = (sizeof(udp_data) + 15) & ~(size_t)15;
   size_t per = 2 * (sizeof(struct mmsghdr) + sizeof(struct iovec) + sizeof(udp_addr)) + sizeof(socklen_t) +
-               sizeof(udp_gso_cmsg) + 16;
+               sizeof(udp_gso_cmsg) + sizeof(udp_gro_cmsg) + 16;
   uint8_t *p = calloc(1, head + per * batch);
   if (p == NULL) return NULL;
   udp_data *u = (udp_data *)p;
@@ -73,7 +94,8 @@ static udp_data *udp_data_new(int family, uint32_t batch) {
   u->raddr = (udp_addr *)(u->siov + batch);
   u->saddr = u->raddr + batch;
   u->scmsg = (udp_gso_cmsg *)(((uintptr_t)(u->saddr + batch) + 15) & ~(uintptr_t)15);
-  u->salen = (socklen_t *)(u->scmsg + batch);
+  u->rcmsg = (udp_gro_cmsg *)(u->scmsg + batch);
+  u->salen = (socklen_t *)(u->rcmsg + batch);
   return u;
 }
 
@@ -130,24 +152,43 @@ static int udp_get_dest(int sock_family, const uint32_t *d, udp_addr *a, socklen
   return 1;
 }
 
+/* The datagram size a GRO message was merged at (its UDP_GRO control message), or 0 for a lone datagram. */
+static size_t udp_gro_size(const struct msghdr *mh) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int size;
+      memcpy(&size, CMSG_DATA(c), sizeof size);
+      return size > 0 ? (size_t)size : 0;
+    }
+  }
+  return 0;
+}
+
 static uint32_t udp_read(nv_handle *h, uint8_t *slab, size_t slab_len, uint32_t *meta, size_t meta_len,
                          int *fatal_err) {
   udp_data *u = h->kind_data;
+  size_t slot_len = u->gro ? UDP_GRO_SLOT : h->max_packet;
+  size_t meta_room = meta_len / UDP_META_STRIDE;
   uint32_t slots = h->batch, n = 0;
-  if (slab_len / h->max_packet < slots) slots = (uint32_t)(slab_len / h->max_packet);
-  if (meta_len / UDP_META_STRIDE < slots) slots = (uint32_t)(meta_len / UDP_META_STRIDE);
+  if (slab_len / slot_len < slots) slots = (uint32_t)(slab_len / slot_len);
+  if (u->gro && meta_room / UDP_GRO_MAX_SEGMENTS < slots) slots = (uint32_t)(meta_room / UDP_GRO_MAX_SEGMENTS);
+  if (!u->gro && meta_room < slots) slots = (uint32_t)meta_room;
   if (slots == 0) {
     *fatal_err = EFAULT;
     return 0;
   }
   for (uint32_t i = 0; i < slots; i++) {
-    u->riov[i].iov_base = slab + (size_t)i * h->max_packet;
-    u->riov[i].iov_len = h->max_packet;
+    u->riov[i].iov_base = slab + (size_t)i * slot_len;
+    u->riov[i].iov_len = slot_len;
     memset(&u->rmsg[i].msg_hdr, 0, sizeof u->rmsg[i].msg_hdr);
     u->rmsg[i].msg_hdr.msg_name = &u->raddr[i];
     u->rmsg[i].msg_hdr.msg_namelen = sizeof u->raddr[i];
     u->rmsg[i].msg_hdr.msg_iov = &u->riov[i];
     u->rmsg[i].msg_hdr.msg_iovlen = 1;
+    if (u->gro) {
+      u->rmsg[i].msg_hdr.msg_control = u->rcmsg[i].buf;
+      u->rmsg[i].msg_hdr.msg_controllen = sizeof u->rcmsg[i].buf;
+    }
   }
   int r;
   do r = recvmmsg(h->fd, u->rmsg, slots, MSG_DONTWAIT, NULL);
@@ -163,17 +204,31 @@ static uint32_t udp_read(nv_handle *h, uint8_t *slab, size_t slab_len, uint32_t 
     return 0;
   }
   for (int i = 0; i < r; i++) {
-    if (u->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
-      h->stats[NV_RX_DROPPED]++;
+    const struct msghdr *mh = &u->rmsg[i].msg_hdr;
+    size_t len = u->rmsg[i].msg_len;
+    size_t seg = u->gro ? udp_gro_size(mh) : 0;
+    if (seg == 0 || seg >= len) seg = len;  /* a lone datagram (an empty one too) */
+    /* Cut short (longer than its slot), or datagrams longer than we deliver: dropped, never cut. */
+    if ((mh->msg_flags & MSG_TRUNC) || seg > h->max_packet) {
+      h->stats[NV_RX_DROPPED] += (mh->msg_flags & MSG_TRUNC) ? 1 : (len + seg - 1) / seg;
       continue;
     }
-    uint32_t *m = meta + (size_t)n * UDP_META_STRIDE;
-    m[0] = (uint32_t)i * h->max_packet;
-    m[1] = u->rmsg[i].msg_len;
-    udp_put_source(&u->raddr[i], m + 2);
-    h->stats[NV_RX_PACKETS]++;
-    h->stats[NV_RX_BYTES] += u->rmsg[i].msg_len;
-    n++;
+    size_t base = (size_t)i * slot_len;
+    for (size_t off = 0; off < len || (len == 0 && off == 0); off += seg > 0 ? seg : 1) {
+      if (n >= meta_room) {  /* cannot happen within UDP_GRO_CNT_MAX; a kernel that merges more loses the rest */
+        h->stats[NV_RX_DROPPED]++;
+        continue;
+      }
+      size_t one = len - off < seg ? len - off : seg;
+      uint32_t *m = meta + (size_t)n * UDP_META_STRIDE;
+      m[0] = (uint32_t)(base + off);
+      m[1] = (uint32_t)one;
+      udp_put_source(&u->raddr[i], m + 2);
+      h->stats[NV_RX_PACKETS]++;
+      h->stats[NV_RX_BYTES] += one;
+      if (seg < len) h->stats[NV_RX_COALESCED]++;
+      n++;
+    }
   }
   return n;
 }
@@ -390,8 +445,9 @@ static int udp_set_buffer(int fd, int force_opt, int opt, uint32_t n) {
   return setsockopt(fd, SOL_SOCKET, opt, &v, sizeof v);
 }
 
-/* udpOpen({ address, port, fwmark?, device?, bufferBytes, batch, maxPacket, slab, meta, onBatch })
- * -> handle with .localAddress, .localPort and .family (4, or 6 for a dual-stack socket). */
+/* udpOpen({ address, port, fwmark?, device?, bufferBytes, batch, maxPacket, slab, meta, onBatch, gso?, gro? })
+ * -> handle with .localAddress, .localPort, .family (4, or 6 for a dual-stack socket) and .gro (merged
+ * receives are on: asked for, room for them, and the kernel took the option). */
 static napi_value js_udp_open(napi_env env, napi_callback_info info) {
   napi_value argv[1], v, slab, meta, cb, obj;
   char address[INET6_ADDRSTRLEN], device[IFNAMSIZ];
@@ -424,6 +480,10 @@ static napi_value js_udp_open(napi_env env, napi_callback_info info) {
   if (!nv_get_prop(env, argv[0], "gso", &v)) return NULL;
   if (!nv_is_undefined(env, v) && napi_get_value_bool(env, v, &want_gso) != napi_ok)
     return nv_type_error(env, "gso must be a boolean");
+  bool want_gro = true;
+  if (!nv_get_prop(env, argv[0], "gro", &v)) return NULL;
+  if (!nv_is_undefined(env, v) && napi_get_value_bool(env, v, &want_gro) != napi_ok)
+    return nv_type_error(env, "gro must be a boolean");
   if (!nv_get_prop(env, argv[0], "device", &v)) return NULL;
   if (!nv_is_undefined(env, v)) {
     if (!nv_get_string(env, v, "device", device, sizeof device)) return NULL;
@@ -482,6 +542,11 @@ static napi_value js_udp_open(napi_env env, napi_callback_info info) {
    * the socket's default segment size to 0 changes nothing else; the size travels with each send. */
   int zero = 0;
   u->gso = want_gso && setsockopt(fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof zero) == 0;
+  /* GRO needs room for one merged message (a slot of UDP_GRO_SLOT bytes, meta for its datagrams); a kernel
+   * without it (before 5.0) refuses the option, and then every datagram comes alone, as before. */
+  int on = 1;
+  u->gro = want_gro && slab_len / UDP_GRO_SLOT >= 1 && meta_len / UDP_META_STRIDE >= UDP_GRO_MAX_SEGMENTS &&
+           setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
   obj = nv_handle_create(env, NV_UDP, fd, cb, slab, meta, batch, max_packet, UDP_META_STRIDE, udp_read, u, &h);
   if (obj == NULL) return NULL;
 
@@ -493,7 +558,8 @@ static napi_value js_udp_open(napi_env env, napi_callback_info info) {
       napi_set_named_property(env, obj, "localAddress", v) != napi_ok ||
       napi_create_uint32(env, lport, &v) != napi_ok || napi_set_named_property(env, obj, "localPort", v) != napi_ok ||
       napi_create_uint32(env, local.sa.sa_family == AF_INET ? 4 : 6, &v) != napi_ok ||
-      napi_set_named_property(env, obj, "family", v) != napi_ok)
+      napi_set_named_property(env, obj, "family", v) != napi_ok ||
+      napi_get_boolean(env, u->gro != 0, &v) != napi_ok || napi_set_named_property(env, obj, "gro", v) != napi_ok)
     return NULL;
   return obj;
 }
