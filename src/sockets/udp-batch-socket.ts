@@ -32,8 +32,9 @@ export interface UdpBindOptions {
   /**
    * UDP GRO (UDP_GRO, Linux 5.0+): a run of datagrams of one flow that the NIC's GRO merged comes up as one
    * message and is cut here, so the stack and the firewall handled one packet where there were dozens.
-   * Receives then go into 64 KB slots, GRO_SLOTS of them per recvmmsg (1 MB of slab, touched only as far as
-   * data comes). Default true; where the kernel lacks it (see groActive) datagrams come one by one.
+   * Receives then go into 64 KB slots, GRO_SLOTS of them per recvmmsg (a 2 MB slab; while nothing merges,
+   * only each slot's first page is written). Default true; where the kernel lacks it (see groActive)
+   * datagrams come one by one.
    */
   gro?: boolean;
 }
