@@ -59,14 +59,12 @@ async function bridge(offload: boolean, tag: string, tso = true): Promise<Bridge
   return { a, b, child, tunA: names.a, tunB: names.b };
 }
 
-/** Packets the kernel in ns received from a TUN (what we wrote, as the kernel counts it). */
-async function kernelRx(ns: Netns, dev: string): Promise<number> {
-  const r = await ns.exec('cat', [`/sys/class/net/${dev}/statistics/rx_packets`]);
-  return Number(r.stdout.trim());
-}
-/** Packets the kernel in ns sent into a TUN (what we read, as the kernel counts it: a TSO packet is one). */
-async function kernelTx(ns: Netns, dev: string): Promise<number> {
-  const r = await ns.exec('cat', [`/sys/class/net/${dev}/statistics/tx_packets`]);
+/**
+ * The kernel's packet counter of a TUN in ns: rx is what we wrote (a GSO packet is one), tx what it sent
+ * into the TUN for us to read (a TSO packet is one).
+ */
+async function kernelPackets(ns: Netns, dev: string, dir: 'rx' | 'tx'): Promise<number> {
+  const r = await ns.exec('cat', [`/sys/class/net/${dev}/statistics/${dir}_packets`]);
   return Number(r.stdout.trim());
 }
 
@@ -84,8 +82,8 @@ async function badPackets(ns: Netns): Promise<number> {
 async function snapshot(br: Bridge): Promise<{ readA: number; wroteB: number; kernelTxA: number; kernelRxB: number }> {
   for (;;) {
     const before = await br.child.request({ cmd: 'stats' });
-    const kernelTxA = await kernelTx(br.a, br.tunA);
-    const kernelRxB = await kernelRx(br.b, br.tunB);
+    const kernelTxA = await kernelPackets(br.a, br.tunA, 'tx');
+    const kernelRxB = await kernelPackets(br.b, br.tunB, 'rx');
     const after = await br.child.request({ cmd: 'stats' });
     if (before.a.rxPackets === after.a.rxPackets && before.b.txPackets === after.b.txPackets) {
       return { readA: after.a.rxPackets, wroteB: after.b.txPackets, kernelTxA, kernelRxB };

@@ -169,10 +169,10 @@ static uint32_t udp_read(nv_handle *h, uint8_t *slab, size_t slab_len, uint32_t 
   udp_data *u = h->kind_data;
   size_t slot_len = u->gro ? UDP_GRO_SLOT : h->max_packet;
   size_t meta_room = meta_len / UDP_META_STRIDE;
+  size_t per_slot = u->gro ? UDP_GRO_MAX_SEGMENTS : 1;  /* most datagrams one slot can yield */
   uint32_t slots = h->batch, n = 0;
   if (slab_len / slot_len < slots) slots = (uint32_t)(slab_len / slot_len);
-  if (u->gro && meta_room / UDP_GRO_MAX_SEGMENTS < slots) slots = (uint32_t)(meta_room / UDP_GRO_MAX_SEGMENTS);
-  if (!u->gro && meta_room < slots) slots = (uint32_t)meta_room;
+  if (meta_room / per_slot < slots) slots = (uint32_t)(meta_room / per_slot);
   if (slots == 0) {
     *fatal_err = EFAULT;
     return 0;
@@ -213,22 +213,25 @@ static uint32_t udp_read(nv_handle *h, uint8_t *slab, size_t slab_len, uint32_t 
       h->stats[NV_RX_DROPPED] += (mh->msg_flags & MSG_TRUNC) ? 1 : (len + seg - 1) / seg;
       continue;
     }
-    size_t base = (size_t)i * slot_len;
-    for (size_t off = 0; off < len || (len == 0 && off == 0); off += seg > 0 ? seg : 1) {
+    uint32_t source[UDP_META_STRIDE - 2];
+    udp_put_source(&u->raddr[i], source);
+    size_t off = 0;
+    do {  /* once for a lone datagram, an empty one too */
       if (n >= meta_room) {  /* cannot happen within UDP_GRO_CNT_MAX; a kernel that merges more loses the rest */
         h->stats[NV_RX_DROPPED]++;
-        continue;
+      } else {
+        size_t one = len - off < seg ? len - off : seg;
+        uint32_t *m = meta + (size_t)n * UDP_META_STRIDE;
+        m[0] = (uint32_t)((size_t)i * slot_len + off);
+        m[1] = (uint32_t)one;
+        memcpy(m + 2, source, sizeof source);
+        h->stats[NV_RX_PACKETS]++;
+        h->stats[NV_RX_BYTES] += one;
+        if (seg < len) h->stats[NV_RX_COALESCED]++;
+        n++;
       }
-      size_t one = len - off < seg ? len - off : seg;
-      uint32_t *m = meta + (size_t)n * UDP_META_STRIDE;
-      m[0] = (uint32_t)(base + off);
-      m[1] = (uint32_t)one;
-      udp_put_source(&u->raddr[i], m + 2);
-      h->stats[NV_RX_PACKETS]++;
-      h->stats[NV_RX_BYTES] += one;
-      if (seg < len) h->stats[NV_RX_COALESCED]++;
-      n++;
-    }
+      off += seg;
+    } while (off < len);
   }
   return n;
 }
