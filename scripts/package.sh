@@ -19,7 +19,8 @@
 # Environment: PKG_ARCH (default on x86_64 machines: x86_64, OpenWrt's name for it; elsewhere set it
 # to the target's package architecture, e.g. aarch64_cortex-a53), SOURCE_DATE_EPOCH (default: the
 # last commit's time), NYM_PACKAGE_OUT (default: dist/packages), APK (apk-tools 3; default: built
-# once from ../shared/apk-tools into build/apk-tools), NYM_PACKAGE_RELEASE (see build).
+# once from ../shared/apk-tools into build/apk-tools), NYM_PACKAGE_APK=0 (the .ipk files only, where no
+# apk-tools 3 is at hand), NYM_PACKAGE_RELEASE (see build).
 set -euo pipefail
 umask 022
 export LC_ALL=C
@@ -422,7 +423,7 @@ ipk_control() {
 
 # One package in both formats. DATA is the staged file tree (IDIR); MKFILE holds the package's
 # `define Package/NAME/postinst|prerm` (package-pack.mk's postinst-pkg, prerm-pkg).
-# Prints the two file names.
+# Prints the two file names (the .ipk's alone with NYM_PACKAGE_APK=0).
 both_formats() {
 	local name=$1 version=$2 release=$3 arch=$4 data=$5 mkfile=$6 license=$7 section=$8 maintainer=$9 deps=${10} description=${11} keep=${12}
 	local ctl=$tmp/control-$name adata=$tmp/apk-data-$name adir=$tmp/apk-scripts-$name ipk_file apk_file apk_arch
@@ -440,6 +441,9 @@ both_formats() {
 	ipk_file=$out/${name}_${version}-${release}_${arch}.ipk
 	ipk "$data" "$ctl" "$ipk_file"
 
+	echo "$ipk_file"
+	[ "${NYM_PACKAGE_APK:-1}" = 0 ] && return 0
+
 	# .apk: the same files plus /lib/apk/packages/NAME.*; OpenWrt's apk version is VERSION-rRELEASE.
 	cp -a "$data" "$adata"
 	apk_metadata "$adata" "$name" "$(cat "$tmp/conffiles.$name")"
@@ -451,7 +455,6 @@ both_formats() {
 	apk_pack "$adata" "$adir" "$apk_file" "$name" "$version-r$release" "$apk_arch" \
 		"$(printf '%s' "$description" | tr '\n' ' ' | sed 's/  */ /g; s/^ //; s/ $//')" "$license" "$maintainer" \
 		"$(apk_depends "$deps")"
-	echo "$ipk_file"
 	echo "$apk_file"
 }
 
