@@ -194,8 +194,10 @@ export class UbusClient extends EventEmitter {
     await this.registerPattern(l);
   }
 
-  private async request(frame: Uint8Array, seq: number, peer: number, timeoutMs?: number): Promise<Reply> {
-    const r = await this.conn.request(frame, seq, peer, timeoutMs ?? this.opts.timeoutMs);
+  /** `onOk` runs on a successful reply before any later message is handled (see OnReply). */
+  private async request(frame: Uint8Array, seq: number, peer: number, timeoutMs?: number, onOk?: (r: Reply) => void): Promise<Reply> {
+    const onReply = onOk && ((r: Reply) => { if (r.status === Status.OK) onOk(r); });
+    const r = await this.conn.request(frame, seq, peer, timeoutMs ?? this.opts.timeoutMs, onReply);
     if (r.status !== Status.OK) {
       const data = r.data.find((d) => d.data)?.data;
       throw new UbusError(r.status, undefined, data ? safeTable(data) : undefined);
@@ -277,12 +279,15 @@ export class UbusClient extends EventEmitter {
   private async register(obj: LocalObject): Promise<void> {
     const seq = this.conn.nextSeq();
     const frame = obj.path === null ? proto.addObject(seq) : proto.addObject(seq, obj.path, obj.signature);
-    const r = await this.request(frame, seq, 0);
-    const id = r.data.find((d) => d.objid !== undefined)?.objid;
-    if (!id) throw new UbusError(Status.NO_DATA, 'ubus gave the object no id');
-    obj.id = id;
-    obj.hasSubscribers = false;
-    this.objects.set(id, obj);
+    // The id is ours before the next message: ubusd may forward an INVOKE or a subscription NOTIFY
+    // for the new object in the same read as its reply.
+    await this.request(frame, seq, 0, undefined, (r) => {
+      const id = r.data.find((d) => d.objid !== undefined)?.objid;
+      if (!id) throw new UbusError(Status.NO_DATA, 'ubus gave the object no id');
+      obj.id = id;
+      obj.hasSubscribers = false;
+      this.objects.set(id, obj);
+    });
   }
 
   /** @internal NOTIFY to an object's subscribers (no replies awaited, like ubus_notify with timeout -1). */
@@ -324,8 +329,7 @@ export class UbusClient extends EventEmitter {
     await this.register(s.obj);
     this.subscriptions.add(s);
     await this.ensureAddWatch();
-    await this.trySubscribe(s);
-    if (s.target === null) {
+    if (!(await this.trySubscribe(s))) {
       this.subscriptions.delete(s);
       await this.dropAnonymous(s.obj);
       throw new UbusError(Status.NOT_FOUND);
@@ -340,12 +344,14 @@ export class UbusClient extends EventEmitter {
     };
   }
 
-  private async trySubscribe(s: Subscription): Promise<void> {
+  /** True when ubusd took the subscription (the target may have gone again since: onRemove is told). */
+  private async trySubscribe(s: Subscription): Promise<boolean> {
     const target = (await this.lookup(s.path)).find((o) => o.path === s.path);
-    if (!target) return;
+    if (!target) return false;
     const seq = this.conn.nextSeq();
-    await this.request(proto.subscribe(seq, s.obj.id, target.id), seq, 0);
-    s.target = target.id;
+    // Set before the next message: the target may go away (UNSUBSCRIBE) in the same read.
+    await this.request(proto.subscribe(seq, s.obj.id, target.id), seq, 0, undefined, () => { s.target = target.id; });
+    return true;
   }
 
   /** One listener for `ubus.object.add`, so a subscription comes back with its object. */

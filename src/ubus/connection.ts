@@ -13,8 +13,16 @@ export interface Reply {
   statusAttrs: MsgAttrs;
 }
 
+/**
+ * Runs when a request's STATUS arrives, before the next message on the socket is dispatched. A reply
+ * and the messages that depend on it (an INVOKE or NOTIFY for the object just added) can come in one
+ * read; state they need must be in place before they are handled, not one microtask later.
+ */
+export type OnReply = (r: Reply) => void;
+
 interface Pending {
   data: MsgAttrs[];
+  onReply: OnReply | undefined;
   resolve: (r: Reply) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout | undefined;
@@ -75,11 +83,11 @@ export class UbusConnection {
   }
 
   /** Sends a request and collects its DATA messages until the STATUS with the same (seq, peer). */
-  request(frame: Uint8Array, seq: number, peer: number, timeoutMs: number): Promise<Reply> {
+  request(frame: Uint8Array, seq: number, peer: number, timeoutMs: number, onReply?: OnReply): Promise<Reply> {
     if (this.closed) return Promise.reject(new UbusError(Status.CONNECTION_FAILED, 'Not connected to ubus'));
     return new Promise((resolve, reject) => {
       const key = `${seq}:${peer >>> 0}`;
-      const p: Pending = { data: [], resolve, reject, timer: undefined };
+      const p: Pending = { data: [], onReply, resolve, reject, timer: undefined };
       if (timeoutMs > 0) {
         p.timer = setTimeout(() => {
           this.pending.delete(key);
@@ -128,7 +136,14 @@ export class UbusConnection {
       if (h.type === MsgType.DATA) { p.data.push(attrs); return; }
       this.pending.delete(`${h.seq}:${h.peer >>> 0}`);
       if (p.timer) clearTimeout(p.timer);
-      p.resolve({ data: p.data, status: attrs.status ?? Status.UNKNOWN_ERROR, statusAttrs: attrs });
+      const reply: Reply = { data: p.data, status: attrs.status ?? Status.UNKNOWN_ERROR, statusAttrs: attrs };
+      try {
+        p.onReply?.(reply);
+      } catch (e) {
+        p.reject(e as Error);
+        return;
+      }
+      p.resolve(reply);
       return;
     }
     if (h.type === MsgType.INVOKE || h.type === MsgType.NOTIFY || h.type === MsgType.UNSUBSCRIBE) {

@@ -1,9 +1,15 @@
 // Our client against our broker (a real nym-ubusd process): every kind of message, and the
 // reconnect after the broker restarts.
 import test from 'ava';
+import { createServer, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BusProcess, waitFor } from '../helpers/bus.js';
 import { UbusClient, UbusError } from '../../src/ubus/client.js';
-import { BlobmsgType, Status } from '../../src/ubus/constants.js';
+import { BlobmsgType, MsgType, Status, UBUS_SYSTEM_OBJECT_EVENT } from '../../src/ubus/constants.js';
+import { decodeMessage, FrameReader, parseMsgAttrs, type MsgAttrs, type UbusHeader } from '../../src/ubus/message.js';
+import * as proto from '../../src/ubus/proto.js';
 import type { BlobmsgTable } from '../../src/ubus/blobmsg.js';
 
 const echo = {
@@ -147,5 +153,81 @@ test('when the broker restarts, objects come back, listeners and subscriptions a
     t.true(await waitFor(() => notes.includes('after-restart') && events.includes('ping.x')));
   } finally {
     server.close(); caller.close(); await bus.close();
+  }
+});
+
+/**
+ * A bus that writes a reply and the messages that follow from it in one write, so that they reach
+ * the client in one read, as they can from the real ubusd when the client was busy: `answer` gets
+ * each message from the client and returns the frames to send back together.
+ */
+async function scriptedBus(answer: (h: UbusHeader, a: MsgAttrs, sock: Socket) => Uint8Array[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'nym-ubus-scripted-'));
+  const path = join(dir, 'ubus.sock');
+  const received: Array<{ type: number; attrs: MsgAttrs }> = [];
+  const server = createServer((sock) => {
+    const reader = new FrameReader();
+    sock.write(proto.hello(0x1234));
+    sock.on('data', (chunk) => {
+      for (const f of reader.push(chunk)) {
+        const m = decodeMessage(f);
+        const attrs = parseMsgAttrs(m.body);
+        received.push({ type: m.type, attrs });
+        const out = answer(m, attrs, sock);
+        if (out.length) sock.write(Buffer.concat(out));
+      }
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(path, r));
+  return {
+    path,
+    received,
+    close: () => { server.close(); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+test('a reply and what follows it in the same read: the new object already answers, sees its subscribers, loses a subscription', async (t) => {
+  const OBJ = 0x1001;
+  const WATCHER = 0x2002;
+  const TARGET = 0x3003;
+  let nextAnon = WATCHER;
+  const bus = await scriptedBus((h, a) => {
+    switch (h.type) {
+      case MsgType.ADD_OBJECT:
+        if (a.objpath === 'fresh') {
+          // The object's id, then at once a subscriber's NOTIFY {ACTIVE} and a forwarded call.
+          return [
+            proto.objectData(h.seq, h.peer, OBJ), proto.status(h.seq, h.peer, 0),
+            proto.subscriptionState(1, OBJ, true),
+            proto.forwardedInvoke(77, 0x4444, { objId: OBJ, method: 'm', user: 'root', group: 'root' }),
+          ];
+        }
+        return [proto.objectData(h.seq, h.peer, nextAnon++), proto.status(h.seq, h.peer, 0)];
+      case MsgType.INVOKE: // the event registration of the subscription's ubus.object.add watch
+        return [proto.status(h.seq, UBUS_SYSTEM_OBJECT_EVENT, 0)];
+      case MsgType.LOOKUP:
+        return [proto.lookupData(h.seq, h.peer, { path: 'pub', id: TARGET, typeId: 1, signature: new Uint8Array(0) }), proto.status(h.seq, h.peer, 0)];
+      case MsgType.SUBSCRIBE:
+        // Subscribed, and the target goes away before the client could read the answer.
+        return [proto.status(h.seq, h.peer, 0), proto.unsubscribed(1, a.objid!, TARGET)];
+      default:
+        return h.type === MsgType.STATUS || h.type === MsgType.DATA ? [] : [proto.status(h.seq, h.peer, 0)];
+    }
+  });
+  const client = await UbusClient.connect({ socket: bus.path });
+  try {
+    const obj = await client.addObject('fresh', { m: { args: [], handler: () => ({ ok: true }) } });
+    t.is(obj.id, OBJ);
+    t.true(await waitFor(() => bus.received.some((m) => m.type === MsgType.STATUS && m.attrs.objid === OBJ)));
+    const answer = bus.received.find((m) => m.type === MsgType.STATUS && m.attrs.objid === OBJ)!;
+    t.is(answer.attrs.status, Status.OK, 'the call that came with the reply found its object');
+    t.true(obj.hasSubscribers, 'the NOTIFY that came with the reply was not lost');
+
+    let removed = 0;
+    await client.subscribe('pub', () => {}, () => removed++);
+    t.true(await waitFor(() => removed === 1), 'the UNSUBSCRIBE that came with the SUBSCRIBE answer was heard');
+  } finally {
+    client.close(); bus.close();
   }
 });
