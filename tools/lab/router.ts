@@ -65,7 +65,7 @@ export interface DaemonStartOptions {
 
 /** A node program of ours in the router namespace, its output appended to a log file (and mirrored if asked). */
 /** The node flags files/etc/init.d/nym-vpn gives nym-vpnd on a router (a packaging test holds them equal). */
-export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--expose-gc'];
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--expose-gc', '--v8-pool-size=1'];
 
 function startNode(ns: Netns, script: string, args: readonly string[], log: WriteStream, label: string, mirror: boolean, env?: NodeJS.ProcessEnv, nodeFlags: readonly string[] = []): ChildProcess {
   const child = ns.spawn(process.execPath, [...nodeFlags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
