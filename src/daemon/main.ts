@@ -16,6 +16,7 @@ import { startCpuProfile } from './cpu-profile.js';
 import { createDaemonFirewall } from './firewall.js';
 import { Attestation } from './attestation.js';
 import { join } from 'node:path';
+import { loadNative } from '../native/native.js';
 import { removeStaleTemps } from '../fs/atomic-file.js';
 import { firewallPaths } from '../firewall/paths.js';
 import { dnsmasqDns, icmpMonitors, runDirIntent, stateDirKeys, systemClock, systemRouting, twoHopTunnels, type RunningTunnel } from './connection-wiring.js';
@@ -25,6 +26,9 @@ const USAGE = `Usage: nym-vpnd [--socket PATH] [--root DIR] [--log-level error|w
   --socket PATH   ubus socket (default $UBUS_SOCKET or /var/run/ubus/ubus.sock)
   --root DIR      prefix for every path the daemon uses (UCI dir, state dir, run dir, ...)
   --log-level L   overrides the config's log_level`;
+
+/** glibc's own default threshold, kept fixed (see pinMmapThreshold). */
+const MMAP_THRESHOLD_BYTES = 128 * 1024;
 
 export const schemaPath = fileURLToPath(new URL('../../../ubus-schema/nym-vpn.json', import.meta.url));
 
@@ -57,6 +61,12 @@ async function main(): Promise<void> {
   const paths = resolvePaths(values.root ?? '/', values.socket);
   const log = new Logger((level as LogLevel | undefined) ?? 'info');
   const schema = loadSchema(schemaPath);
+  // Each tunnel's large buffers go back to the system when it closes (glibc; musl always does): otherwise
+  // the heap grew with every reconnect. See src/native/addon/malloc-policy.c. A missing addon is reported
+  // where a tunnel needs it.
+  try {
+    loadNative().pinMmapThreshold(MMAP_THRESHOLD_BYTES);
+  } catch { /* no addon: nothing allocates large buffers either */ }
 
   let config = defaultNymVpnConfig();
   let configError: string | undefined;

@@ -86,10 +86,17 @@ export interface NativeAddon {
   ref(handle: NativeHandle, on: boolean): void;
   close(handle: NativeHandle): void;
   stats(handle: NativeHandle): HandleStats;
+  /**
+   * Fixes glibc malloc's mmap threshold (M_MMAP_THRESHOLD), which turns its dynamic raising off: large
+   * buffers (a tunnel's slabs) are then always mapped and given back on free. True where it was taken
+   * (glibc), false where the allocator has no such knob (musl: OpenWrt). See addon/malloc-policy.c.
+   */
+  pinMmapThreshold(bytes: number): boolean;
 }
 
 const ADDON_FILE = 'build/Release/nym_vpn_native.node';
 let addon: NativeAddon | undefined;
+let addonPath: string | undefined;
 
 /** The addon, loaded on first use; NYM_VPN_NATIVE may name the .node file (e.g. where a package installs it). */
 export function loadNative(): NativeAddon {
@@ -105,7 +112,14 @@ export function loadNative(): NativeAddon {
     throw new Error(`nym-vpn native addon is not built (looked for ${candidates.join(', ')}): run \`npm ci\` or \`make build\``);
   }
   addon = createRequire(import.meta.url)(found) as NativeAddon;
+  addonPath = found;
   return addon;
+}
+
+/** The .node file loadNative() loaded (it loads it first), e.g. for a child process that needs the same one. */
+export function nativeAddonPath(): string {
+  loadNative();
+  return addonPath!;
 }
 
 /** An Error for an errno the addon reported, with code (e.g. 'EBADFD') and errno set like Node's own. */
