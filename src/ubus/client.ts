@@ -33,7 +33,16 @@ export interface ObjectInfo {
 export type EventCallback = (type: string, data: BlobmsgTable) => void;
 
 interface Listener { pattern: string; cb: EventCallback; obj: LocalObject }
-interface Subscription { path: string; cb: EventCallback; onRemove?: () => void; obj: LocalObject; target: number | null }
+interface Subscription {
+  path: string;
+  cb: EventCallback;
+  onRemove?: () => void;
+  obj: LocalObject;
+  target: number | null;
+  /** A renewal is on its way; another add event meanwhile asks for one more try after it, not a second one. */
+  renewing?: boolean;
+  renewAgain?: boolean;
+}
 
 /** The reconnect loop's waits: from 100 ms, doubling, to 5 s (a name freed wakes it at once). */
 const RECONNECT_MIN_MS = 100;
@@ -329,11 +338,20 @@ export class UbusClient extends EventEmitter {
     await this.register(s.obj);
     this.subscriptions.add(s);
     await this.ensureAddWatch();
-    if (!(await this.trySubscribe(s))) {
+    // An add event while this first try runs waits for it (see renew).
+    s.renewing = true;
+    let took = false;
+    try {
+      took = await this.trySubscribe(s);
+    } finally {
+      s.renewing = false;
+    }
+    if (!took) {
       this.subscriptions.delete(s);
       await this.dropAnonymous(s.obj);
       throw new UbusError(Status.NOT_FOUND);
     }
+    if (s.renewAgain) this.renew(s);
     return async () => {
       this.subscriptions.delete(s);
       if (s.target !== null && !this.conn.isClosed) {
@@ -354,13 +372,35 @@ export class UbusClient extends EventEmitter {
     return true;
   }
 
+  /**
+   * Subscribes again to an object that came back, one try at a time: two adds in quick succession (a
+   * daemon that restarts twice) would otherwise subscribe twice, and every notify would arrive twice.
+   */
+  private renew(s: Subscription): void {
+    if (s.renewing) {
+      s.renewAgain = true;
+      return;
+    }
+    s.renewing = true;
+    void (async () => {
+      try {
+        do {
+          s.renewAgain = false;
+          if (s.target === null && this.subscriptions.has(s)) await this.trySubscribe(s).catch(() => false);
+        } while (s.renewAgain);
+      } finally {
+        s.renewing = false;
+      }
+    })();
+  }
+
   /** One listener for `ubus.object.add`, so a subscription comes back with its object. */
   private async ensureAddWatch(): Promise<void> {
     if (this.watchingAdds) return;
     const l: Listener = {
       pattern: 'ubus.object.add',
       cb: (_t, d) => {
-        for (const s of this.subscriptions) if (s.target === null && d.path === s.path) void this.trySubscribe(s).catch(() => {});
+        for (const s of this.subscriptions) if (s.target === null && d.path === s.path) this.renew(s);
       },
       obj: LocalObject.anonymous(this, (t, d) => l.cb(t, d)),
     };

@@ -10,7 +10,8 @@ import { UbusClient, UbusError } from '../../src/ubus/client.js';
 import { BlobmsgType, MsgType, Status, UBUS_SYSTEM_OBJECT_EVENT } from '../../src/ubus/constants.js';
 import { decodeMessage, FrameReader, parseMsgAttrs, type MsgAttrs, type UbusHeader } from '../../src/ubus/message.js';
 import * as proto from '../../src/ubus/proto.js';
-import type { BlobmsgTable } from '../../src/ubus/blobmsg.js';
+import { decodeTable, type BlobmsgTable } from '../../src/ubus/blobmsg.js';
+import { eventMsg, objectEventData } from '../../tools/ubusd/broker-replies.js';
 
 const echo = {
   hello: {
@@ -227,6 +228,53 @@ test('a reply and what follows it in the same read: the new object already answe
     let removed = 0;
     await client.subscribe('pub', () => {}, () => removed++);
     t.true(await waitFor(() => removed === 1), 'the UNSUBSCRIBE that came with the SUBSCRIBE answer was heard');
+  } finally {
+    client.close(); bus.close();
+  }
+});
+
+test('two ubus.object.add events for one name before the subscriber could renew: it subscribes once', async (t) => {
+  const GONE = 0x3003;
+  const BACK = 0x3004;
+  let nextAnon = 0x2002;
+  let watcher = 0;
+  let lookups = 0;
+  const subscribes: number[] = [];
+  const bus = await scriptedBus((h, a) => {
+    switch (h.type) {
+      case MsgType.ADD_OBJECT:
+        return [proto.objectData(h.seq, h.peer, nextAnon++), proto.status(h.seq, h.peer, 0)];
+      case MsgType.INVOKE: // the ubus.object.add watch registers its pattern
+        watcher = Number(decodeTable(a.data!).object);
+        return [proto.status(h.seq, UBUS_SYSTEM_OBJECT_EVENT, 0)];
+      case MsgType.LOOKUP:
+        lookups++;
+        return [proto.lookupData(h.seq, h.peer, { path: 'pub', id: lookups === 1 ? GONE : BACK, typeId: 1, signature: new Uint8Array(0) }), proto.status(h.seq, h.peer, 0)];
+      case MsgType.SUBSCRIBE:
+        subscribes.push(a.target!);
+        if (a.target === GONE) {
+          // Taken, then the object goes; it comes back twice (two adds) before the client could react.
+          return [
+            proto.status(h.seq, h.peer, 0),
+            proto.unsubscribed(1, a.objid!, GONE),
+            eventMsg(2, watcher, 'ubus.object.add', objectEventData(BACK - 1, 'pub')),
+            eventMsg(3, watcher, 'ubus.object.add', objectEventData(BACK, 'pub')),
+          ];
+        }
+        return [proto.status(h.seq, h.peer, 0)];
+      default:
+        return h.type === MsgType.STATUS || h.type === MsgType.DATA ? [] : [proto.status(h.seq, h.peer, 0)];
+    }
+  });
+  const client = await UbusClient.connect({ socket: bus.path });
+  try {
+    let removed = 0;
+    await client.subscribe('pub', () => {}, () => removed++);
+    t.true(await waitFor(() => removed === 1 && subscribes.length >= 2));
+    // Whatever else was coming has come once a ping (answered in order) is back.
+    await client.ping();
+    await client.ping();
+    t.deepEqual(subscribes, [GONE, BACK], 'one renewal for the two adds');
   } finally {
     client.close(); bus.close();
   }
