@@ -63,7 +63,7 @@ function run(mode: 'pin' | 'default'): Promise<{ pinned: boolean; before: number
 
 test('pinMmapThreshold: bad arguments are TypeErrors', (t) => {
   const addon = loadNative();
-  for (const bad of [undefined, 'big', -1, 100, 2 ** 40, Number.NaN]) {
+  for (const bad of [undefined, 'big', -1, 100, 2 ** 40, 2 ** 32 + 131072, 131072.5, Number.NaN]) {
     t.throws(() => (addon.pinMmapThreshold as (x: unknown) => boolean)(bad), { instanceOf: TypeError }, String(bad));
   }
 });

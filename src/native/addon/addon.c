@@ -392,7 +392,7 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   return obj;
 }
 
-static int nv_export(napi_env env, napi_value exports, const char *name, napi_callback fn) {
+int nv_export(napi_env env, napi_value exports, const char *name, napi_callback fn) {
   napi_value f;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f) == napi_ok &&
          napi_set_named_property(env, exports, name, f) == napi_ok;

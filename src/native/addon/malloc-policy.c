@@ -14,16 +14,14 @@
 
 /* pinMmapThreshold(bytes) -> true when the allocator took it (glibc), false where there is nothing to set. */
 static napi_value js_pin_mmap_threshold(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  uint32_t bytes = 0;
+  double bytes = 0;
   napi_valuetype t;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_number ||
-      napi_get_value_uint32(env, argv[0], &bytes) != napi_ok || bytes < 4096 || bytes > (32u << 20)) {
-    napi_throw_type_error(env, NULL, "pinMmapThreshold(bytes): a number from 4096 to 32 MiB expected");
-    return NULL;
-  }
+  if (!nv_get_args(env, info, 1, argv)) return NULL;
+  /* A double, so that 2^32 + 128 KiB is refused rather than wrapped to 128 KiB. */
+  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_number ||
+      napi_get_value_double(env, argv[0], &bytes) != napi_ok || !(bytes >= 4096 && bytes <= (32 << 20)) || bytes != (int)bytes)
+    return nv_type_error(env, "pinMmapThreshold(bytes): an integer from 4096 to 32 MiB expected");
   int took = 0;
 #ifdef __GLIBC__
   took = mallopt(M_MMAP_THRESHOLD, (int)bytes) == 1;
@@ -34,9 +32,5 @@ static napi_value js_pin_mmap_threshold(napi_env env, napi_callback_info info) {
 }
 
 napi_value nv_malloc_policy_init(napi_env env, napi_value exports) {
-  napi_value f;
-  if (napi_create_function(env, "pinMmapThreshold", NAPI_AUTO_LENGTH, js_pin_mmap_threshold, NULL, &f) != napi_ok ||
-      napi_set_named_property(env, exports, "pinMmapThreshold", f) != napi_ok)
-    return NULL;
-  return exports;
+  return nv_export(env, exports, "pinMmapThreshold", js_pin_mmap_threshold) ? exports : NULL;
 }

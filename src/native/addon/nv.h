@@ -79,6 +79,9 @@ napi_value nv_handle_create(napi_env env, int kind, int fd, napi_value cb, napi_
  * EBADF Error for a closed handle unless allow_closed. */
 int nv_unwrap(napi_env env, napi_value v, int kind, int allow_closed, nv_handle **out);
 
+/* Sets exports[name] to a new function running fn; 0 on failure. */
+int nv_export(napi_env env, napi_value exports, const char *name, napi_callback fn);
+
 napi_value nv_tun_init(napi_env env, napi_value exports);
 napi_value nv_udp_init(napi_env env, napi_value exports);
 napi_value nv_marked_init(napi_env env, napi_value exports);
