@@ -49,6 +49,16 @@ test('the same state in another order renders the same text', (t) => {
   t.is(renderKillSwitch(killSwitchSpec(shuffled)), renderKillSwitch(killSwitchSpec(CONNECTING_V6_BLOCKED)));
 });
 
+test('endpoints sort by code unit, the same under any locale', (t) => {
+  // Under ICU's collation ':' sorts before the digits, so a locale-aware sort put 2001:db8:: first and the
+  // rule text could change with the router's locale; code-unit order puts '0' (0x30) before ':' (0x3a).
+  const state: FirewallState = {
+    ...CONNECTING_V6_BLOCKED,
+    endpoints: [{ address: '2001:db8::1', port: 51822 }, { address: '2001:db80::1', port: 51822 }, { address: '2001:db8::1', port: 51821 }],
+  };
+  t.deepEqual(killSwitchSpec(state).endpoints.map((e) => `${e.address} ${e.port}`), ['2001:db80::1 51822', '2001:db8::1 51821', '2001:db8::1 51822']);
+});
+
 test('nft: the orderings that carry the policy', (t) => {
   const text = renderKillSwitch(killSwitchSpec(CONNECTED));
   const at = (s: string): number => {
