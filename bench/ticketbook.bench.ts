@@ -21,8 +21,9 @@ import { TicketbookAcquirer } from '../src/zk-nym/ticketbook-acquirer.js';
 import { TicketbookStore } from '../src/zk-nym/ticketbook-store.js';
 import { LAB_ACCOUNT_ADDRESS, LAB_ACCOUNT_MNEMONIC } from '../tools/lab/addresses.js';
 import { LabIssuers } from '../tools/lab/ecash/issuers.js';
+import { DAEMON_NODE_FLAGS } from '../tools/lab/router.js';
 import { LabVpnApi } from '../tools/lab/vpn-api/server.js';
-import { rssMb } from './measure.js';
+import { anonRssMb, rssMb } from './measure.js';
 
 const N = Number(process.env.BENCH_TICKETBOOKS ?? 5);
 const dist = fileURLToPath(new URL('../', import.meta.url));
@@ -81,7 +82,7 @@ async function inTheDaemon(): Promise<void> {
     }
     // The lab API and the daemon share one fresh network namespace (only its loopback), so nothing reaches
     // this machine's network and the daemon's firewall rules stay inside it.
-    const script = `ip link set lo up && ${process.execPath} ${join(dist, 'tools/lab/directory-server.js')} --listen 127.0.0.1:8080 --gateways ${gateways} --base-path /api --accounts ${accounts} --signers 2/3 >/dev/null & exec ${process.execPath} --max-semi-space-size=1 ${join(dist, 'src/daemon/main.js')} --socket ${socket} --root ${dir}`;
+    const script = `ip link set lo up && ${process.execPath} ${join(dist, 'tools/lab/directory-server.js')} --listen 127.0.0.1:8080 --gateways ${gateways} --base-path /api --accounts ${accounts} --signers 2/3 >/dev/null & exec ${process.execPath} ${DAEMON_NODE_FLAGS.join(' ')} ${join(dist, 'src/daemon/main.js')} --socket ${socket} --root ${dir}`;
     ns = spawn('unshare', ['--net', 'sh', '-c', script], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
     for (let i = 0; (await client.lookup('nym-vpn')).length === 0; i++) {
       if (i > 400) throw new Error('nym-vpnd did not register');
@@ -90,6 +91,7 @@ async function inTheDaemon(): Promise<void> {
     const pid = ns.pid!; // sh exec'd into node: the daemon itself
     await sleep(2000);
     const idle = rssMb(pid);
+    const idleAnon = anonRssMb(pid);
     const started = performance.now();
     await client.call('nym-vpn', 'account_set', { mnemonic: LAB_ACCOUNT_MNEMONIC });
     let peak = idle;
@@ -104,8 +106,9 @@ async function inTheDaemon(): Promise<void> {
     }
     await sleep(5000);
     const after = rssMb(pid);
+    const afterAnon = anonRssMb(pid);
     console.log(`nym-vpnd: account stored → 3 ticketbooks on disk  ${(stocked / 1000).toFixed(1)} s (one after another, upstream's 5 s polling included)`);
-    console.log(`nym-vpnd RSS idle / peak with the WASM workers / 5 s after  ${idle.toFixed(1)} / ${peak.toFixed(1)} / ${after.toFixed(1)} MB`);
+    console.log(`nym-vpnd RSS idle / peak with the WASM workers / 5 s after  ${idle.toFixed(1)} / ${peak.toFixed(1)} / ${after.toFixed(1)} MB (anonymous, idle / after: ${idleAnon.toFixed(1)} / ${afterAnon.toFixed(1)})`);
   } finally {
     client?.close();
     if (ns) {

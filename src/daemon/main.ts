@@ -17,6 +17,7 @@ import { createDaemonFirewall } from './firewall.js';
 import { Attestation } from './attestation.js';
 import { join } from 'node:path';
 import { loadNative } from '../native/native.js';
+import { trimAfterWorkers } from './worker-memory.js';
 import { removeStaleTemps } from '../fs/atomic-file.js';
 import { firewallPaths } from '../firewall/paths.js';
 import { dnsmasqDns, icmpMonitors, runDirIntent, stateDirKeys, systemClock, systemRouting, twoHopTunnels, type RunningTunnel } from './connection-wiring.js';
@@ -65,7 +66,10 @@ async function main(): Promise<void> {
   // the heap grew with every reconnect. See src/native/addon/malloc-policy.c. A missing addon is reported
   // where a tunnel needs it.
   try {
-    loadNative().pinMmapThreshold(MMAP_THRESHOLD_BYTES);
+    const native = loadNative();
+    native.pinMmapThreshold(MMAP_THRESHOLD_BYTES);
+    // And what a worker thread (zk-nym) freed goes back when it ends: see worker-memory.ts.
+    trimAfterWorkers(() => native.trimMalloc());
   } catch { /* no addon: nothing allocates large buffers either */ }
 
   let config = defaultNymVpnConfig();

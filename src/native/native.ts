@@ -92,6 +92,12 @@ export interface NativeAddon {
    * (glibc), false where the allocator has no such knob (musl: OpenWrt). See addon/malloc-policy.c.
    */
   pinMmapThreshold(bytes: number): boolean;
+  /**
+   * Hands the free pages of every glibc arena back to the system (malloc_trim): what an ended worker thread
+   * freed stays in its arena otherwise. True where it was asked (glibc), false where there is no such call
+   * (musl returns freed memory by itself). See addon/malloc-policy.c.
+   */
+  trimMalloc(): boolean;
 }
 
 const ADDON_FILE = 'build/Release/nym_vpn_native.node';

@@ -31,6 +31,25 @@ static napi_value js_pin_mmap_threshold(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* A thread that ends leaves what it freed in its own glibc arena (each thread that mallocs gets one), kept
+ * there for the next thread, and an arena gives memory back only from its top, so one block that outlives
+ * the thread holds everything below it. The daemon's zk-nym workers (WASM, a few MB each) left 3 MB resident
+ * that way for good. malloc_trim walks every arena and hands their free pages back (madvise), wherever
+ * they lie. musl has one allocator for all threads and returns freed memory itself: nothing to do there.
+ * trimMalloc() -> true when the allocator was asked (glibc), false where there is no such call. */
+static napi_value js_trim_malloc(napi_env env, napi_callback_info info) {
+  (void)info;
+  int asked = 0;
+#ifdef __GLIBC__
+  (void)malloc_trim(0);
+  asked = 1;
+#endif
+  napi_value out;
+  if (napi_get_boolean(env, asked, &out) != napi_ok) return NULL;
+  return out;
+}
+
 napi_value nv_malloc_policy_init(napi_env env, napi_value exports) {
-  return nv_export(env, exports, "pinMmapThreshold", js_pin_mmap_threshold) ? exports : NULL;
+  return nv_export(env, exports, "pinMmapThreshold", js_pin_mmap_threshold) &&
+    nv_export(env, exports, "trimMalloc", js_trim_malloc) ? exports : NULL;
 }
