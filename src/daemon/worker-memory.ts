@@ -1,7 +1,7 @@
 // Gives the memory of ended worker threads back. The daemon's zk-nym work runs in worker threads that
 // exist for one job (a ticketbook's WASM, one ticket's spend); each thread's allocations land in a glibc
 // arena of its own, which keeps what was freed after the thread ended (see trimMalloc in
-// native/addon/malloc-policy.c): 3 MB for good after the first ticketbooks, in the lab. Trimming once per
+// native/addon/malloc-policy.c): 2.6 MB for good after the first ticketbooks, in the lab. Trimming once per
 // ended worker costs a few milliseconds at a moment when nothing else is hot.
 import type { Worker } from 'node:worker_threads';
 

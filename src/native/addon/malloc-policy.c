@@ -33,7 +33,7 @@ static napi_value js_pin_mmap_threshold(napi_env env, napi_callback_info info) {
 
 /* A thread that ends leaves what it freed in its own glibc arena (each thread that mallocs gets one), kept
  * there for the next thread, and an arena gives memory back only from its top, so one block that outlives
- * the thread holds everything below it. The daemon's zk-nym workers (WASM, a few MB each) left 3 MB resident
+ * the thread holds everything below it. The daemon's zk-nym workers (WASM, a few MB each) left 2.6 MB resident
  * that way for good. malloc_trim walks every arena and hands their free pages back (madvise), wherever
  * they lie. musl has one allocator for all threads and returns freed memory itself: nothing to do there.
  * trimMalloc() -> true when the allocator was asked (glibc), false where there is no such call. */
