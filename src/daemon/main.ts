@@ -69,7 +69,8 @@ async function main(): Promise<void> {
     const native = loadNative();
     native.pinMmapThreshold(MMAP_THRESHOLD_BYTES);
     // And what a worker thread (zk-nym) freed goes back when it ends: see worker-memory.ts.
-    trimAfterWorkers(() => native.trimMalloc());
+    // (An addon from an older build, named by NYM_VPN_NATIVE, may not have it.)
+    if (typeof native.trimMalloc === 'function') trimAfterWorkers(() => native.trimMalloc());
   } catch { /* no addon: nothing allocates large buffers either */ }
 
   let config = defaultNymVpnConfig();

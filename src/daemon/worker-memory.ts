@@ -8,7 +8,10 @@ import type { Worker } from 'node:worker_threads';
 /** After every worker thread of this process ends, `trim` is called once. Returns the undo. */
 export function trimAfterWorkers(trim: () => unknown): () => void {
   const onWorker = (worker: Worker) => {
-    worker.once('exit', () => { trim(); });
+    worker.once('exit', () => {
+      // A listener that throws would take the daemon down; a trim that fails only leaves memory where it was.
+      try { trim(); } catch { /* nothing to undo */ }
+    });
   };
   process.on('worker', onWorker);
   return () => { process.off('worker', onWorker); };

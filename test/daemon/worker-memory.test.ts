@@ -3,6 +3,7 @@
 // it with its zk-nym workers: a worker fills its own glibc arena with small blocks and hands one of them to
 // the main thread (its answer), which keeps it; the arena can only shrink from its top, so without a trim
 // everything the worker freed stays resident. Measured in a fresh node as a user would see it: RssAnon.
+// The tests that count trims in this process run serially: each sees every worker started meanwhile.
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -76,7 +77,22 @@ if (!isGlibc) {
     t.true(plain.after - plain.before >= 20, `without the trim it stays: ${plain.before.toFixed(1)} → ${plain.full.toFixed(1)} → ${plain.after.toFixed(1)} MB`);
   });
 
-  test('the undo stops the trims', async (t) => {
+  test.serial('a trim that throws does not take the process down', async (t) => {
+    const { trimAfterWorkers } = await import('../../src/daemon/worker-memory.js');
+    const { Worker } = await import('node:worker_threads');
+    let calls = 0;
+    const undo = trimAfterWorkers(() => { calls++; throw new Error('no trim here'); });
+    try {
+      const w = new Worker('0', { eval: true });
+      await new Promise((r) => w.once('exit', r));
+      await new Promise((r) => setImmediate(r));
+      t.is(calls, 1, 'it was called, threw, and this process is still here');
+    } finally {
+      undo();
+    }
+  });
+
+  test.serial('the undo stops the trims', async (t) => {
     const { trimAfterWorkers } = await import('../../src/daemon/worker-memory.js');
     const { Worker } = await import('node:worker_threads');
     let trims = 0;
