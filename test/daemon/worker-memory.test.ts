@@ -5,9 +5,9 @@
 // everything the worker freed stays resident. Measured in a fresh node as a user would see it: RssAnon.
 // The tests that count trims in this process run serially: each sees every worker started meanwhile.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadNative, nativeAddonPath } from '../../src/native/native.js';
+import { runNodeJson } from '../helpers/node-child.js';
 
 const isGlibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime !== undefined;
 const WORKER_MEMORY = fileURLToPath(new URL('../../src/daemon/worker-memory.js', import.meta.url));
@@ -45,17 +45,7 @@ addon.pinMmapThreshold(128 * 1024); // as the daemon runs
 interface Run { before: number; full: number; after: number; kept: number }
 
 function run(mode: 'hook' | 'none'): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', CHILD, nativeAddonPath(), mode, WORKER_MEMORY], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`child exited ${code}: ${err}`));
-      else resolve(JSON.parse(out) as Run);
-    });
-  });
+  return runNodeJson<Run>(['-e', CHILD, nativeAddonPath(), mode, WORKER_MEMORY]);
 }
 
 if (!isGlibc) {

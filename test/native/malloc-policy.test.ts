@@ -3,8 +3,8 @@
 // that first free and the next megabyte-sized buffers stay in the heap between small long-lived blocks.
 // Measured in a fresh node as a user would see it: the process's RSS after the buffers are gone.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { loadNative, nativeAddonPath } from '../../src/native/native.js';
+import { runNodeJson } from '../helpers/node-child.js';
 
 const isGlibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime !== undefined;
 
@@ -47,18 +47,7 @@ const pinned = process.argv[2] === 'pin' ? addon.pinMmapThreshold(128 * 1024) : 
 `;
 
 function run(mode: 'pin' | 'default'): Promise<{ pinned: boolean; before: number; full: number; after: number }> {
-  const addonPath = nativeAddonPath();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '-e', CHILD, addonPath, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`child exited ${code}: ${err}`));
-      else resolve(JSON.parse(out) as { pinned: boolean; before: number; full: number; after: number });
-    });
-  });
+  return runNodeJson(['--expose-gc', '-e', CHILD, nativeAddonPath(), mode]);
 }
 
 test('pinMmapThreshold: bad arguments are TypeErrors', (t) => {
