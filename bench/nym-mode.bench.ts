@@ -5,16 +5,17 @@
 // two-hop bench. RSS is sampled every 200 ms under load, as there.
 // Run: node scripts/bench.mjs nym-mode
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { buildLab, type NymLab } from '../tools/lab/topology.js';
 import { ADDR, LAB_ACCOUNT_MNEMONIC } from '../tools/lab/addresses.js';
+import { nymvpnc as cli } from '../tools/lab/control.js';
 import { anonRssMb, rssMb } from './measure.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const SECONDS = 5;
 
+/** The CLI's output; a failed command throws with what it printed. */
 async function nymvpnc(lab: NymLab, args: string[], input?: string): Promise<string> {
-  const r = await lab.exec('router', process.execPath, [CLI, '--socket', lab.socket, '--root', lab.root, ...args], { timeoutMs: 90_000, ...(input === undefined ? {} : { input }) });
+  const r = await cli(lab, args, input);
+  if (r.code !== 0) throw new Error(`nym-vpnc ${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`);
   return r.stdout;
 }
 

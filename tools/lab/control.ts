@@ -18,9 +18,9 @@ export function fastMonitor(pkg: UciPackage): void {
 
 export interface CliResult { code: number; stdout: string; stderr: string }
 
-export async function nymvpnc(lab: NymLab, args: string[]): Promise<CliResult> {
+export async function nymvpnc(lab: NymLab, args: string[], input?: string): Promise<CliResult> {
   try {
-    const r = await lab.exec('router', process.execPath, [CLI_PATH, '--socket', lab.socket, '--root', lab.root, ...args], { timeoutMs: 60_000 });
+    const r = await lab.exec('router', process.execPath, [CLI_PATH, '--socket', lab.socket, '--root', lab.root, ...args], { timeoutMs: 60_000, ...(input === undefined ? {} : { input }) });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const x = e as { code?: number; exitCode?: number; stdout?: string; stderr?: string };
