@@ -75,15 +75,34 @@ export interface ParsedUdp {
   payload: Uint8Array;
 }
 
+/**
+ * Where a UDP packet's fields lie, as offsets into it: what readUdp fills in place, so that the data path
+ * (every packet the exit tunnel receives) makes no object per packet for the header.
+ */
+export interface UdpFields {
+  family: 4 | 6;
+  /** Offset of the source address (4 or 16 bytes); the destination address follows it. */
+  addrStart: number;
+  srcPort: number;
+  dstPort: number;
+  payloadStart: number;
+  payloadEnd: number;
+}
+
+export function udpFields(): UdpFields {
+  return { family: 4, addrStart: 0, srcPort: 0, dstPort: 0, payloadStart: 0, payloadEnd: 0 };
+}
+
 /** Why a packet was not taken as UDP; counted by the caller. */
 export type UdpParseError = 'short' | 'version' | 'header' | 'fragment' | 'not-udp' | 'length' | 'checksum';
 
 /**
- * Parses an IPv4 or IPv6 packet carrying UDP. Fragments, options-bearing IPv6 (extension headers)
- * and inconsistent lengths are refused; the UDP checksum is verified (mandatory for IPv6, and for
- * IPv4 unless it is zero, which means "none").
+ * Reads an IPv4 or IPv6 packet carrying UDP into `f` (null), or says why it is not one. Fragments,
+ * options-bearing IPv6 (extension headers) and inconsistent lengths are refused; the UDP checksum is
+ * verified (mandatory for IPv6, and for IPv4 unless it is zero, which means "none"). `f` is only
+ * meaningful after a null.
  */
-export function parseUdp(p: Uint8Array): ParsedUdp | UdpParseError {
+export function readUdp(p: Uint8Array, f: UdpFields): UdpParseError | null {
   if (p.length < 1) return 'short';
   const version = p[0]! >> 4;
   let ipLen: number;
@@ -120,18 +139,34 @@ export function parseUdp(p: Uint8Array): ParsedUdp | UdpParseError {
     const sum = (family === 4 ? sumWords(p, 12, 20) : sumWords(p, 8, 40)) + PROTO_UDP + udpLen + sumWords(p, u, u + udpLen);
     if (finish(sum) !== 0) return 'checksum';
   }
+  f.family = family;
+  f.addrStart = family === 4 ? 12 : 8;
+  f.srcPort = (p[u]! << 8) | p[u + 1]!;
+  f.dstPort = (p[u + 2]! << 8) | p[u + 3]!;
+  f.payloadStart = u + UDP_HEADER;
+  f.payloadEnd = u + udpLen;
+  return null;
+}
+
+/** readUdp, with the addresses and the payload as views into the packet. */
+export function parseUdp(p: Uint8Array): ParsedUdp | UdpParseError {
+  const f = udpFields();
+  const err = readUdp(p, f);
+  if (err !== null) return err;
+  const n = f.family === 4 ? 4 : 16;
   return {
-    family,
-    src: family === 4 ? p.subarray(12, 16) : p.subarray(8, 24),
-    dst: family === 4 ? p.subarray(16, 20) : p.subarray(24, 40),
-    srcPort: (p[u]! << 8) | p[u + 1]!,
-    dstPort: (p[u + 2]! << 8) | p[u + 3]!,
-    payload: p.subarray(u + UDP_HEADER, u + udpLen),
+    family: f.family,
+    src: p.subarray(f.addrStart, f.addrStart + n),
+    dst: p.subarray(f.addrStart + n, f.addrStart + 2 * n),
+    srcPort: f.srcPort,
+    dstPort: f.dstPort,
+    payload: p.subarray(f.payloadStart, f.payloadEnd),
   };
 }
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** True when p holds `addr`'s bytes at `offset`. */
+export function bytesEqualAt(p: Uint8Array, offset: number, addr: Uint8Array): boolean {
+  if (offset + addr.length > p.length) return false;
+  for (let i = 0; i < addr.length; i++) if (p[offset + i] !== addr[i]) return false;
   return true;
 }

@@ -5,7 +5,7 @@
 
 import type { Bind, Datagram, Endpoint } from '../wireguard/bind.js';
 import { parseIp } from '../net/ip-address.js';
-import { bytesEqual, headerLength, parseUdp, writeUdpHeaders, type UdpAddress } from '../net/ip-udp.js';
+import { bytesEqualAt, headerLength, readUdp, udpFields, writeUdpHeaders, type UdpAddress } from '../net/ip-udp.js';
 import { fragmentIp } from '../net/ip-fragment.js';
 
 export interface NestedBindOptions {
@@ -53,6 +53,7 @@ export class NestedBind implements Bind {
   private open_ = false;
   private readonly outgoing: Uint8Array[] = [];
   private readonly incoming: Datagram[] = [];
+  private readonly fields = udpFields();
   readonly counters: NestedBindCounters = { wrapped: 0, unwrapped: 0, foreign: 0, malformed: 0 };
   /** The entry device reads the wrapped packets during sendToEntry (and copies what it has to keep). */
   readonly sendDoneOnReturn = true;
@@ -115,10 +116,13 @@ export class NestedBind implements Bind {
   receiveFromEntry(packets: readonly Uint8Array[]): void {
     if (!this.open_) return;
     const list = this.incoming;
+    const f = this.fields;
+    const n = this.remote.addr.length;
+    let count = 0;
     for (const p of packets) {
-      const u = parseUdp(p);
-      if (typeof u === 'string') {
-        if (u === 'not-udp') {
+      const err = readUdp(p, f);
+      if (err !== null) {
+        if (err === 'not-udp') {
           this.counters.foreign++;
           this.options.onOther?.(p);
         } else {
@@ -126,16 +130,22 @@ export class NestedBind implements Bind {
         }
         continue;
       }
-      if (u.srcPort !== this.remote.port || u.dstPort !== this.local.port || !bytesEqual(u.src, this.remote.addr) || !bytesEqual(u.dst, this.local.addr)) {
+      if (f.srcPort !== this.remote.port || f.dstPort !== this.local.port || f.family !== (n === 4 ? 4 : 6)
+        || !bytesEqualAt(p, f.addrStart, this.remote.addr) || !bytesEqualAt(p, f.addrStart + n, this.local.addr)) {
         this.counters.foreign++;
         this.options.onOther?.(p);
         continue;
       }
-      list.push({ data: u.payload, endpoint: this.remoteEndpoint });
+      // The Datagram objects are reused from call to call, as the UDP bind does (the handler keeps none).
+      const data = p.subarray(f.payloadStart, f.payloadEnd);
+      const d = list[count];
+      if (d === undefined) list.push({ data, endpoint: this.remoteEndpoint });
+      else d.data = data;
+      count++;
     }
-    this.counters.unwrapped += list.length;
-    if (list.length > 0) this.handler(list);
-    list.length = 0;
+    list.length = count;
+    this.counters.unwrapped += count;
+    if (count > 0) this.handler(list);
   }
 
   /** From now on, datagrams longer than `bytes` leave in IP fragments of at most that size. */

@@ -32,15 +32,6 @@ export interface Bind {
   readonly receiveInPlace?: boolean;
 }
 
-export function endpointEquals(a: Endpoint | null, b: Endpoint): boolean {
-  if (a === b) return true;
-  if (a === null || a.port !== b.port || a.family !== b.family) return false;
-  // Binds with a numeric endpoint class compare without building address strings.
-  const eq = (a as { equals?: (o: Endpoint) => boolean }).equals;
-  if (typeof eq === 'function' && Object.getPrototypeOf(a) === Object.getPrototypeOf(b)) return eq.call(a, b);
-  return a.address === b.address;
-}
-
 /** Address bytes ‖ big-endian port: what a cookie is bound to. */
 export function endpointBytes(e: Endpoint): Uint8Array {
   let ip: Uint8Array;

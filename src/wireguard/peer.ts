@@ -7,7 +7,7 @@ import { Handshake, type LocalIdentity } from './handshake.js';
 import { Keypairs } from './keypair.js';
 import { keyToBase64 } from './keys.js';
 import { PeerTimers, type TimerConfig } from './timers.js';
-import { endpointEquals, type Endpoint } from './bind.js';
+import type { Endpoint } from './bind.js';
 
 export interface PeerConfig {
   /** The peer's static public key (32 bytes or base64). */
@@ -65,9 +65,13 @@ export class Peer {
     this.timers.persistentKeepaliveInterval = Math.max(0, Math.floor(seconds)) * 1000;
   }
 
-  /** Roaming: the source of an authenticated packet becomes the endpoint. */
+  /**
+   * Roaming: the source of an authenticated packet becomes the endpoint, as in wireguard-go. Taken as it
+   * is, never compared: the bind hands the same object for a run of packets from one source, and comparing
+   * a configured endpoint with a received one meant formatting the address as text for every packet.
+   */
   setEndpointFrom(source: Endpoint): void {
-    if (!endpointEquals(this.endpoint, source)) this.endpoint = source;
+    this.endpoint = source;
   }
 
   stage(packet: Uint8Array): void {

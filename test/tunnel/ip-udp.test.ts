@@ -4,7 +4,7 @@ import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../../tools/lab/netns.js';
 import { checksum } from '../../src/net/checksum.js';
-import { IPV4_HEADER, headerLength, parseUdp, writeUdpHeaders } from '../../src/net/ip-udp.js';
+import { IPV4_HEADER, headerLength, parseUdp, readUdp, udpFields, writeUdpHeaders } from '../../src/net/ip-udp.js';
 import { parseIp } from '../../src/net/ip-address.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -32,6 +32,26 @@ test('writeUdpHeaders: the exact IPv4 bytes (DF, TTL 64, id, lengths, both check
     t.is(back.dstPort, 51820);
     t.is(Buffer.from(back.payload).toString(), 'hi');
   }
+});
+
+test('readUdp fills one reused record with the offsets parseUdp\'s views are cut at, IPv4 then IPv6', (t) => {
+  const f = udpFields();
+  const v4 = new Uint8Array(headerLength(4) + 5);
+  v4.set([1, 2, 3, 4, 5], 28);
+  writeUdpHeaders(v4, { addr: parseIp('10.0.0.1'), port: 4000 }, { addr: parseIp('10.0.0.2'), port: 51820 }, 5);
+  t.is(readUdp(v4, f), null);
+  t.deepEqual({ ...f }, { family: 4, addrStart: 12, srcPort: 4000, dstPort: 51820, payloadStart: 28, payloadEnd: 33 });
+  const v6 = new Uint8Array(headerLength(6) + 3);
+  writeUdpHeaders(v6, { addr: parseIp('fd00::1'), port: 1 }, { addr: parseIp('fd00::2'), port: 2 }, 3);
+  t.is(readUdp(v6, f), null);
+  t.deepEqual({ ...f }, { family: 6, addrStart: 8, srcPort: 1, dstPort: 2, payloadStart: 48, payloadEnd: 51 });
+  const parsed = parseUdp(v6);
+  if (typeof parsed === 'string') return t.fail(parsed);
+  t.deepEqual([...parsed.src], [...v6.subarray(8, 24)]);
+  t.deepEqual([...parsed.dst], [...v6.subarray(24, 40)]);
+  t.is(parsed.payload.byteOffset, v6.byteOffset + 48);
+  v6[50] ^= 1;
+  t.is(readUdp(v6, f), 'checksum');
 });
 
 test('parseUdp refuses what it must: short, bad version, fragments, other protocols, lengths, checksums', (t) => {
