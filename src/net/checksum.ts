@@ -32,6 +32,8 @@ let view: DataView | undefined;
  * big-endian one modulo 2^16 - 1, and never zero unless all the bytes are: `finish` gives the same result.
  */
 function sumWide(data: Uint8Array, start: number, end: number, sum: number): number {
+  // The DataView spans the whole slab: a range past the view would read the neighbouring packets.
+  if (start < 0 || end > data.length) throw new RangeError(`checksum range ${start}..${end} outside ${data.length} bytes`);
   if (data.buffer !== viewedBuffer || view === undefined) {
     viewedBuffer = data.buffer;
     view = new DataView(data.buffer);

@@ -60,3 +60,11 @@ test('views of different buffers, one after another, are each summed from their 
     }
   }
 });
+
+test('a range past the end of the view is refused, never summed from the neighbouring bytes of its slab', (t) => {
+  const slab = randomBytes(4096);
+  const view = slab.subarray(1000, 2400);
+  t.throws(() => sumWords(view, 0, 1401), { instanceOf: RangeError });
+  t.throws(() => sumWords(view, -1, 1300), { instanceOf: RangeError });
+  t.is(finish(sumWords(view, 0, 1400)), reference(view, 0, 1400));
+});
