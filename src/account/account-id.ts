@@ -1,10 +1,16 @@
 // The account id: the Cosmos-style address of the mnemonic's first key, as upstream's VpnAccount
 // derives it (src/account/account-key.ts holds the derivation).
-import { AccountKey } from './account-key.js';
+//
+// The key's code (secp256k1, BIP32: about 0.3 MB of the daemon's heap) is imported on first use, not at
+// start: a router without an account, or with static peers, never holds it.
+import type { AccountKey } from './account-key.js';
 import type { Mnemonic } from './mnemonic.js';
 
-export { ACCOUNT_ID_PREFIX, COSMOS_DERIVATION_PATH } from './account-key.js';
+export async function accountKeyFromMnemonic(mnemonic: Mnemonic): Promise<AccountKey> {
+  const { AccountKey } = await import('./account-key.js');
+  return AccountKey.fromMnemonic(mnemonic);
+}
 
-export function accountIdFromMnemonic(mnemonic: Mnemonic): string {
-  return AccountKey.fromMnemonic(mnemonic).address;
+export async function accountIdFromMnemonic(mnemonic: Mnemonic): Promise<string> {
+  return (await accountKeyFromMnemonic(mnemonic)).address;
 }

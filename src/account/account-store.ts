@@ -65,7 +65,7 @@ export class AccountStore {
       return Promise.reject(error);
     }
     return this.serial(async () => {
-      const accountId = accountIdFromMnemonic(mnemonic);
+      const accountId = await accountIdFromMnemonic(mnemonic);
       await this.prepareDir();
       await writeFileAtomic(this.mnemonicPath, JSON.stringify({ format: FORMAT, mnemonic: mnemonic.reveal() }), { mode: FILE_MODE });
       this.cachedId = { phrase: mnemonic, id: accountId };
@@ -88,7 +88,7 @@ export class AccountStore {
     const mnemonic = await this.mnemonic();
     if (mnemonic === undefined) return undefined;
     if (this.cachedId === undefined || !this.cachedId.phrase.equals(mnemonic)) {
-      this.cachedId = { phrase: mnemonic, id: accountIdFromMnemonic(mnemonic) };
+      this.cachedId = { phrase: mnemonic, id: await accountIdFromMnemonic(mnemonic) };
     }
     return this.cachedId.id;
   }

@@ -7,7 +7,8 @@
 import type { AccountSummary } from '../vpn-api/responses.js';
 import { VpnApiError } from '../vpn-api/errors.js';
 import type { VpnApiClient } from '../vpn-api/client.js';
-import { AccountKey } from './account-key.js';
+import type { AccountKey } from './account-key.js';
+import { accountKeyFromMnemonic } from './account-id.js';
 import type { AccountStore } from './account-store.js';
 import { noTickets, type TicketType } from '../zk-nym/ticket-type.js';
 
@@ -108,7 +109,7 @@ export class AccountSync {
       if (generation === this.generation) this.last = {};
       return this.state();
     }
-    const key = AccountKey.fromMnemonic(mnemonic);
+    const key = await accountKeyFromMnemonic(mnemonic);
     const learnt = (l: typeof this.last): void => {
       if (generation === this.generation) this.last = l;
     };

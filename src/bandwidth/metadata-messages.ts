@@ -1,7 +1,9 @@
 // The messages of a gateway's WireGuard private-metadata service (remaining bandwidth, top-up, upgrade-mode
 // check), byte for byte as upstream builds them: nymtech/nym common/wireguard-private-metadata/shared
 // (src/lib.rs make_bincode_serializer, src/models/{mod,v1,v2}/**, src/conversion_helpers.rs), commit
-// daed9cd15bc0. Pure: values in, values out; the HTTP side is metadata-client.ts.
+// daed9cd15bc0. Pure: values in, values out; the HTTP side is metadata-client.ts. Reading a request is the
+// gateway's side, apart in metadata-request-decode.ts: it parses the zk-nym in full (BLS12-381), which the
+// router, only ever the client, does not load.
 //
 // Three layers:
 // 1. The JSON envelope (models/mod.rs `Request` / `Response`, serde_json): {"version":"V1"|"V2","inner":[u8…]}.
@@ -24,8 +26,6 @@
 // then varint, bool one byte 0/1, and trailing bytes are refused at every layer (each layer is its own
 // `deserialize` call upstream).
 import { BincodeReader, BincodeWriter, withBincodeErrors } from '../codec/bincode.js';
-import { credentialSpendingDataFromBincode } from '../ecash/credential-spending-data.js';
-import { EcashError } from '../ecash/errors.js';
 
 export type MetadataVersion = 'V1' | 'V2';
 /** The newest version this port speaks (upstream's `latest` is v2). */
@@ -78,7 +78,7 @@ export class MetadataMessageError extends Error {
 // largest is a top-up (a spent ticket is about 1.3 kB) or a JWT. Far above both, low enough for a router.
 export const MAX_RESPONSE_INNER_BYTES = 256;
 export const MAX_REQUEST_INNER_BYTES = 16 * 1024;
-const MAX_TOKEN_BYTES = 8 * 1024;
+export const MAX_TOKEN_BYTES = 8 * 1024;
 
 // --- the version number GET /v1/bandwidth/version answers ---------------------------------------------------
 
@@ -138,7 +138,8 @@ function writeVersioned(version: MetadataVersion, type: MetadataQueryType, body:
   return { version, inner: new BincodeWriter().variant(index).bytes(body).finish() };
 }
 
-function readVersioned(e: MetadataEnvelope, maxBody: number, what: string): { type: MetadataQueryType; body: Uint8Array } {
+/** Layer 2 of a message that came in: its query type and body (the gateway's side reads requests with it). */
+export function readVersioned(e: MetadataEnvelope, maxBody: number, what: string): { type: MetadataQueryType; body: Uint8Array } {
   const types = QUERY_TYPES[e.version];
   return codec(() => {
     const r = new BincodeReader(e.inner);
@@ -178,34 +179,6 @@ export function encodeMetadataRequest(version: MetadataVersion, req: MetadataReq
       break;
   }
   return writeVersioned(version, req.type, w.finish());
-}
-
-/** Reads a request (the lab's gateway does); the zk-nym is parsed in full so that a malformed one is refused here. */
-export function decodeMetadataRequest(e: MetadataEnvelope): MetadataRequest {
-  const { type, body } = readVersioned(e, MAX_REQUEST_INNER_BYTES, 'request');
-  return codec(() => {
-    const r = new BincodeReader(body);
-    let req: MetadataRequest;
-    switch (type) {
-      case 'available-bandwidth':
-        req = { type };
-        break;
-      case 'top-up-bandwidth': {
-        const kind = e.version === 'V1' ? 0 : r.variant(2, 'credential');
-        // The credential is the last field at every layer, so it is what remains; parsing it checks it is one.
-        req = kind === 0
-          ? { type, credential: { kind: 'zk-nym', credentialBincode: parsedCredential(r.raw(r.remaining, 'credential').slice()) } }
-          : { type, credential: { kind: 'upgrade-mode-jwt', token: r.string(MAX_TOKEN_BYTES, 'token') } };
-        break;
-      }
-      case 'upgrade-mode-check':
-        r.variant(1, 'request_type');
-        req = { type, token: r.string(MAX_TOKEN_BYTES, 'token') };
-        break;
-    }
-    r.end(`${type} request`);
-    return req;
-  });
 }
 
 /** Builds a response in the version the request came in (the lab's gateway does); v1 drops `upgradeMode`. */
@@ -260,17 +233,8 @@ function checkedCredential(bytes: Uint8Array): Uint8Array {
   return bytes;
 }
 
-function parsedCredential(bytes: Uint8Array): Uint8Array {
-  try {
-    credentialSpendingDataFromBincode(bytes);
-  } catch (e) {
-    if (e instanceof EcashError) throw new MetadataMessageError('format', `the credential is not a CredentialSpendingData: ${e.message}`);
-    throw e;
-  }
-  return bytes;
-}
-
-function codec<T>(f: () => T): T {
+/** Runs a bincode read; its errors become MetadataMessageError 'format'. */
+export function codec<T>(f: () => T): T {
   return withBincodeErrors(f, (m) => new MetadataMessageError('format', m));
 }
 

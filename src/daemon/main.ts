@@ -18,6 +18,7 @@ import { Attestation } from './attestation.js';
 import { join } from 'node:path';
 import { loadNative } from '../native/native.js';
 import { trimAfterWorkers } from './worker-memory.js';
+import { trimPeriodically } from './heap-trim.js';
 import { removeStaleTemps } from '../fs/atomic-file.js';
 import { firewallPaths } from '../firewall/paths.js';
 import { dnsmasqDns, icmpMonitors, runDirIntent, stateDirKeys, systemClock, systemRouting, twoHopTunnels, type RunningTunnel } from './connection-wiring.js';
@@ -68,9 +69,13 @@ async function main(): Promise<void> {
   try {
     const native = loadNative();
     native.pinMmapThreshold(MMAP_THRESHOLD_BYTES);
-    // And what a worker thread (zk-nym) freed goes back when it ends: see worker-memory.ts.
-    // (An addon from an older build, named by NYM_VPN_NATIVE, may not have it.)
-    if (typeof native.trimMalloc === 'function') trimAfterWorkers(() => native.trimMalloc());
+    // And what a worker thread (zk-nym) freed goes back when it ends (worker-memory.ts), what the main thread
+    // and V8's compiler freed every 10 s (heap-trim.ts). (An addon from an older build, named by
+    // NYM_VPN_NATIVE, may not have trimMalloc.)
+    if (typeof native.trimMalloc === 'function') {
+      trimAfterWorkers(() => native.trimMalloc());
+      trimPeriodically(() => native.trimMalloc());
+    }
   } catch { /* no addon: nothing allocates large buffers either */ }
 
   let config = defaultNymVpnConfig();

@@ -9,11 +9,10 @@ import type { AccountKey } from '../account/account-key.js';
 import type { DeviceKeys } from '../account/device-keys.js';
 import type { VpnApiClient } from '../vpn-api/client.js';
 import type { ZkNym } from '../vpn-api/responses.js';
-import { IssuanceSession } from '../ecash/issuance.js';
 import { decodeBase58Large } from '../ecash/base58-large.js';
 import { ecashDate } from '../ecash/ecash-date.js';
 import type { BookLabel } from '../ecash/spendable-book.js';
-import { parseWalletSharesAnswer, type WalletSharesAnswer } from '../ecash/signature-sets-json.js';
+import type { WalletSharesAnswer } from '../ecash/signature-sets-json.js';
 import { ecashToday, ticketTypesRunningLow } from './ticket-policy.js';
 import { TICKETBOOK_SIZE, type TicketType } from './ticket-type.js';
 import type { TicketbookStore } from './ticketbook-store.js';
@@ -51,7 +50,10 @@ function defaultExpiration(nowMs: number) {
   return ecashDate(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
 }
 
+// The e-cash code (issuance, the signature sets: BLS12-381, about 1 MB of the daemon's heap) is imported with the
+// first ticketbook, not at start: a router that never needs one never holds it.
 async function wasmIssuance(type: TicketType, nowMs: number, userSecretKey: string): Promise<Issuance> {
+  const { IssuanceSession } = await import('../ecash/issuance.js');
   const s = await IssuanceSession.start();
   try {
     const request = await s.withdrawalRequest(type, defaultExpiration(nowMs), userSecretKey);
@@ -77,8 +79,9 @@ export type AcquireOutcome = { type: TicketType; ok: true; ticketbookId: string 
  * response.rs; nym-credential-proxy-requests api/v1/ticketbook/models.rs), checked field by field; the WASM gets
  * the object itself once it has passed.
  */
-function sharesOf(z: ZkNym): { answer: WalletSharesAnswer; raw: unknown; masterKey: string } {
+async function sharesOf(z: ZkNym): Promise<{ answer: WalletSharesAnswer; raw: unknown; masterKey: string }> {
   if (z.blindedShares === undefined || z.blindedShares === null) throw new Error('the active zk-nym carries no blinded shares');
+  const { parseWalletSharesAnswer } = await import('../ecash/signature-sets-json.js');
   let answer: WalletSharesAnswer;
   try {
     answer = parseWalletSharesAnswer(z.blindedShares);
@@ -139,7 +142,7 @@ export class TicketbookAcquirer {
         z = await client.zkNym(this.p.account, this.p.device, z.id);
       }
       if (z.status !== 'active') throw new Error(`zk-nym ${z.id} ended ${z.status}`);
-      const { answer, raw, masterKey } = sharesOf(z);
+      const { answer, raw, masterKey } = await sharesOf(z);
       const epochId = answer.epochId;
       const issuers = await client.partialVerificationKeys();
       if (issuers.epochId !== epochId) throw new Error(`the issuers' keys are for epoch ${issuers.epochId}, the shares for ${epochId}`);

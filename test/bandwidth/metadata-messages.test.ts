@@ -7,9 +7,10 @@
 // upstream elsewhere: test/authenticator/final-credential.test.ts).
 import test from 'ava';
 import {
-  LATEST_METADATA_VERSION, MetadataMessageError, decodeMetadataRequest, decodeMetadataResponse, encodeMetadataRequest, encodeMetadataResponse,
+  LATEST_METADATA_VERSION, MetadataMessageError, decodeMetadataResponse, encodeMetadataRequest, encodeMetadataResponse,
   envelopeFromJson, envelopeToJson, versionFromNumber, versionNumber, type MetadataEnvelope,
 } from '../../src/bandwidth/metadata-messages.js';
+import { decodeMetadataRequest } from '../../src/bandwidth/metadata-request-decode.js';
 import { credentialSpendingDataBincode, credentialSpendingDataFromBytes } from '../../src/ecash/credential-spending-data.js';
 import { CREDENTIAL_BYTES } from '../ecash/credential-bytes.fixture.js';
 

@@ -19,9 +19,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  MAX_REQUEST_INNER_BYTES, MetadataMessageError, decodeMetadataRequest, encodeMetadataResponse, envelopeFromJson, envelopeToJson,
+  MAX_REQUEST_INNER_BYTES, MetadataMessageError, encodeMetadataResponse, envelopeFromJson, envelopeToJson,
   type MetadataEnvelope, type MetadataQueryType, type MetadataRequest, type MetadataResponse, type MetadataVersion,
 } from '../../src/bandwidth/metadata-messages.js';
+import { decodeMetadataRequest } from '../../src/bandwidth/metadata-request-decode.js';
 import { credentialSpendingDataFromBincode, type CredentialSpendingData } from '../../src/ecash/credential-spending-data.js';
 import { formatEcashDate } from '../../src/ecash/ecash-date.js';
 import { parsePayInfo } from '../../src/ecash/pay-info.js';
