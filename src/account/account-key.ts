@@ -11,7 +11,7 @@ import type { Mnemonic } from './mnemonic.js';
 
 // The account key signs the account's vpn-api requests now and then, and BIP32 (@scure/bip32: the same noble
 // instance) derives it once. noble's default table of base-point multiples, built on first use and kept for
-// good, would hold about 0.8 MB of the daemon's heap for that; window 1 is noble's own table-less path (still
+// good, would hold about 0.5 MB of the daemon's heap for that; window 1 is noble's own table-less path (still
 // constant-time, same results).
 secp256k1.Point.BASE.precompute(1);
 

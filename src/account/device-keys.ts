@@ -11,7 +11,7 @@ import { base58 } from '@scure/base';
 const SECRET_BYTES = 32;
 
 // The device signs a vpn-api request now and then, never in bulk. noble's default for the base point is a table
-// of its multiples, built on the first signature and kept for good: about 1 MB of the daemon's heap. Window 1 is
+// of its multiples, built on the first signature and kept for good: about 0.4 MB of the daemon's heap. Window 1 is
 // noble's own table-less path (still constant-time, same results), a few milliseconds slower per signature.
 ed25519.Point.BASE.precompute(1);
 
