@@ -1,7 +1,8 @@
 // The account's and the device's keys sign a vpn-api request now and then; noble's default would keep a table
 // of base-point multiples for each curve on the heap for good once the first signature is made (about 1 MB
 // together). DeviceKeys and AccountKey use noble's table-less window instead. Measured in a fresh node, as
-// V8 reports its used heap after a full collection.
+// V8 reports its used heap after a full collection; --predictable keeps V8's background threads (concurrent
+// sweeping and compilation) from moving the numbers under load.
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { runNodeJson } from '../helpers/node-child.js';
@@ -54,7 +55,7 @@ process.stdout.write(JSON.stringify({ kept: after - before }));
 `;
 
 function run(mode: 'ours' | 'noble'): Promise<{ kept: number }> {
-  return runNodeJson(['--expose-gc', '--input-type=module', '-e', CHILD, mode, DEVICE_KEYS, ACCOUNT_KEY, MNEMONIC, PHRASE, OTHER_PHRASE]);
+  return runNodeJson(['--expose-gc', '--predictable', '--input-type=module', '-e', CHILD, mode, DEVICE_KEYS, ACCOUNT_KEY, MNEMONIC, PHRASE, OTHER_PHRASE]);
 }
 
 test('the first signatures of the device and account keys leave no table of base-point multiples behind', async (t) => {
@@ -62,6 +63,7 @@ test('the first signatures of the device and account keys leave no table of base
   t.true(ours.kept < 0.3, `heap kept by signatures with fresh keys: ${ours.kept.toFixed(2)} MB`);
   // noble's default keeps its tables: asserted so that this test is known to measure what it guards against.
   const noble = await run('noble');
-  t.true(noble.kept - ours.kept > 0.6, `noble's default keeps ${noble.kept.toFixed(2)} MB, ours ${ours.kept.toFixed(2)} MB`);
+  // (0.47–1.3 MB across Node 20, 22 and 24 and load: V8's object sizes differ between versions.)
+  t.true(noble.kept - ours.kept > 0.4, `noble's default keeps ${noble.kept.toFixed(2)} MB, ours ${ours.kept.toFixed(2)} MB`);
   t.log(`kept: ${ours.kept.toFixed(2)} MB (noble's default: ${noble.kept.toFixed(2)} MB)`);
 });
