@@ -3,10 +3,10 @@
 // many small blocks freed while a later one stays, so the heap cannot shrink from its top. Measured in a
 // fresh node as a user would see it: RssAnon.
 import test from 'ava';
-import { isGlibc } from '../helpers/libc.js';
 import { fileURLToPath } from 'node:url';
 import { loadNative, nativeAddonPath } from '../../src/native/native.js';
 import { trimPeriodically } from '../../src/daemon/heap-trim.js';
+import { isGlibc } from '../helpers/libc.js';
 import { runNodeJson } from '../helpers/node-child.js';
 
 const HEAP_TRIM = fileURLToPath(new URL('../../src/daemon/heap-trim.js', import.meta.url));

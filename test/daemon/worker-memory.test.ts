@@ -5,9 +5,9 @@
 // everything the worker freed stays resident. Measured in a fresh node as a user would see it: RssAnon.
 // The tests that count trims in this process run serially: each sees every worker started meanwhile.
 import test from 'ava';
-import { isGlibc } from '../helpers/libc.js';
 import { fileURLToPath } from 'node:url';
 import { loadNative, nativeAddonPath } from '../../src/native/native.js';
+import { isGlibc } from '../helpers/libc.js';
 import { runNodeJson } from '../helpers/node-child.js';
 
 const WORKER_MEMORY = fileURLToPath(new URL('../../src/daemon/worker-memory.js', import.meta.url));

@@ -3,10 +3,9 @@
 // that first free and the next megabyte-sized buffers stay in the heap between small long-lived blocks.
 // Measured in a fresh node as a user would see it: the process's RSS after the buffers are gone.
 import test from 'ava';
-import { isGlibc } from '../helpers/libc.js';
 import { loadNative, nativeAddonPath } from '../../src/native/native.js';
+import { isGlibc } from '../helpers/libc.js';
 import { runNodeJson } from '../helpers/node-child.js';
-
 
 // A disconnect's pattern: a 4 MB slab freed, then 32 one-megabyte buffers, each followed by a small block
 // that stays (as a daemon's other allocations do), then the buffers freed. Prints RSS in MB: after the
