@@ -7,7 +7,7 @@
   "targets": [
     {
       "target_name": "nym_vpn_native",
-      "sources": ["src/native/addon/addon.c", "src/native/addon/tun.c", "src/native/addon/tcp-offload.c", "src/native/addon/udp.c", "src/native/addon/marked.c", "src/native/addon/aead.c", "src/native/addon/malloc-policy.c"],
+      "sources": ["src/native/addon/addon.c", "src/native/addon/tun.c", "src/native/addon/tcp-offload.c", "src/native/addon/udp.c", "src/native/addon/marked.c", "src/native/addon/aead.c", "src/native/addon/malloc-policy.c", "src/native/addon/program-pages.c"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"]
     },

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { loadNative } from '../native/native.js';
 import { trimAfterWorkers } from './worker-memory.js';
 import { trimPeriodically } from './heap-trim.js';
+import { programPagesReleaser, type ProgramPagesReleaser } from './program-pages.js';
 import { removeStaleTemps } from '../fs/atomic-file.js';
 import { firewallPaths } from '../firewall/paths.js';
 import { dnsmasqDns, icmpMonitors, runDirIntent, stateDirKeys, systemClock, systemRouting, twoHopTunnels, type RunningTunnel } from './connection-wiring.js';
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
   const paths = resolvePaths(values.root ?? '/', values.socket);
   const log = new Logger((level as LogLevel | undefined) ?? 'info');
   const schema = loadSchema(schemaPath);
+  let programPages: ProgramPagesReleaser | undefined;
   // Each tunnel's large buffers go back to the system when it closes (glibc; musl always does): otherwise
   // the heap grew with every reconnect. See src/native/addon/malloc-policy.c. A missing addon is reported
   // where a tunnel needs it.
@@ -71,11 +73,14 @@ async function main(): Promise<void> {
     native.pinMmapThreshold(MMAP_THRESHOLD_BYTES);
     // And what a worker thread (zk-nym) freed goes back when it ends (worker-memory.ts), what the main thread
     // and V8's compiler freed every 10 s (heap-trim.ts). (An addon from an older build, named by
-    // NYM_VPN_NATIVE, may not have trimMalloc.)
+    // NYM_VPN_NATIVE, may not have trimMalloc or releaseProgramPages.)
     if (typeof native.trimMalloc === 'function') {
       trimAfterWorkers(() => native.trimMalloc());
       trimPeriodically(() => native.trimMalloc());
     }
+    // Node's startup and each connection change run code once; its pages go back once they are done
+    // (program-pages.ts).
+    if (typeof native.releaseProgramPages === 'function') programPages = programPagesReleaser(() => native.releaseProgramPages());
   } catch { /* no addon: nothing allocates large buffers either */ }
 
   let config = defaultNymVpnConfig();
@@ -136,7 +141,8 @@ async function main(): Promise<void> {
   svc.attestation = { proof: (n, id) => attestation.proof(n, id), objectId: () => obj.id };
   // One status at a time, in the order of the changes.
   let publishing: Promise<void> = Promise.resolve();
-  svc.onStateChange(() => {
+  svc.onStateChange((s) => {
+    if (s.state === 'connected' || s.state === 'disconnected' || s.state === 'error') programPages?.settled();
     publishing = publishing.then(async () => publishState(client, obj, await svc.status(), log)).catch((e: Error) => log.warn(`state not published: ${e.message}`));
   });
   client.on('disconnect', () => log.warn('lost the ubus connection; reconnecting'));
@@ -151,6 +157,9 @@ async function main(): Promise<void> {
     void svc.autoconnect();
   }
 
+  // Started: what only starting needed (V8's snapshot, node's bootstrap, the module loader) can go.
+  programPages?.settled();
+
   // The account is synced with nym-vpn-api at start and every few minutes, as upstream's controller does.
   const accountSyncing = new AbortController();
   void svc.accountSync.keepSynced(systemClock.sleep, accountSyncing.signal).catch((e: Error) => log.warn(`account sync stopped: ${e.message}`));
@@ -162,6 +171,7 @@ async function main(): Promise<void> {
     log.info(`${sig}: shutting down`);
     offline.stop();
     accountSyncing.abort();
+    programPages?.stop();
     // Routes, DNS and the tunnel go; the kill switch stays while a connection is wanted (procd restarts
     // us on upgrades and the next daemon takes over), otherwise it is lifted as on disconnect.
     await svc.connection.shutdown().catch((e: Error) => log.error(`teardown: ${e.message}`));

@@ -98,6 +98,12 @@ export interface NativeAddon {
    * (musl returns freed memory by itself). See addon/malloc-policy.c.
    */
   trimMalloc(): boolean;
+  /**
+   * Takes the pages of node's binary and libraries that hold only the files' contents (their read-only
+   * segments) out of this process's page tables: they stay in the page cache, and what is used comes back
+   * on its next access. Returns the bytes of address space advised. See addon/program-pages.c.
+   */
+  releaseProgramPages(): number;
 }
 
 const ADDON_FILE = 'build/Release/nym_vpn_native.node';

@@ -404,7 +404,7 @@ NAPI_MODULE_INIT() {
       !nv_export(env, exports, "ref", js_ref) || !nv_export(env, exports, "close", js_close) ||
       !nv_export(env, exports, "stats", js_stats) || nv_tun_init(env, exports) == NULL ||
       nv_udp_init(env, exports) == NULL || nv_marked_init(env, exports) == NULL || nv_aead_init(env, exports) == NULL ||
-      nv_malloc_policy_init(env, exports) == NULL)
+      nv_malloc_policy_init(env, exports) == NULL || nv_program_pages_init(env, exports) == NULL)
     return NULL;
   return exports;
 }

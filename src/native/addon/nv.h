@@ -87,5 +87,6 @@ napi_value nv_udp_init(napi_env env, napi_value exports);
 napi_value nv_marked_init(napi_env env, napi_value exports);
 napi_value nv_aead_init(napi_env env, napi_value exports);
 napi_value nv_malloc_policy_init(napi_env env, napi_value exports);
+napi_value nv_program_pages_init(napi_env env, napi_value exports);
 
 #endif
