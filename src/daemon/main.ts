@@ -158,7 +158,7 @@ async function main(): Promise<void> {
   }
 
   // Started: what only starting needed (V8's snapshot, node's bootstrap, the module loader) can go.
-  programPages?.settled();
+  programPages?.now();
 
   // The account is synced with nym-vpn-api at start and every few minutes, as upstream's controller does.
   const accountSyncing = new AbortController();

@@ -29,6 +29,16 @@ test('a burst of changes gives one release, after the last of them has settled',
   t.true(at[0]! - last >= SETTLE_MS - 2, `released ${at[0]! - last} ms after the last change`);
 });
 
+test('now releases at once and drops the pending release', async (t) => {
+  let calls = 0;
+  const r = programPagesReleaser(() => { calls++; }, SETTLE_MS);
+  r.settled();
+  r.now();
+  t.is(calls, 1, 'released at once');
+  await new Promise<void>((resolve) => { const probe = programPagesReleaser(resolve, SETTLE_MS * 2); probe.settled(); });
+  t.is(calls, 1, 'the pending one was dropped');
+});
+
 test('stop drops a pending release', async (t) => {
   let calls = 0;
   const r = programPagesReleaser(() => { calls++; }, SETTLE_MS);
