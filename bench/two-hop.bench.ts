@@ -203,7 +203,7 @@ async function main(): Promise<void> {
   }
   console.log('');
   console.log(`connect time (call → first packet through): ${median(connectMs).toFixed(0)} ms`);
-  console.log(`daemon RSS MB idle/load: ${idleRss.toFixed(0)}/${loadRss.toFixed(0)} (its own, anonymous: ${idleAnon.toFixed(0)}/${loadAnon.toFixed(0)}; the rest is file-backed: node's binary and libraries)`);
+  console.log(`daemon RSS MB idle/load: ${idleRss.toFixed(0)}/${loadRss.toFixed(0)} (its own, anonymous: ${idleAnon.toFixed(0)}/${loadAnon.toFixed(0)}; the rest is file-backed: node's binary and libraries, whose pages it ran once it hands back after starting and after each connection change)`);
   // The lab's own limit: the gateways (wireguard-go), iperf3 and the kernel share this machine's cores with
   // the router. Even a router tunnel that cost nothing could not go faster than the cores left to the rest.
   const n = cores();

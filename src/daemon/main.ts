@@ -78,9 +78,13 @@ async function main(): Promise<void> {
       trimAfterWorkers(() => native.trimMalloc());
       trimPeriodically(() => native.trimMalloc());
     }
-    // Node's startup and each connection change run code once; its pages go back once they are done
-    // (program-pages.ts).
-    if (typeof native.releaseProgramPages === 'function') programPages = programPagesReleaser(() => native.releaseProgramPages());
+    // Node's startup, each connection change and each zk-nym job (a worker thread running upstream's WASM)
+    // run code once; its pages go back once they are done (program-pages.ts).
+    if (typeof native.releaseProgramPages === 'function') {
+      const pages = programPagesReleaser(() => native.releaseProgramPages());
+      trimAfterWorkers(() => pages.settled());
+      programPages = pages;
+    }
   } catch { /* no addon: nothing allocates large buffers either */ }
 
   let config = defaultNymVpnConfig();

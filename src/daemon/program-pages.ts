@@ -1,9 +1,9 @@
 // When the daemon hands back the pages of node's binary and libraries that it is done with (the addon's
 // releaseProgramPages, see native/addon/program-pages.c for why it is safe and what it frees): as soon as it
-// has started, and once each connection change has settled (connected, disconnected, an error). Startup and a
-// connect's setup (handshakes, routes, DNS, the firewall) run code once; the data path's own pages come back
-// on their next use, at the cost of a minor fault each. Not on a timer: pages in steady use would only be
-// taken and faulted back.
+// has started, and once each connection change (connected, disconnected, an error) or zk-nym job (a worker
+// thread that ended) has settled. Startup, a connect's setup (handshakes, routes, DNS, the firewall) and the
+// e-cash WASM run code once; the data path's own pages come back on their next use, at the cost of a minor
+// fault each. Not on a timer: pages in steady use would only be taken and faulted back.
 //
 // A change's last steps run just after the state moves (the kill switch lifted after a disconnect, the
 // status published), so the release waits until no change has come for SETTLE_MS; a burst of changes (a

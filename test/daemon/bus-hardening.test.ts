@@ -34,9 +34,12 @@ function busFor(t: ExecutionContext, which: Which): BusProcess | undefined {
   return new BusProcess({ ubusd: parts.ubusd });
 }
 
-function procReading(pid: number): { fds: number; rssKb: number } {
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { fds: readdirSync(`/proc/${pid}/fd`).length, rssKb: Number(rss?.[1] ?? 0) };
+// anonKb: the process's own memory (heap, buffers), where a leak shows. The file-backed rest of nym-vpnd's RSS
+// (node's binary) rises and falls as it hands its pages back (src/daemon/program-pages.ts).
+function procReading(pid: number): { fds: number; rssKb: number; anonKb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { fds: readdirSync(`/proc/${pid}/fd`).length, rssKb: kb('VmRSS'), anonKb: kb('RssAnon') };
 }
 
 async function startDaemon(bus: BusProcess): Promise<ChildProcess> {
@@ -101,9 +104,10 @@ for (const which of ['nym-ubusd', 'ubusd'] as const) {
     }
     const fds = readings.map((r) => r.fds);
     const rss = readings.map((r) => r.rssKb);
-    t.log(`${which}: name squatted ${SQUAT_SECONDS} s: nym-vpnd fds ${Math.min(...fds)}–${Math.max(...fds)}, RSS ${Math.round(Math.min(...rss) / 1024)}–${Math.round(Math.max(...rss) / 1024)} MB (${readings.length} readings)`);
+    const anon = readings.map((r) => r.anonKb);
+    t.log(`${which}: name squatted ${SQUAT_SECONDS} s: nym-vpnd fds ${Math.min(...fds)}–${Math.max(...fds)}, RSS ${Math.round(Math.min(...rss) / 1024)}–${Math.round(Math.max(...rss) / 1024)} MB, of it anonymous ${Math.round(Math.min(...anon) / 1024)}–${Math.round(Math.max(...anon) / 1024)} MB (${readings.length} readings)`);
     t.true(Math.max(...fds) - start.fds <= 3, `fds grew: ${fds.join(' ')}`);
-    t.true(Math.max(...rss) < start.rssKb * 1.25 + 8192, `RSS grew: ${rss.join(' ')}`);
+    t.true(Math.max(...anon) < start.anonKb * 1.25 + 8192, `anonymous RSS grew: ${anon.join(' ')}`);
     // The squatter leaves: nym-vpnd is back under its name within moments (woken by ubus.object.remove).
     const freed = Date.now();
     sq.client.close();
