@@ -11,12 +11,13 @@
  *
  * It is only safe on pages that hold the file's contents: a page of a private mapping that was written
  * (relocations, RELRO, text relocations) would fall back to the file and lose what was written. So only
- * the PT_LOAD segments without PF_W of objects the dynamic linker has finished listing are touched, never
- * an object with text relocations, and only where /proc/self/maps (read after that list) shows the range
- * still as a read-only private mapping of a file: node's --use-largepages copies .text into anonymous
- * memory, which must never be advised. A library being loaded by another thread meanwhile is not listed
- * yet and is left alone. /proc/self/pagemap would tell file pages from copies directly, but OpenWrt's
- * kernels are built without it (CONFIG_PROC_PAGE_MONITOR). */
+ * the PT_LOAD segments without PF_W of the objects dl_iterate_phdr lists are touched, never an object with
+ * text relocations, and only where /proc/self/maps (read after that list) shows the range still as a
+ * read-only private mapping of a file: node's --use-largepages copies .text into anonymous memory, which
+ * must never be advised. A library that another thread is loading meanwhile is either not listed yet (and
+ * left alone) or mapped whole already: the loader writes only its PF_W segments. /proc/self/pagemap would
+ * tell file pages from copies directly, but OpenWrt's kernels are built without it
+ * (CONFIG_PROC_PAGE_MONITOR). */
 #include "nv.h"
 
 #include <elf.h>
