@@ -16,8 +16,8 @@
  * read-only private mapping of a file: node's --use-largepages copies .text into anonymous memory, which
  * must never be advised. A library that another thread is loading meanwhile is either not listed yet (and
  * left alone) or mapped whole already: the loader writes only its PF_W segments. /proc/self/pagemap would
- * tell file pages from copies directly, but OpenWrt's kernels are built without it
- * (CONFIG_PROC_PAGE_MONITOR). */
+ * tell file pages from copies directly, but OpenWrt builds its kernels without it by default
+ * (KERNEL_PROC_PAGE_MONITOR). */
 #include "nv.h"
 
 #include <elf.h>
