@@ -23,6 +23,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,53 @@ static int pp_by_start(const void *a, const void *b) {
   return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
+/* Reads a hexadecimal number at *p and moves past it; 0 when there are no digits or it overflows. Done by
+ * hand: glibc turns sscanf and (from 2.38) strtoul into versioned symbols (__isoc99_sscanf,
+ * __isoc23_strtoul) that musl, OpenWrt's libc, does not have. */
+static int pp_hex(const char **p, uintptr_t *out) {
+  uintptr_t v = 0;
+  const char *s = *p;
+  for (;; s++) {
+    unsigned d;
+    if (*s >= '0' && *s <= '9') d = (unsigned)(*s - '0');
+    else if (*s >= 'a' && *s <= 'f') d = (unsigned)(*s - 'a' + 10);
+    else break;
+    if (v > (UINTPTR_MAX >> 4)) return 0;
+    v = (v << 4) | d;
+  }
+  if (s == *p) return 0;
+  *p = s;
+  *out = v;
+  return 1;
+}
+
+/* Skips one space-separated field and the spaces after it. */
+static const char *pp_next_field(const char *s) {
+  while (*s != '\0' && *s != ' ') s++;
+  while (*s == ' ') s++;
+  return s;
+}
+
+/* Parses "lo-hi perms offset dev inode path" (proc(5)); 0 for anything else. *path points at the path or
+ * at the end of the line; *file is whether the inode is not 0. */
+static int pp_parse_maps_line(const char *line, uintptr_t *lo, uintptr_t *hi, char perms[4], int *file, const char **path) {
+  const char *s = line;
+  if (!pp_hex(&s, lo) || *s++ != '-' || !pp_hex(&s, hi) || *s++ != ' ') return 0;
+  for (int i = 0; i < 4; i++) {
+    if (s[i] == '\0' || s[i] == ' ') return 0;
+    perms[i] = s[i];
+  }
+  s = pp_next_field(s);  /* perms */
+  s = pp_next_field(s);  /* offset */
+  s = pp_next_field(s);  /* device */
+  if (*s < '0' || *s > '9') return 0;
+  *file = 0;
+  for (; *s >= '0' && *s <= '9'; s++) if (*s != '0') *file = 1;
+  while (*s == ' ') s++;
+  *path = s;
+  return 1;
+}
+
 /* Reads one line of /proc/self/maps; a line longer than the buffer (a very long path) is consumed whole
  * and reported as empty, so it is skipped. */
 static int pp_read_line(FILE *f, char *buf, size_t size) {
@@ -121,12 +169,13 @@ static napi_value js_release_program_pages(napi_env env, napi_callback_info info
   double advised = 0;
   char line[512];
   while (pp_read_line(maps, line, sizeof line)) {
-    unsigned long lo, hi, inode;
-    char perms[5];
-    int path = 0;
-    if (sscanf(line, "%lx-%lx %4s %*x %*s %lu %n", &lo, &hi, perms, &inode, &path) < 4 || path == 0) continue;
+    uintptr_t lo, hi;
+    char perms[4];
+    int file;
+    const char *path;
+    if (!pp_parse_maps_line(line, &lo, &hi, perms, &file, &path)) continue;
     // A private mapping of a file, not writable now: anything else is not the loader's read-only image.
-    if (inode == 0 || line[path] != '/' || perms[1] != '-' || perms[3] != 'p') continue;
+    if (!file || path[0] != '/' || perms[1] != '-' || perms[3] != 'p') continue;
     for (size_t i = 0; i < segs.n && segs.at[i].lo < hi; i++) {
       uintptr_t a = segs.at[i].lo > lo ? segs.at[i].lo : lo;
       uintptr_t b = segs.at[i].hi < hi ? segs.at[i].hi : hi;
