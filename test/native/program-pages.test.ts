@@ -3,7 +3,7 @@
 // fresh node, which afterwards must still compute what it computed before: hashes, compression, ICU
 // formatting (its data lives in node's .rodata), JSON, a worker thread.
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { nativeAddonPath } from '../../src/native/native.js';
 import { runNodeJson } from '../helpers/node-child.js';
@@ -159,3 +159,23 @@ if (!pagemap) {
     else t.log('this node did not move its code (no large pages for it here): the case ran as a plain one');
   });
 }
+
+test('without /proc the release is refused with a clear error, and node goes on as before', (t) => {
+  // A mount namespace of its own with /proc unmounted: the addon cannot read its maps and must not guess.
+  const child = `
+    const addon = require(process.argv[1]);
+    let error = null;
+    try { addon.releaseProgramPages(); } catch (e) { error = { code: e.code, message: e.message }; }
+    const sha = require('node:crypto').createHash('sha256').update('abc').digest('hex');
+    process.stdout.write(JSON.stringify({ error, sha }));`;
+  const r = spawnSync('unshare', ['-m', 'sh', '-c', 'umount -l /proc && exec "$0" -e "$1" "$2"', process.execPath, child, nativeAddonPath()], { encoding: 'utf8' });
+  if (r.status !== 0 && /unshare|umount/.test(r.stderr)) {
+    t.log(`skipped: no mount namespace with /proc unmounted here (${r.stderr.trim()})`);
+    t.pass();
+    return;
+  }
+  t.is(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { error: { code: string; message: string } | null; sha: string };
+  t.deepEqual(out.error, { code: 'ENOENT', message: 'releaseProgramPages: /proc/self/maps: No such file or directory' });
+  t.is(out.sha, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+});
